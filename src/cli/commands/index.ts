@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { register as init } from './init';
+import { register as split } from './split';
+import { register as tokenize } from './tokenize';
+import { register as lengths } from './lengths';
+import { register as vocab } from './vocab';
+import { register as demo } from './demo';
+import { register as plan } from './plan';
+import { register as train } from './train';
+import { register as evaluate } from './evaluate';
+import { register as predict } from './predict';
+import { register as tune } from './tune';
+import { register as seqlen } from './seqlen';
+import { register as report } from './report';
+import { register as worker } from './worker';
+import { register as migrate } from './migrate';
+
+/** Every CLI command, in the order `--help` lists them. */
+export const commands: Array<(program: Command) => void> = [
+  init, split, tokenize, lengths, vocab, demo, plan, train, evaluate, predict, tune, seqlen, report, worker, migrate,
+];

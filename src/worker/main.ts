@@ -1,0 +1,2 @@
+// Worker process entry (child_process.fork). Implemented in the engine/worker issue.
+export {};

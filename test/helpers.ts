@@ -1,0 +1,33 @@
+/** Shared test helpers: temp folders, running the real CLI as a child process, shared data. */
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+
+export const repoRoot = resolve(__dirname, '..');
+export const cliPath = join(repoRoot, 'bin', 'trialbook.js');
+
+/** A fresh temporary folder, removed when the test finishes. */
+export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'tb-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+
+/** Runs `trialbook ARGS` as a real child process (needs `npm run build` first). */
+export function runCli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
+  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 300_000, ...opts });
+  return { code: r.status ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/** Path under ../shared/, or undefined when it is absent (tests then skip with a message). */
+export function sharedPath(rel: string): string | undefined {
+  const p = resolve(repoRoot, '..', 'shared', rel);
+  return existsSync(p) ? p : undefined;
+}
+
+export function skipMessage(rel: string): string {
+  return `../shared/${rel} is absent: this test needs the shared data set`;
+}
