@@ -1,0 +1,77 @@
+/**
+ * What the training engine takes and gives back. The engine knows nothing about tuners or
+ * stores: a trial's hyperparameters come in as plain data and its metrics go out as plain data.
+ */
+import type { EncodedSplit } from '../core/encoded';
+import type { Metric } from '../protocol/messages';
+
+/** Standard BERT config.json fields the engine reads. */
+export interface BertConfig {
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  type_vocab_size: number;
+  hidden_dropout_prob: number;
+  attention_probs_dropout_prob: number;
+  layer_norm_eps?: number;
+  hidden_act?: string;
+}
+
+/** Hyperparameters of one training run (names as in the study's search space). */
+export interface TrainParams {
+  learning_rate: number;
+  warmup_steps: number;
+  freeze_body: boolean;
+  dropout_rate: number;
+  batch_size: number;
+  epochs: number;
+  max_seq_len: number;
+  seed: number;
+  weight_decay?: number;
+  max_grad_norm?: number;
+  /** Early stopping on val loss: epochs without improvement before stopping. */
+  patience?: number;
+}
+
+export interface TrainInput {
+  /** Preset name ('tiny' | 'mini' | 'small') or a folder with config.json (+ model.safetensors). */
+  model: string;
+  /** Used when `model` is a preset: vocab size comes from the data's vocab. */
+  vocabSize: number;
+  numLabels: number;
+  train: EncodedSplit;
+  val: EncodedSplit;
+  params: TrainParams;
+  /** Memory budget for activations, MiB; the engine picks micro-batches to fit it. */
+  memoryBudgetMiB?: number;
+  /** Folder for per-epoch checkpoints (resume) — written atomically. */
+  checkpointDir?: string;
+  /** Resume: continue from the checkpoint in checkpointDir, starting at this epoch. */
+  resume?: boolean;
+  /** Emit a live metric every K optimizer steps (besides every epoch). */
+  logEverySteps?: number;
+}
+
+export interface TrainHooks {
+  onMetric?(m: Metric): void;
+  onLog?(level: 'debug' | 'info' | 'warn' | 'error', text: string): void;
+  /** Polled between steps; true stops training within one step (cancel). */
+  shouldStop?(): boolean;
+}
+
+export interface TrainResult {
+  bestValLoss: number;
+  bestValAccuracy: number;
+  bestEpoch: number;
+  epochsRun: number;
+  curve: Metric[];
+  backend: string;
+  microBatch: number;
+  accumulationSteps: number;
+  secondsPerEpoch: number;
+  peakRssMiB: number;
+  stoppedEarly: boolean;
+}

@@ -1,0 +1,43 @@
+/**
+ * Study storage interface. The local journal and the PostgreSQL store implement it; nothing
+ * above this interface knows which one it talks to. State is derived from events, never stored
+ * twice.
+ */
+import type { Metric, Params } from '../protocol/messages';
+
+export type TrialEvent =
+  | { type: 'created'; trial: number; params: Params; tag?: Record<string, unknown>; epochs?: number; resumeFrom?: number; repeat?: number; seed?: number; at: number }
+  | { type: 'started'; trial: number; worker: string; at: number }
+  | { type: 'metric'; trial: number; metric: Metric; at: number }
+  | { type: 'finished'; trial: number; value: number; values?: number[]; result: Record<string, unknown>; at: number }
+  | { type: 'failed'; trial: number; reason: string; cause?: string; at: number }
+  | { type: 'pruned'; trial: number; epoch: number; at: number }
+  | { type: 'heartbeat'; trial: number; worker: string; at: number };
+
+export interface StoredTrial {
+  number: number;
+  params: Params;
+  state: 'queued' | 'running' | 'complete' | 'failed' | 'pruned';
+  value?: number;
+  values?: number[];
+  curve: Metric[];
+  result?: Record<string, unknown>;
+  error?: string;
+  tag?: Record<string, unknown>;
+  epochs?: number;
+  resumeFrom?: number;
+  seed?: number;
+  startedAt?: number;
+  finishedAt?: number;
+  worker?: string;
+}
+
+export interface StudyStore {
+  /** Appends one event durably (fsync / commit) before returning. */
+  append(event: TrialEvent): Promise<void>;
+  /** Current state rebuilt from every event. */
+  trials(): Promise<StoredTrial[]>;
+  /** Reserves the next trial number atomically. */
+  nextTrialNumber(): Promise<number>;
+  close(): Promise<void>;
+}
