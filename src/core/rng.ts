@@ -1,0 +1,41 @@
+/**
+ * Small seeded PRNG (mulberry32) used wherever results must repeat for a seed: splitting,
+ * shuffling, tuner sampling, weight init. Same seed → same sequence on every platform.
+ */
+export class Rng {
+  private state: number;
+  constructor(seed: number) {
+    // Mix the seed so that nearby seeds (1, 2, 3…) give unrelated streams.
+    let s = (seed ^ 0x9e3779b9) >>> 0;
+    s = Math.imul(s ^ (s >>> 16), 0x85ebca6b) >>> 0;
+    s = Math.imul(s ^ (s >>> 13), 0xc2b2ae35) >>> 0;
+    this.state = (s ^ (s >>> 16)) >>> 0;
+  }
+  /** Uniform in [0, 1). */
+  next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  }
+  /** Integer in [0, n). */
+  int(n: number): number {
+    return Math.floor(this.next() * n);
+  }
+  /** Standard normal (Box–Muller). */
+  normal(): number {
+    let u = 0;
+    while (u === 0) u = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
+  }
+  /** Fisher–Yates shuffle in place. */
+  shuffle<T>(a: T[] | Int32Array | Uint32Array): typeof a {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const tmp = a[i];
+      a[i] = a[j];
+      a[j] = tmp;
+    }
+    return a;
+  }
+}
