@@ -53,6 +53,11 @@ export interface TrainInput {
   resume?: boolean;
   /** Emit a live metric every K optimizer steps (besides every epoch). */
   logEverySteps?: number;
+  /** Save the best epoch's model here (config.json, model.safetensors, vocab.txt, labels). */
+  saveBestTo?: string;
+  /** Copied into saved models so they are self-contained. */
+  vocabPath?: string;
+  labelNames?: string[];
 }
 
 export interface TrainHooks {
@@ -75,3 +80,24 @@ export interface TrainResult {
   peakRssMiB: number;
   stoppedEarly: boolean;
 }
+
+export interface EvalResult {
+  loss: number;
+  accuracy: number;
+  count: number;
+  perClass: Array<{ label: string; precision: number; recall: number; f1: number; support: number }>;
+}
+
+export interface Prediction {
+  label: number;
+  probs: number[];
+}
+
+/**
+ * What `src/engine/index.ts` exports (the worker is its only caller):
+ *   initBackend(preference?): Promise<{ name; threads }>  — tfjs-node-gpu > tfjs-node > wasm > cpu
+ *   trainModel(input, hooks?): Promise<TrainResult>
+ *   evaluateModel(modelDir, split): Promise<EvalResult>
+ *   predictModel(modelDir, split): Promise<Prediction[]>
+ */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
