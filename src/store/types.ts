@@ -7,7 +7,7 @@ import type { Metric, Params } from '../protocol/messages';
 
 export type TrialEvent =
   | { type: 'created'; trial: number; params: Params; tag?: Record<string, unknown>; epochs?: number; resumeFrom?: number; repeat?: number; seed?: number; at: number }
-  | { type: 'started'; trial: number; worker: string; at: number }
+  | { type: 'started'; trial: number; worker: string; attempt?: number; resume?: boolean; at: number }
   | { type: 'metric'; trial: number; metric: Metric; at: number }
   | { type: 'finished'; trial: number; value: number; values?: number[]; result: Record<string, unknown>; at: number }
   | { type: 'failed'; trial: number; reason: string; cause?: string; at: number }
@@ -30,6 +30,12 @@ export interface StoredTrial {
   startedAt?: number;
   finishedAt?: number;
   worker?: string;
+  /** How many times the trial was started (re-runs after a failure or an interruption). */
+  attempts?: number;
+  /** Every failure, oldest first: reason ('interrupted', 'cancelled', 'nan', 'oom', …) and detail. */
+  failures?: Array<{ reason: string; cause?: string; at: number }>;
+  /** Epoch at which a pruned trial was stopped. */
+  prunedAt?: number;
 }
 
 export interface StudyStore {
