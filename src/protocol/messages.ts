@@ -26,16 +26,106 @@ export const Metric = z.object({
 });
 export type Metric = z.infer<typeof Metric>;
 
+/**
+ * Per-job options. Paths are absolute or relative to the worker's working directory (the
+ * client forks it in the caller's cwd). Hyperparameters stay a plain record here: the worker
+ * merges and validates them against the study (unknown names and bad values → 'user' error).
+ */
+export const SplitJobOptions = z.object({
+  /** Study file: split its data file into `.trialbook/<name>/split` (reused when unchanged). */
+  study: z.string().min(1),
+  /** Re-split even if an up-to-date split exists. */
+  force: z.boolean().optional(),
+});
+export type SplitJobOptions = z.infer<typeof SplitJobOptions>;
+
+export const TokenizeJobOptions = z.object({
+  study: z.string().min(1),
+  /** Defaults to the study's training.max_seq_len. */
+  maxLen: z.number().int().min(3).max(4096).optional(),
+});
+export type TokenizeJobOptions = z.infer<typeof TokenizeJobOptions>;
+
+export const LengthsJobOptions = z.object({
+  study: z.string().min(1),
+  /** Truncation counts are reported for each of these lengths. */
+  maxLens: z.array(z.number().int().min(3)).optional(),
+});
+export type LengthsJobOptions = z.infer<typeof LengthsJobOptions>;
+
+export const TrialJobOptions = z.object({
+  study: z.string().min(1),
+  /** Overrides of any hyperparameter (merged over study.training and fixed search-space values). */
+  params: Params.default({}),
+  /** Save the best epoch's model as a checkpoint folder here. */
+  saveTo: z.string().optional(),
+  /** Also score the test split with the best model (never used for selection). */
+  evaluateTest: z.boolean().optional(),
+  /** Per-epoch checkpoints for resume. */
+  checkpointDir: z.string().optional(),
+  resume: z.boolean().optional(),
+  /** Backend preference ('tensorflow' | 'wasm' | 'cpu'); best available when absent. */
+  backend: z.string().optional(),
+  memoryBudgetMiB: z.number().positive().optional(),
+});
+export type TrialJobOptions = z.infer<typeof TrialJobOptions>;
+
+/** A labelled file scored by a saved model, or a study's test split (`study` + no `input`). */
+export const EvaluateJobOptions = z.object({
+  model: z.string().min(1),
+  input: z.string().optional(),
+  study: z.string().optional(),
+  split: z.enum(['val', 'test']).optional(),
+  textColumn: z.string().optional(),
+  labelColumn: z.string().optional(),
+  maxLen: z.number().int().min(3).optional(),
+  backend: z.string().optional(),
+});
+export type EvaluateJobOptions = z.infer<typeof EvaluateJobOptions>;
+
+export const PredictJobOptions = z.object({
+  model: z.string().min(1),
+  input: z.string().min(1),
+  /** Output file; `.jsonl` writes JSON lines, anything else TSV. */
+  out: z.string().min(1),
+  textColumn: z.string().optional(),
+  maxLen: z.number().int().min(3).optional(),
+  backend: z.string().optional(),
+});
+export type PredictJobOptions = z.infer<typeof PredictJobOptions>;
+
+/** Test-only job: exercises the protocol and the client's cancel/kill/crash paths. */
+export const EchoJobOptions = z.object({
+  value: z.unknown().optional(),
+  /** Emit this many metrics, `delayMs` apart. */
+  metrics: z.number().int().min(0).default(0),
+  delayMs: z.number().min(0).default(0),
+  logs: z.array(z.string()).optional(),
+  /** Keep going when cancelled, so the client has to kill the worker. */
+  ignoreCancel: z.boolean().optional(),
+  /** Send one message the parent must reject before the real ones. */
+  malformed: z.boolean().optional(),
+  /** Fail on purpose: throw an error of that kind, throw outside the job, exit, spin forever, or fill the V8 heap. */
+  fail: z.enum(['user', 'nan', 'oom', 'internal', 'uncaught', 'exit', 'spin', 'heap']).optional(),
+  /** Allocate this many MiB (kept until the worker exits) — memory/recycling tests. */
+  holdMiB: z.number().min(0).optional(),
+});
+export type EchoJobOptions = z.infer<typeof EchoJobOptions>;
+
 /** Heavy jobs the worker runs. `kind` picks the handler; the payload is the job's own options. */
 export const Job = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('split'), options: z.record(z.string(), z.unknown()) }),
-  z.object({ kind: z.literal('tokenize'), options: z.record(z.string(), z.unknown()) }),
-  z.object({ kind: z.literal('lengths'), options: z.record(z.string(), z.unknown()) }),
-  z.object({ kind: z.literal('trial'), options: z.record(z.string(), z.unknown()) }),
-  z.object({ kind: z.literal('evaluate'), options: z.record(z.string(), z.unknown()) }),
-  z.object({ kind: z.literal('echo'), options: z.record(z.string(), z.unknown()) }),
+  z.object({ kind: z.literal('split'), options: SplitJobOptions }),
+  z.object({ kind: z.literal('tokenize'), options: TokenizeJobOptions }),
+  z.object({ kind: z.literal('lengths'), options: LengthsJobOptions }),
+  z.object({ kind: z.literal('trial'), options: TrialJobOptions }),
+  z.object({ kind: z.literal('evaluate'), options: EvaluateJobOptions }),
+  z.object({ kind: z.literal('predict'), options: PredictJobOptions }),
+  z.object({ kind: z.literal('echo'), options: EchoJobOptions }),
 ]);
 export type Job = z.infer<typeof Job>;
+/** What a caller builds (defaults not yet applied). */
+export type JobInput = z.input<typeof Job>;
+export type JobKind = Job['kind'];
 
 /** Parent (CLI or extension) → worker. */
 export const ToWorker = z.discriminatedUnion('type', [
@@ -55,11 +145,13 @@ export type WorkerError = z.infer<typeof WorkerError>;
 
 /** Worker → parent. */
 export const FromWorker = z.discriminatedUnion('type', [
+  /** Sent at start (pid only) and again once the engine backend is initialised (lazily, on the first job that needs it). */
   z.object({ type: z.literal('ready'), pid: z.number(), backend: z.string().optional(), threads: z.number().optional() }),
   z.object({ type: z.literal('progress'), id: z.string(), done: z.number(), total: z.number().optional(), message: z.string().optional() }),
   z.object({ type: z.literal('metric'), id: z.string(), metric: Metric }),
   z.object({ type: z.literal('log'), id: z.string().optional(), level: z.enum(['debug', 'info', 'warn', 'error']), text: z.string() }),
-  z.object({ type: z.literal('result'), id: z.string(), result: z.unknown() }),
+  /** `rssMiB`: the worker's resident memory when the job ended (recycling decisions). */
+  z.object({ type: z.literal('result'), id: z.string(), result: z.unknown(), rssMiB: z.number().optional() }),
   z.object({ type: z.literal('error'), id: z.string(), error: WorkerError }),
 ]);
 export type FromWorker = z.infer<typeof FromWorker>;

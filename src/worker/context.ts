@@ -1,0 +1,26 @@
+/** What a job handler gets from the worker: a way to report, and to learn it was cancelled. */
+import type { Metric } from '../protocol/messages';
+import { CancelledError } from './errors';
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface JobContext {
+  readonly id: string;
+  progress(done: number, total?: number, message?: string): void;
+  metric(m: Metric): void;
+  log(level: LogLevel, text: string): void;
+  /** True once the parent asked to cancel this job; jobs poll it between steps. */
+  cancelled(): boolean;
+  /** Throws CancelledError when cancelled: call it between stages. */
+  checkCancelled(): void;
+  /** Initialises the engine backend once per worker (lazily: split/tokenize jobs never pay). */
+  backend(preference?: string): Promise<{ name: string; threads: number }>;
+  /** Escape hatch for the test-only echo job: sends a raw, unvalidated message. */
+  sendRaw(msg: unknown): void;
+}
+
+export function throwIfCancelled(ctx: Pick<JobContext, 'cancelled'>): void {
+  if (ctx.cancelled()) throw new CancelledError();
+}
+
+export type JobHandler<O, R> = (options: O, ctx: JobContext) => Promise<R>;
