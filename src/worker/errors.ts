@@ -33,17 +33,19 @@ export function isWorkerJobError(e: unknown): e is WorkerJobError {
   return e instanceof Error && e.name === 'WorkerJobError';
 }
 
-const OOM = /out of memory|\bOOM\b|failed to allocate|allocation failed|Invalid array length|Array buffer allocation|Cannot allocate|ResourceExhausted/i;
+const OOM = /out of memory|Cannot enlarge memory|Aborted\(|Invalid typed array length|\bOOM\b|failed to allocate|allocation failed|Invalid array length|Array buffer allocation|Cannot allocate|ResourceExhausted/i;
 const NAN = /\bNaN\b|not a number|non-finite|diverged/i;
 
 /**
- * Classifies an error thrown by a job. Errors may carry their own `cause` string (the engine's
- * NaN and OOM errors do, as might any module); otherwise the name and message decide.
+ * Classifies an error thrown by a job. Errors may carry their own cause (the engine's
+ * EngineError has `reason`: nan/oom/cancelled); otherwise the name and message decide.
  */
 export function toWorkerError(e: unknown): WorkerError {
   if (isUserError(e)) return { message: e.message, cause: 'user' };
   const err = e instanceof Error ? e : new Error(String(e));
-  const own = (err as { cause?: unknown }).cause;
+  // The engine's EngineError carries `reason`; other modules may set `cause` to a protocol cause.
+  const tagged = err as { cause?: unknown; reason?: unknown };
+  const own = typeof tagged.reason === 'string' ? tagged.reason : tagged.cause;
   if (typeof own === 'string' && (CAUSES as readonly string[]).includes(own)) {
     return { message: err.message, cause: own as WorkerCause };
   }

@@ -33,4 +33,6 @@ process.on('uncaughtException', (e) => host.onFatal(e));
 process.on('unhandledRejection', (e) => host.onFatal(e));
 // The parent is gone (CLI killed, editor closed): never outlive it.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal reaches the whole process group: the parent decides (it sends cancel).
+process.on('SIGINT', () => {});
 host.start();

@@ -1,0 +1,97 @@
+/**
+ * A trial's hyperparameters: the study's training defaults, then the search space's fixed
+ * values, then the caller's params (a tuner's suggestion or `train --params`). Names and
+ * values are checked here, so a typo fails at once with a message naming it, not after an epoch.
+ */
+import { z } from 'zod';
+import { UserError } from '../core/errors';
+import type { Study } from '../core/study';
+import type { TrainParams } from '../engine/types';
+import type { Params } from '../protocol/messages';
+
+const int = (min: number, max: number) => z.number().int().min(min).max(max);
+const bool = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(['true', 'false'])]).transform((v) => v === true || v === 1 || v === 'true');
+
+/** Every hyperparameter the engine understands, with its valid range. */
+export const HYPERPARAMETERS = {
+  learning_rate: z.number().gt(0).max(1),
+  warmup_steps: int(0, 10_000_000),
+  freeze_body: bool,
+  dropout_rate: z.number().min(0).max(0.9),
+  batch_size: int(1, 65_536),
+  epochs: int(1, 10_000),
+  max_seq_len: int(3, 4096),
+  seed: z.number().int(),
+  weight_decay: z.number().min(0).max(1),
+  max_grad_norm: z.number().positive(),
+  patience: int(1, 10_000),
+} satisfies Record<keyof TrainParams, z.ZodType>;
+
+export type HyperparameterName = keyof typeof HYPERPARAMETERS;
+export const HYPERPARAMETER_NAMES = Object.keys(HYPERPARAMETERS) as HyperparameterName[];
+
+/** Used when neither the study nor the caller gives a value (BERT fine-tuning's usual start). */
+const BUILT_IN: Pick<TrainParams, 'learning_rate' | 'warmup_steps' | 'freeze_body' | 'dropout_rate' | 'batch_size'> = {
+  learning_rate: 5e-5,
+  warmup_steps: 0,
+  freeze_body: false,
+  dropout_rate: 0.1,
+  batch_size: 32,
+};
+
+export interface MergedParams {
+  params: TrainParams;
+  /** Where each value came from: 'default' | 'study.training' | 'searchSpace' | 'params'. */
+  source: Record<string, string>;
+}
+
+/**
+ * Checks caller params: known names, right types, valid ranges. `where` names the origin in
+ * messages (e.g. "--params").
+ */
+export function checkParams(given: unknown, where: string): Partial<TrainParams> {
+  if (!given || typeof given !== 'object' || Array.isArray(given)) throw new UserError(`${where}: expected a JSON object of hyperparameters, e.g. {"learning_rate":5e-5,"epochs":1}`, 'E_PARAMS');
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(given)) {
+    const schema = (HYPERPARAMETERS as Record<string, z.ZodType>)[name];
+    if (!schema) {
+      const close = HYPERPARAMETER_NAMES.find((n) => n.replace(/_/g, '') === name.toLowerCase().replace(/[_-]/g, ''));
+      throw new UserError(`${where}: "${name}" is not a hyperparameter${close ? ` (did you mean "${close}"?)` : ''}; known: ${HYPERPARAMETER_NAMES.join(', ')}`, 'E_PARAMS');
+    }
+    const r = schema.safeParse(value);
+    if (!r.success) throw new UserError(`${where}: ${name} = ${JSON.stringify(value)}: ${r.error.issues[0]?.message ?? 'invalid value'}`, 'E_PARAMS');
+    out[name] = r.data;
+  }
+  return out as Partial<TrainParams>;
+}
+
+/** Parses the JSON text of `--params`. */
+export function parseParamsJson(text: string, where = '--params'): Partial<TrainParams> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    throw new UserError(`${where}: not valid JSON (${(e as Error).message}); example: '{"learning_rate":5e-5,"epochs":1}'`, 'E_PARAMS');
+  }
+  return checkParams(value, where);
+}
+
+export function mergeParams(study: Study, file: string, given: Params | Partial<TrainParams>): MergedParams {
+  const source: Record<string, string> = {};
+  const merged: Record<string, unknown> = {};
+  const put = (values: Record<string, unknown>, from: string) => {
+    for (const [k, v] of Object.entries(values)) {
+      if (v === undefined) continue;
+      merged[k] = v;
+      source[k] = from;
+    }
+  };
+  put({ ...BUILT_IN, seed: study.data.seed }, 'default');
+  const t = study.training;
+  put({ epochs: t.epochs, max_seq_len: t.max_seq_len, patience: t.patience, weight_decay: t.weight_decay, max_grad_norm: t.max_grad_norm }, 'study.training');
+  const fixed: Record<string, unknown> = {};
+  for (const [name, d] of Object.entries(study.searchSpace)) if (d.type === 'fixed') fixed[name] = d.value;
+  put(checkParams(fixed, `${file}: searchSpace`), 'searchSpace');
+  put(checkParams(given, 'params'), 'params');
+  return { params: merged as unknown as TrainParams, source };
+}
