@@ -1,13 +1,73 @@
+/**
+ * `trialbook report STUDY [--format md|csv|json] [--test] [--out FILE]`
+ *
+ * Trials sorted by objective, the best trial, hyperparameter importance and the
+ * sequence-length table. `--test` scores the best trial's saved model on the test split (in a
+ * worker) — only on request, never used for selection. Reads the journal without locking it,
+ * so it works while `tune` runs.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { Option } from 'commander';
 import { UserError } from '../../core/errors';
+import { writeFileAtomic } from '../../core/fsutil';
+import { loadStudy, studyStateDir, type LoadedStudy } from '../../core/study';
+import type { EvalResult } from '../../engine/types';
+import { openStore } from '../../store';
+import { JOURNAL_FILE } from '../../store/journal';
+import { buildJsonReport, renderCsvReport, renderMarkdownReport, studyView, type ReportExtras } from '../../runner/report';
+import { seqlenTag, summarizeSeqlen } from '../../runner/seqlen';
+import { trialDir } from '../../runner/study-runner';
+import { WorkerClient } from '../../worker/client';
+import { isWorkerJobError } from '../../worker/errors';
 
-/** `trialbook report` — not implemented yet. */
+interface ReportOptions {
+  format: 'md' | 'csv' | 'json';
+  test?: boolean;
+  out?: string;
+}
+
+async function testScore(loaded: LoadedStudy, best: number): Promise<ReportExtras['test']> {
+  const model = join(trialDir(studyStateDir(loaded), best), 'model');
+  if (!existsSync(join(model, 'config.json'))) throw new UserError(`${model}: the best trial (${best}) has no saved model to evaluate on the test split`, 'E_NOT_FOUND');
+  const client = new WorkerClient();
+  try {
+    const r = await client.run<EvalResult>({ kind: 'evaluate', options: { model, study: loaded.file, split: 'test' } });
+    return { loss: r.loss, accuracy: r.accuracy, count: r.count };
+  } catch (e) {
+    if (isWorkerJobError(e)) throw new UserError(`evaluating trial ${best} on the test split failed: ${e.message}`, 'E_EVALUATE');
+    throw e;
+  } finally {
+    await client.close();
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('report')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UserError('report: not implemented yet', 'E_TODO');
+    .description('study results: trials by objective, best trial, importance, sequence-length table')
+    .argument('<study>', 'study file (NAME.trialbook.json)')
+    .addOption(new Option('--format <format>', 'output format').choices(['md', 'csv', 'json']).default('md'))
+    .option('--test', "also score the best trial's saved model on the test split (only on request)")
+    .option('--out <file>', 'write the report to this file (atomically) instead of stdout')
+    .action(async (file: string, opts: ReportOptions) => {
+      const loaded = loadStudy(file);
+      const journal = join(studyStateDir(loaded), JOURNAL_FILE);
+      if (loaded.study.storage === 'journal' && !existsSync(journal)) throw new UserError(`${journal}: study "${loaded.study.name}" has no trials yet (run trialbook tune ${file})`, 'E_NOT_FOUND');
+      const store = await openStore(loaded, { readOnly: true });
+      const trials = await store.trials();
+      await store.close();
+      const view = studyView(loaded, trials);
+      const extras: ReportExtras = {};
+      if (trials.some((t) => seqlenTag(t))) extras.seqlen = summarizeSeqlen(trials);
+      if (opts.test) {
+        if (view.bestTrial === null) throw new UserError(`${journal}: no complete trial yet, so there is no best model to test`, 'E_NOT_FOUND');
+        extras.test = await testScore(loaded, view.bestTrial);
+      }
+      const text =
+        opts.format === 'json' ? JSON.stringify(buildJsonReport(view, extras), null, 2) + '\n' : opts.format === 'csv' ? renderCsvReport(view) : renderMarkdownReport(view, extras);
+      if (opts.out) writeFileAtomic(opts.out, text);
+      else process.stdout.write(text);
     });
 }

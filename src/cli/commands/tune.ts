@@ -1,13 +1,162 @@
+/**
+ * `trialbook tune STUDY [--resume|--fresh] [--n-trials N] [--parallel K] [--json]`
+ *
+ * Runs the study's tuner until its budget is spent. A study that already has trials is not
+ * silently extended or overwritten: `--resume` continues it (finished trials kept, the trial
+ * that was running re-run from its last checkpoint), `--fresh` moves the old journal and
+ * checkpoints to an archive folder and starts over. Ctrl-C stops after cancelling the running
+ * trial, which `--resume` re-runs.
+ */
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
+import { loadStudy, studyStateDir, toSearchSpace, type LoadedStudy } from '../../core/study';
+import { openStore } from '../../store';
+import { JOURNAL_FILE } from '../../store/journal';
+import type { StudyStore } from '../../store/types';
+import { makeObjective } from '../../runner/objective-factory';
+import { seqlenTag } from '../../runner/seqlen';
+import { bestTrial, StudyRunner, type RunnerEvent, type RunOutcome } from '../../runner/study-runner';
+import { makeTuner } from '../../runner/tuner-source';
+import { attachStopSignals, formatMetric, formatParams, parsePositiveInt } from '../../runner/progress';
 
-/** `trialbook tune` — not implemented yet. */
+interface TuneOptions {
+  resume?: boolean;
+  fresh?: boolean;
+  nTrials?: number;
+  parallel?: number;
+  json?: boolean;
+}
+
 export function register(program: Command): void {
   program
     .command('tune')
-    .description('(not implemented yet)')
-    .allowUnknownOption()
-    .action(() => {
-      throw new UserError('tune: not implemented yet', 'E_TODO');
+    .description('run the study\'s hyperparameter search (journal under .trialbook/<name>/; resumable)')
+    .argument('<study>', 'study file (NAME.trialbook.json)')
+    .option('--resume', 'continue a study that already has trials (after a crash, kill or Ctrl-C)')
+    .option('--fresh', 'start over: move the existing journal and checkpoints to an archive folder')
+    .option('--n-trials <n>', 'trial budget (default: budget.maxTrials of the study)', (v) => parsePositiveInt(v, '--n-trials'))
+    .option('--parallel <k>', 'trials at once, one worker each (default: budget.parallel)', (v) => parsePositiveInt(v, '--parallel'))
+    .option('--json', 'print JSON lines (one per event) instead of progress text')
+    .action(async (file: string, opts: TuneOptions) => {
+      if (opts.resume && opts.fresh) throw new UserError('--resume and --fresh exclude each other: pick one', 'E_USAGE');
+      const loaded = loadStudy(file);
+      const store = await openForTune(loaded, opts);
+      const outcome = await runTune(loaded, store, opts);
+      if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
+      if (outcome.reason === 'cancelled') process.exitCode = 130;
     });
+}
+
+function archive(loaded: LoadedStudy): string {
+  const dir = studyStateDir(loaded);
+  const dest = join(dir, `archive-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  mkdirSync(dest, { recursive: true });
+  for (const name of [JOURNAL_FILE, 'trials']) if (existsSync(join(dir, name))) renameSync(join(dir, name), join(dest, name));
+  return dest;
+}
+
+async function openForTune(loaded: LoadedStudy, opts: TuneOptions): Promise<StudyStore> {
+  const say = (text: string): void => void process.stderr.write(`${text}\n`);
+  let store = await openStore(loaded, { lockSignals: false });
+  const existing = (await store.trials()).filter((t) => !seqlenTag(t));
+  if (existing.length && opts.fresh) {
+    await store.close();
+    say(`trialbook: --fresh: moved the old journal and checkpoints to ${archive(loaded)}`);
+    store = await openStore(loaded, { lockSignals: false });
+  } else if (existing.length && !opts.resume) {
+    await store.close();
+    const done = existing.filter((t) => t.state === 'complete').length;
+    throw new UserError(
+      `${join(studyStateDir(loaded), JOURNAL_FILE)}: study "${loaded.study.name}" already has ${existing.length} trials (${done} complete).\n` +
+        `  Continue it:   trialbook tune ${loaded.file} --resume\n` +
+        `  Start over:    trialbook tune ${loaded.file} --fresh   (the old journal and checkpoints are moved to an archive folder)`,
+      'E_STUDY_EXISTS',
+    );
+  }
+  return store;
+}
+
+async function runTune(loaded: LoadedStudy, store: StudyStore, opts: TuneOptions): Promise<RunOutcome> {
+  const { study } = loaded;
+  const maxTrials = opts.nTrials ?? study.budget.maxTrials;
+  const tuner = makeTuner(loaded, toSearchSpace(study.searchSpace), maxTrials);
+  // Hyperband's budget is its brackets (what `trialbook plan` prints) unless --n-trials caps it.
+  const cap = study.tuner.type === 'hyperband' && opts.nTrials === undefined ? undefined : maxTrials;
+  const runner = new StudyRunner({
+    store,
+    source: tuner,
+    objective: () => makeObjective(loaded),
+    stateDir: studyStateDir(loaded),
+    metric: study.objective.metric,
+    direction: study.objective.direction,
+    epochs: study.training.epochs,
+    baseSeed: study.data.seed,
+    parallel: opts.parallel ?? study.budget.parallel,
+    ...(cap !== undefined ? { maxTrials: cap } : {}),
+    maxRetries: study.budget.max_retries_per_trial,
+    maxConsecutiveFailures: study.budget.max_consecutive_failed_trials,
+    include: (t) => !seqlenTag(t),
+    saveModels: true,
+    onEvent: opts.json ? (e) => process.stdout.write(JSON.stringify(e) + '\n') : printer(study.objective.metric, cap),
+  });
+  const detach = attachStopSignals(runner, opts.json);
+  let outcome: RunOutcome;
+  try {
+    outcome = await runner.run();
+  } finally {
+    detach();
+    await store.close();
+  }
+  const best = bestTrial(outcome.trials, study.objective.direction);
+  const count = (s: string): number => outcome.trials.filter((t) => t.state === s).length;
+  const summary = {
+    study: study.name,
+    stopped: outcome.reason,
+    message: outcome.message,
+    trials: outcome.trials.length,
+    complete: count('complete'),
+    failed: count('failed'),
+    pruned: count('pruned'),
+    best: best ? { trial: best.number, value: best.value, params: best.params } : null,
+  };
+  if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
+  else {
+    process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned) — ${outcome.message}\n`);
+    if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n  ${JSON.stringify(best.params)}\n`);
+    process.stdout.write(`report: trialbook report ${loaded.file} --format md\n`);
+  }
+  return outcome;
+}
+
+function printer(metric: string, total: number | undefined): (e: RunnerEvent) => void {
+  const out = (s: string): void => void process.stdout.write(s + '\n');
+  return (e) => {
+    switch (e.type) {
+      case 'recovered':
+        out(`resuming: trial${e.trials.length > 1 ? 's' : ''} ${e.trials.join(', ')} stopped mid-run; re-running from the last checkpoint`);
+        break;
+      case 'trial-started':
+        out(`trial ${e.trial} (${e.index}${total !== undefined ? `/${total}` : ''})${e.attempt > 1 ? ` attempt ${e.attempt}` : ''}${e.resume ? ' resumed' : ''}: ${formatParams(e.params)}, ${e.epochs} epochs`);
+        break;
+      case 'metric':
+        if (e.metric.step === undefined) out(`  trial ${e.trial} epoch ${e.metric.epoch}: ${formatMetric(e.metric)}`);
+        break;
+      case 'log':
+        if (e.level === 'warn' || e.level === 'error') out(`  trial ${e.trial} ${e.level}: ${e.text}`);
+        break;
+      case 'trial-finished':
+        out(`trial ${e.trial} complete: ${metric} ${e.value.toFixed(4)} (best: trial ${e.best.trial}, ${e.best.value.toFixed(4)})`);
+        break;
+      case 'trial-pruned':
+        out(`trial ${e.trial} pruned after epoch ${e.epoch}`);
+        break;
+      case 'trial-failed':
+        out(`trial ${e.trial} ${e.reason === 'cancelled' ? 'cancelled' : `failed (${e.reason})`}: ${e.message}${e.willRetry && e.reason !== 'cancelled' ? ' — will retry' : ''}`);
+        break;
+      case 'stopped':
+        break;
+    }
+  };
 }
