@@ -1,0 +1,169 @@
+/**
+ * BERT (post-LN) classifier as plain tf ops on our own variables, named as Hugging Face names
+ * them. Dense kernels are held as [in, out] (HF stores Linear weights as [out, in]; weights.ts
+ * transposes on load and save).
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../core/rng';
+import type { BertConfig } from './types';
+import { crossEntropy, dense, dropout, embed, gelu, layerNorm, mm, type DropoutRng } from './ops';
+
+export interface ParamSpec {
+  name: string;
+  shape: number[];
+  init: 'normal' | 'zeros' | 'ones';
+  /** Dense kernel: stored [in,out] here, [out,in] in HF files. */
+  kernel?: boolean;
+  /** Part of the classification head (trained when the body is frozen). */
+  head?: boolean;
+}
+
+/** Every parameter of the model, in a fixed order (init order = determinism). */
+export function paramSpecs(c: BertConfig, numLabels: number): ParamSpec[] {
+  const H = c.hidden_size;
+  const I = c.intermediate_size;
+  const s: ParamSpec[] = [];
+  const lin = (name: string, inp: number, out: number, head = false) => {
+    s.push({ name: `${name}.weight`, shape: [inp, out], init: 'normal', kernel: true, head });
+    s.push({ name: `${name}.bias`, shape: [out], init: 'zeros', head });
+  };
+  const ln = (name: string) => {
+    s.push({ name: `${name}.weight`, shape: [H], init: 'ones' });
+    s.push({ name: `${name}.bias`, shape: [H], init: 'zeros' });
+  };
+  s.push({ name: 'bert.embeddings.word_embeddings.weight', shape: [c.vocab_size, H], init: 'normal' });
+  s.push({ name: 'bert.embeddings.position_embeddings.weight', shape: [c.max_position_embeddings, H], init: 'normal' });
+  s.push({ name: 'bert.embeddings.token_type_embeddings.weight', shape: [c.type_vocab_size, H], init: 'normal' });
+  ln('bert.embeddings.LayerNorm');
+  for (let l = 0; l < c.num_hidden_layers; l++) {
+    const p = `bert.encoder.layer.${l}`;
+    lin(`${p}.attention.self.query`, H, H);
+    lin(`${p}.attention.self.key`, H, H);
+    lin(`${p}.attention.self.value`, H, H);
+    lin(`${p}.attention.output.dense`, H, H);
+    ln(`${p}.attention.output.LayerNorm`);
+    lin(`${p}.intermediate.dense`, H, I);
+    lin(`${p}.output.dense`, I, H);
+    ln(`${p}.output.LayerNorm`);
+  }
+  lin('bert.pooler.dense', H, H);
+  lin('classifier', H, numLabels, true);
+  return s;
+}
+
+/** Values for one spec, from a seeded stream (BERT's N(0, 0.02) init). */
+export function initValues(spec: ParamSpec, rng: Rng): Float32Array {
+  const n = spec.shape.reduce((a, b) => a * b, 1);
+  const v = new Float32Array(n);
+  if (spec.init === 'ones') v.fill(1);
+  else if (spec.init === 'normal') for (let i = 0; i < n; i++) v[i] = rng.normal() * 0.02;
+  return v;
+}
+
+/** Names that AdamW does not decay: biases and LayerNorm parameters. */
+export function noDecay(name: string): boolean {
+  return name.endsWith('.bias') || name.includes('LayerNorm');
+}
+
+export class BertClassifier {
+  readonly vars = new Map<string, tf.Variable>();
+  constructor(
+    readonly config: BertConfig,
+    readonly numLabels: number,
+    values: Map<string, Float32Array>,
+  ) {
+    for (const spec of paramSpecs(config, numLabels)) {
+      const v = values.get(spec.name);
+      if (!v) throw new Error(`engine: no value for ${spec.name}`);
+      this.vars.set(spec.name, tf.variable(tf.tensor(v, spec.shape), true, `${spec.name}#${nextId++}`));
+    }
+  }
+
+  static fromSeed(config: BertConfig, numLabels: number, seed: number): BertClassifier {
+    const rng = new Rng(seed);
+    const values = new Map<string, Float32Array>();
+    for (const spec of paramSpecs(config, numLabels)) values.set(spec.name, initValues(spec, rng));
+    return new BertClassifier(config, numLabels, values);
+  }
+
+  private v(name: string): tf.Variable {
+    return this.vars.get(name)!;
+  }
+
+  /**
+   * Pooled [CLS] features [B,H] for ids [B,S] (0 = [PAD]). `rng` given = training (dropout on).
+   */
+  pooled(ids: tf.Tensor2D, rng?: DropoutRng): tf.Tensor2D {
+    const c = this.config;
+    const [B, S] = ids.shape;
+    const H = c.hidden_size;
+    const A = c.num_attention_heads;
+    const D = H / A;
+    const eps = c.layer_norm_eps ?? 1e-12;
+    const pHid = c.hidden_dropout_prob;
+    const pAtt = c.attention_probs_dropout_prob;
+    // Additive mask: 0 on tokens, -10000 on padding, broadcast over heads and query rows.
+    const maskBias = tf.reshape(tf.mul(tf.sub(1, tf.cast(tf.notEqual(ids, 0), 'float32')), -10000), [B, 1, 1, S]);
+    const flatIds = tf.reshape(ids, [B * S]) as tf.Tensor1D;
+    let x: tf.Tensor = embed(this.v('bert.embeddings.word_embeddings.weight') as tf.Tensor2D, flatIds);
+    x = tf.reshape(x, [B, S, H]);
+    const pos = tf.slice(this.v('bert.embeddings.position_embeddings.weight'), [0, 0], [S, H]);
+    const typ = tf.slice(this.v('bert.embeddings.token_type_embeddings.weight'), [0, 0], [1, H]);
+    x = tf.add(x, tf.add(pos, typ));
+    x = layerNorm(x, this.v('bert.embeddings.LayerNorm.weight'), this.v('bert.embeddings.LayerNorm.bias'), eps);
+    x = dropout(tf.reshape(x, [B * S, H]), pHid, rng);
+    const scale = 1 / Math.sqrt(D);
+    for (let l = 0; l < c.num_hidden_layers; l++) {
+      const p = `bert.encoder.layer.${l}`;
+      const lin = (name: string, inp: tf.Tensor) => dense(inp as tf.Tensor2D, this.v(`${p}.${name}.weight`), this.v(`${p}.${name}.bias`));
+      const q = tf.reshape(tf.transpose(tf.reshape(tf.mul(lin('attention.self.query', x), scale), [B, S, A, D]), [0, 2, 1, 3]), [B * A, S, D]);
+      const kT = tf.reshape(tf.transpose(tf.reshape(lin('attention.self.key', x), [B, S, A, D]), [0, 2, 3, 1]), [B * A, D, S]);
+      const v = tf.reshape(tf.transpose(tf.reshape(lin('attention.self.value', x), [B, S, A, D]), [0, 2, 1, 3]), [B * A, S, D]);
+      let probs: tf.Tensor = tf.softmax(tf.add(tf.reshape(mm(q, kT), [B, A, S, S]), maskBias));
+      probs = dropout(probs, pAtt, rng);
+      const ctx = tf.reshape(tf.transpose(tf.reshape(mm(tf.reshape(probs, [B * A, S, S]), v), [B, A, S, D]), [0, 2, 1, 3]), [B * S, H]);
+      const att = dropout(lin('attention.output.dense', ctx), pHid, rng);
+      x = layerNorm(tf.add(att, x), this.v(`${p}.attention.output.LayerNorm.weight`), this.v(`${p}.attention.output.LayerNorm.bias`), eps);
+      const act = c.hidden_act === 'relu' ? tf.relu(lin('intermediate.dense', x)) : gelu(lin('intermediate.dense', x));
+      const out = dropout(lin('output.dense', act), pHid, rng);
+      x = layerNorm(tf.add(out, x), this.v(`${p}.output.LayerNorm.weight`), this.v(`${p}.output.LayerNorm.bias`), eps);
+    }
+    const cls = tf.reshape(tf.slice(tf.reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
+    return tf.tanh(dense(cls, this.v('bert.pooler.dense.weight'), this.v('bert.pooler.dense.bias'))) as tf.Tensor2D;
+  }
+
+  /** Dropout (rate = the trial's dropout_rate, training only) then the dense head → logits [B,C]. */
+  head(pooled: tf.Tensor2D, dropoutRate: number, rng?: DropoutRng): tf.Tensor2D {
+    const d = dropout(pooled, dropoutRate, rng) as tf.Tensor2D;
+    return dense(d, this.v('classifier.weight'), this.v('classifier.bias'));
+  }
+
+  logits(ids: tf.Tensor2D, dropoutRate: number, rng?: DropoutRng): tf.Tensor2D {
+    return this.head(this.pooled(ids, rng), dropoutRate, rng);
+  }
+
+  loss(ids: tf.Tensor2D, labels: Int32Array, dropoutRate: number, divisor: number, rng?: DropoutRng): tf.Scalar {
+    return crossEntropy(this.logits(ids, dropoutRate, rng), labels, divisor);
+  }
+
+  /** Current values, by name (copies). */
+  snapshot(): Map<string, Float32Array> {
+    const out = new Map<string, Float32Array>();
+    for (const [n, v] of this.vars) out.set(n, v.dataSync().slice() as Float32Array);
+    return out;
+  }
+
+  assign(values: Map<string, Float32Array>): void {
+    for (const [n, v] of this.vars) {
+      const a = values.get(n);
+      if (a) tf.tidy(() => v.assign(tf.tensor(a, v.shape)));
+    }
+  }
+
+  dispose(): void {
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
+
+let nextId = 0;

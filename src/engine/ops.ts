@@ -1,0 +1,127 @@
+/**
+ * Differentiable building blocks with hand-written gradients. The wasm backend lacks
+ * UnsortedSegmentSum (the built-in gather gradient) and runs matMul with transpose flags 12–20×
+ * slower than with an explicit transpose first (../shared/notes/runtime-facts.md), so every
+ * matmul and the embedding lookup here carry their own gradients.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '../core/rng';
+
+/** Swaps the last two axes with an explicit Transpose kernel (never a matMul flag). */
+export function swapLast(t: tf.Tensor): tf.Tensor {
+  const r = t.rank;
+  const perm = [...Array(r).keys()];
+  perm[r - 1] = r - 2;
+  perm[r - 2] = r - 1;
+  return tf.transpose(t, perm);
+}
+
+/** a·b for rank-2 or batched rank-3 operands, gradients via explicit transposes. */
+export const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([a, b]);
+  return {
+    value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved;
+      return [tf.matMul(dy as tf.Tensor3D, swapLast(sb) as tf.Tensor3D), tf.matMul(swapLast(sa) as tf.Tensor3D, dy as tf.Tensor3D)];
+    },
+  };
+}) as never) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+
+/** x[N,in]·W[in,out] + bias, fused forward, explicit-transpose backward. */
+export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x, w]);
+  return {
+    value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx, sw] = saved;
+      return [
+        tf.matMul(dy as tf.Tensor2D, tf.transpose(sw) as tf.Tensor2D),
+        tf.matMul(tf.transpose(sx) as tf.Tensor2D, dy as tf.Tensor2D),
+        tf.sum(dy, 0),
+      ];
+    },
+  };
+}) as never) as unknown as (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
+
+/** Rows of `table` picked by `ids` (int32, any shape → [n, H]); gradient by scatterND, which sums duplicates. */
+export function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
+  const f = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+    void save;
+    return {
+      value: tf.gather(t, ids),
+      gradFunc: (dy: tf.Tensor) => [tf.scatterND(tf.reshape(ids, [-1, 1]), dy, t.shape)],
+    };
+  }) as never) as unknown as (t: tf.Tensor) => tf.Tensor2D;
+  return f(table);
+}
+
+const SQRT1_2 = Math.SQRT1_2;
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+
+/** Exact (erf) GELU as in BERT, with its closed-form derivative. */
+export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  return {
+    value: tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2))))),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sx] = saved;
+      const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(sx, SQRT1_2))));
+      const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(tf.square(sx), -0.5)));
+      return [tf.mul(dy, tf.add(cdf, tf.mul(sx, pdf)))];
+    },
+  };
+}) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+/** LayerNorm over the last axis. */
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  const { mean, variance } = tf.moments(x, -1, true);
+  return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))), gamma), beta);
+}
+
+/**
+ * Dropout randomness with one seeded stream per example, so a mask does not depend on how a
+ * batch is cut into micro-batches, and runs repeat exactly for a seed on every backend (tf's
+ * own random ops differ by backend).
+ */
+export class DropoutRng {
+  private readonly streams: Rng[];
+  constructor(seeds: number[]) {
+    this.streams = seeds.map((s) => new Rng(s));
+  }
+  /** Per-example seeds for optimizer step `step` of a run seeded `seed`. */
+  static forStep(seed: number, step: number, exampleIds: ArrayLike<number>): DropoutRng {
+    const seeds: number[] = [];
+    for (let i = 0; i < exampleIds.length; i++) seeds.push(((seed * 0x01000193) ^ Math.imul(step + 1, 0x9e3779b1) ^ Math.imul(exampleIds[i] + 1, 0x85ebca6b)) >>> 0);
+    return new DropoutRng(seeds);
+  }
+  get batch(): number {
+    return this.streams.length;
+  }
+  /** Inverted-dropout mask for a tensor whose leading axis (or leading block) is the batch. */
+  mask(shape: number[], rate: number): tf.Tensor {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const per = n / this.streams.length;
+    const out = new Float32Array(n);
+    const keep = 1 / (1 - rate);
+    for (let b = 0; b < this.streams.length; b++) {
+      const r = this.streams[b];
+      const base = b * per;
+      for (let i = 0; i < per; i++) out[base + i] = r.next() >= rate ? keep : 0;
+    }
+    return tf.tensor(out, shape);
+  }
+}
+
+/** Inverted dropout; no-op at inference (`rng` undefined). */
+export function dropout(x: tf.Tensor, rate: number, rng: DropoutRng | undefined): tf.Tensor {
+  if (!rng || rate <= 0) return x;
+  return tf.mul(x, rng.mask(x.shape, rate));
+}
+
+/** Summed softmax cross-entropy of logits [B,C] against integer labels, divided by `divisor`. */
+export function crossEntropy(logits: tf.Tensor2D, labels: Int32Array, divisor = labels.length): tf.Scalar {
+  const oneHot = tf.oneHot(tf.tensor1d(labels, 'int32'), logits.shape[1]);
+  const lp = tf.logSoftmax(logits);
+  return tf.div(tf.neg(tf.sum(tf.mul(oneHot, lp))), divisor) as tf.Scalar;
+}
