@@ -92,7 +92,8 @@ function unit(space: SearchSpace, name: string, v: unknown): number | undefined 
 /**
  * Test objective: a bowl with its minimum at 0.3 in every dimension, a learning curve that
  * improves as 0.5/epoch, seed noise, per-epoch checkpoints, and a short sleep per epoch so
- * that a kill lands mid-trial. `TRIALBOOK_TEST_FAIL=nan|oom|error` makes every trial fail.
+ * that a kill lands mid-trial. `TRIALBOOK_TEST_FAIL=nan|oom|error` makes every trial fail;
+ * `TRIALBOOK_TEST_OOM_ABOVE=L` makes max_seq_len > L run out of memory.
  */
 export class QuadraticObjective implements Objective {
   readonly name = 'quadratic';
@@ -108,6 +109,10 @@ export class QuadraticObjective implements Objective {
       const u = unit(this.space, k, v);
       if (u !== undefined) q += (u - 0.3) ** 2;
     }
+    // Sequence length: best at 128, and "out of memory" above TRIALBOOK_TEST_OOM_ABOVE.
+    const len = Number(spec.params.max_seq_len ?? 0);
+    if (len > 0) q += 0.05 * Math.log2(len / 128) ** 2;
+    const oomAbove = Number(process.env.TRIALBOOK_TEST_OOM_ABOVE ?? Infinity);
     q += 0.01 * (((spec.seed * 2654435761) >>> 0) / 4294967296);
     const ckpt = join(spec.checkpointDir, 'quadratic.json');
     let first = 1;
@@ -121,7 +126,7 @@ export class QuadraticObjective implements Objective {
     let bestEpoch = 0;
     for (let e = first; e <= spec.epochs; e++) {
       await sleep(this.epochMs, hooks.signal);
-      if (this.fail === 'oom') throw new TrialFailure('out of memory even with micro-batch 1', 'oom');
+      if (this.fail === 'oom' || len > oomAbove) throw new TrialFailure('out of memory even with micro-batch 1', 'oom');
       if (this.fail === 'error') throw new TrialFailure('injected failure', 'error');
       const loss = this.fail === 'nan' ? NaN : q + 0.5 / e;
       if (Number.isNaN(loss)) throw new TrialFailure(`loss became NaN at epoch ${e} (learning rate too high?)`, 'nan');
