@@ -1,4 +1,8 @@
-/** Job kind → handler. Each handler parses nothing itself: ToWorker already validated the options. */
+/**
+ * Job kind → handler. Options were validated by ToWorker at the boundary. Handlers beyond echo
+ * are loaded on first use, so the worker starts (and answers split jobs) without loading
+ * TensorFlow.js.
+ */
 import type { Job } from '../../protocol/messages';
 import type { JobContext } from '../context';
 import { echoJob } from './echo';
@@ -7,6 +11,12 @@ export async function runJob(job: Job, ctx: JobContext): Promise<unknown> {
   switch (job.kind) {
     case 'echo':
       return echoJob(job.options, ctx);
+    case 'trial':
+      return (await import('./trial')).trialJob(job.options, ctx);
+    case 'evaluate':
+      return (await import('./evaluate')).evaluateJob(job.options, ctx);
+    case 'predict':
+      return (await import('./predict')).predictJob(job.options, ctx);
     default:
       throw new Error(`job kind '${job.kind}' is not available in this build`);
   }

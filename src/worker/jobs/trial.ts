@@ -1,0 +1,61 @@
+/**
+ * `trial` job: one training run of a study. Study → split (reused when unchanged) → encoded
+ * dataset (cached per max_len) → engine trainModel with the merged hyperparameters.
+ */
+import { join, resolve } from 'node:path';
+import { loadStudy, studyStateDir } from '../../core/study';
+import { evaluateModel, trainModel } from '../../engine';
+import { isPreset } from '../../engine/config';
+import type { TrialJobOptions } from '../../protocol/messages';
+import type { JobContext } from '../context';
+import { encodedStudySplits } from '../data';
+import { CancelledError } from '../errors';
+import { mergeParams } from '../params';
+import type { TrialJobResult } from './trial-types';
+
+export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<TrialJobResult> {
+  const loaded = loadStudy(o.study);
+  const { study } = loaded;
+  const { params, source } = mergeParams(study, loaded.file, o.params);
+  ctx.log('debug', `params: ${Object.entries(params).map(([k, v]) => `${k}=${v} (${source[k]})`).join(', ')}`);
+  const vocabPath = loaded.resolve(study.tokenizer.vocab);
+  const ds = await encodedStudySplits(loaded, params.max_seq_len, vocabPath, ctx);
+  ctx.checkCancelled();
+  const backend = await ctx.backend(o.backend);
+  ctx.progress(0, params.epochs, `training on ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`);
+  // Scoring the test split needs the best model on disk, even when the caller did not ask to keep it.
+  const saveBestTo = o.saveTo ? resolve(o.saveTo) : o.evaluateTest ? join(studyStateDir(loaded), 'last-trial-model') : undefined;
+  const r = await trainModel(
+    {
+      model: isPreset(study.model) ? study.model : loaded.resolve(study.model),
+      vocabSize: ds.vocabSize,
+      numLabels: ds.labels.length,
+      train: ds.train,
+      val: ds.val,
+      params,
+      memoryBudgetMiB: o.memoryBudgetMiB ?? study.training.memoryBudgetMiB,
+      checkpointDir: o.checkpointDir ? resolve(o.checkpointDir) : undefined,
+      resume: o.resume,
+      logEverySteps: study.training.logEverySteps,
+      saveBestTo,
+      vocabPath,
+      labelNames: ds.labels,
+    },
+    {
+      onMetric: (m) => {
+        ctx.metric(m);
+        if (m.step === undefined) ctx.progress(m.epoch, params.epochs, `epoch ${m.epoch}/${params.epochs}`);
+      },
+      onLog: (level, text) => ctx.log(level, text),
+      shouldStop: () => ctx.cancelled(),
+    },
+  );
+  if (ctx.cancelled()) throw new CancelledError('trial cancelled');
+  const result: TrialJobResult = { ...r, params, labels: ds.labels };
+  if (o.saveTo) result.savedTo = saveBestTo;
+  if (o.evaluateTest && saveBestTo) {
+    ctx.progress(0, ds.test.count, 'scoring the test split');
+    result.test = await evaluateModel(saveBestTo, ds.test);
+  }
+  return result;
+}
