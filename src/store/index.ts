@@ -2,7 +2,7 @@
 import { UserError } from '../core/errors';
 import { studyStateDir, type LoadedStudy } from '../core/study';
 import { JournalStore, type JournalOptions } from './journal';
-import type { StudyStore } from './types';
+import type { StoredTrial, StudyStore } from './types';
 
 export type OpenOptions = JournalOptions;
 
@@ -20,3 +20,13 @@ export async function openStore(loaded: LoadedStudy, opts: OpenOptions = {}): Pr
 
 export { JournalStore } from './journal';
 export type { StoredTrial, StudyStore, TrialEvent } from './types';
+
+/** Every trial of a study, read without taking the lock (report, editor, dashboard). */
+export async function readTrials(loaded: LoadedStudy, opts: Omit<OpenOptions, 'readOnly'> = {}): Promise<StoredTrial[]> {
+  const store = await openStore(loaded, { ...opts, readOnly: true });
+  try {
+    return await store.trials();
+  } finally {
+    await store.close();
+  }
+}
