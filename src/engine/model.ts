@@ -75,7 +75,8 @@ export class BertClassifier {
     for (const spec of paramSpecs(config, numLabels)) {
       const v = values.get(spec.name);
       if (!v) throw new Error(`engine: no value for ${spec.name}`);
-      this.vars.set(spec.name, tf.variable(tf.tensor(v, spec.shape), true, `${spec.name}#${nextId++}`));
+      // tidy frees the initial tensor; the variable keeps its own reference to the data.
+      this.vars.set(spec.name, tf.tidy(() => tf.variable(tf.tensor(v, spec.shape), true, `${spec.name}#${nextId++}`)));
     }
   }
 

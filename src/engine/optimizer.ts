@@ -32,8 +32,8 @@ export class AdamW {
     this.b2 = opts.beta2 ?? 0.999;
     this.eps = opts.epsilon ?? 1e-6;
     for (const [n, p] of params) {
-      this.m.set(n, tf.variable(tf.zerosLike(p), false));
-      this.v.set(n, tf.variable(tf.zerosLike(p), false));
+      this.m.set(n, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
+      this.v.set(n, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
     }
   }
 
