@@ -4,7 +4,7 @@
  * repeats exactly and a resumed run continues as if it had never stopped.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Rng } from '../core/rng';
 import { UserError } from '../core/errors';
@@ -311,6 +311,12 @@ function readCheckpoint(dir: string, model: BertClassifier, opt: AdamW): Checkpo
   return state;
 }
 
+/** Fails before any epoch is spent when an output folder cannot be written. */
+function assertWritableFolder(dir: string): void {
+  writeFileAtomic(join(dir, '.trialbook-write-probe'), 'ok');
+  rmSync(join(dir, '.trialbook-write-probe'), { force: true });
+}
+
 export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const started = performance.now();
   const backend = await ensureBackend();
@@ -326,6 +332,8 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
   try {
     checkSplit('train', train, config.vocab_size, input.numLabels, config.max_position_embeddings);
     checkSplit('val', val, config.vocab_size, input.numLabels, config.max_position_embeddings);
+    if (input.saveBestTo) assertWritableFolder(input.saveBestTo);
+    if (input.checkpointDir) assertWritableFolder(input.checkpointDir);
     const plan = pickMicroBatch(config, train.maxLen, p.batch_size, input.memoryBudgetMiB);
     strategy = p.freeze_body ? frozenStrategy(built, train, val, p, input.checkpointDir, log) : fullStrategy(model, train, val, p, plan.microBatch, log);
     opt = new AdamW(strategy.trainable, { weightDecay: p.weight_decay });

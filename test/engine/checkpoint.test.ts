@@ -1,0 +1,162 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readFileSync, existsSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend, trainModel, evaluateModel, predictModel } from '../../src/engine';
+import { BertClassifier } from '../../src/engine/model';
+import { presetConfig } from '../../src/engine/config';
+import { saveModelFolder } from '../../src/engine/weights';
+import { loadClassifier } from '../../src/engine/evaluate';
+import { encodeSafetensors, readSafetensors, writeSafetensors, type NamedTensor } from '../../src/engine/safetensors';
+import { tempDir } from '../helpers';
+import { toySplit, TOY_VOCAB, baseParams } from './toy';
+
+const train = toySplit(192, 12, 1);
+const val = toySplit(48, 12, 2);
+const input = (over: Record<string, unknown> = {}) => ({ model: 'tiny', vocabSize: TOY_VOCAB, numLabels: 2, train, val, params: { ...baseParams, max_seq_len: 12, ...over } });
+const cfg = { ...presetConfig('tiny', TOY_VOCAB), max_position_embeddings: 16 };
+
+function vocabFile(dir: string, n: number): string {
+  const p = join(dir, 'vocab.txt');
+  writeFileSync(p, Array.from({ length: n }, (_, i) => `t${i}`).join('\n') + '\n');
+  return p;
+}
+
+/** A model folder as Hugging Face writes it: [out,in] Linear weights, standard names. */
+function hfFolder(dir: string, seed = 5): BertClassifier {
+  const m = BertClassifier.fromSeed(cfg, 2, seed);
+  saveModelFolder(dir, cfg, m.snapshot(), 2, { labels: ['neg', 'pos'], maxLen: 12 }, vocabFile(dir, TOY_VOCAB));
+  return m;
+}
+
+function logitsOf(m: BertClassifier): Float32Array {
+  return tf.tidy(() => m.logits(tf.tensor2d(val.ids.subarray(0, 8 * 12), [8, 12], 'int32'), 0).dataSync() as Float32Array);
+}
+
+test('save → load round trip gives identical logits; files are HF-shaped', async (t) => {
+  await initBackend();
+  const dir = tempDir(t);
+  const m = hfFolder(dir);
+  const back = loadClassifier(dir).model;
+  assert.deepEqual(logitsOf(back), logitsOf(m));
+  const st = readSafetensors(join(dir, 'model.safetensors'));
+  // HF Linear layout: [out, in].
+  assert.deepEqual(st.get('bert.encoder.layer.0.intermediate.dense.weight')!.shape, [512, 128]);
+  assert.deepEqual(st.get('classifier.weight')!.shape, [2, 128]);
+  const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+  assert.equal(config.hidden_size, 128);
+  assert.deepEqual(config.id2label, { 0: 'neg', 1: 'pos' });
+  m.dispose();
+  back.dispose();
+});
+
+test('safetensors: F16 and BF16 are widened to float32; a corrupt header is a clear error', (t) => {
+  const dir = tempDir(t);
+  const header = JSON.stringify({ a: { dtype: 'F16', shape: [3], data_offsets: [0, 6] }, b: { dtype: 'BF16', shape: [2], data_offsets: [6, 10] } });
+  const hb = Buffer.from(header);
+  const buf = Buffer.alloc(8 + hb.length + 10);
+  buf.writeBigUInt64LE(BigInt(hb.length));
+  hb.copy(buf, 8);
+  const d = 8 + hb.length;
+  buf.writeUInt16LE(0x3c00, d); // 1.0
+  buf.writeUInt16LE(0xc000, d + 2); // -2.0
+  buf.writeUInt16LE(0x3555, d + 4); // ≈ 0.33325
+  buf.writeUInt16LE(0x3fc0, d + 6); // bf16 1.5
+  buf.writeUInt16LE(0xc040, d + 8); // bf16 -3
+  writeFileSync(join(dir, 'h.safetensors'), buf);
+  const r = readSafetensors(join(dir, 'h.safetensors'));
+  assert.deepEqual(Array.from(r.get('a')!.data).map((x) => +x.toFixed(4)), [1, -2, 0.3333]);
+  assert.deepEqual(Array.from(r.get('b')!.data), [1.5, -3]);
+  writeFileSync(join(dir, 'bad.safetensors'), Buffer.concat([Buffer.from([200, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{"x": garbage')]));
+  assert.throws(() => readSafetensors(join(dir, 'bad.safetensors')), /not a valid safetensors file: header length 200 does not fit/);
+  const t2 = new Map<string, NamedTensor>([['x', { shape: [2, 2], data: new Float32Array([1, 2, 3, 4]) }]]);
+  const enc = encodeSafetensors(t2);
+  enc.write('{"x":[', 8); // break the JSON, keep the length
+  writeFileSync(join(dir, 'bad2.safetensors'), enc);
+  assert.throws(() => readSafetensors(join(dir, 'bad2.safetensors')), /header is not valid JSON/);
+});
+
+test('wrong checkpoints: missing, wrong-shaped and unexpected tensors are listed in one error', async (t) => {
+  const dir = tempDir(t);
+  hfFolder(dir).dispose();
+  const file = join(dir, 'model.safetensors');
+  const st = readSafetensors(file);
+  st.delete('bert.encoder.layer.1.output.dense.bias');
+  st.set('bert.pooler.dense.weight', { shape: [128, 64], data: new Float32Array(128 * 64) });
+  st.set('bert.encoder.layer.7.output.dense.bias', { shape: [128], data: new Float32Array(128) });
+  st.set('cls.predictions.bias', { shape: [TOY_VOCAB], data: new Float32Array(TOY_VOCAB) }); // pre-training heads are ignored
+  writeSafetensors(file, st);
+  await assert.rejects(trainModel({ ...input({ epochs: 1 }), model: dir }), (e: Error) => {
+    assert.match(e.message, /missing tensors: bert\.encoder\.layer\.1\.output\.dense\.bias/);
+    assert.match(e.message, /wrong shapes: bert\.pooler\.dense\.weight has shape \[128,64\], expected \[128,128\]/);
+    assert.match(e.message, /unexpected tensors: bert\.encoder\.layer\.7\.output\.dense\.bias/);
+    assert.doesNotMatch(e.message, /cls\.predictions/);
+    return true;
+  });
+  // Corrupt file → clear error through evaluate too.
+  writeFileSync(file, Buffer.from('not a checkpoint at all'));
+  await assert.rejects(evaluateModel(dir, val), /not a valid safetensors file/);
+});
+
+test('vocab and max_len mismatches are clear errors', async (t) => {
+  const dir = tempDir(t);
+  hfFolder(dir).dispose();
+  await assert.rejects(trainModel({ ...input(), model: dir, vocabSize: TOY_VOCAB + 1 }), /vocab_size 60 does not match the data's vocab \(61 tokens\)/);
+  vocabFile(dir, TOY_VOCAB - 2);
+  await assert.rejects(trainModel({ ...input(), model: dir }), /vocab\.txt: has 58 tokens but .*vocab_size 60/);
+  vocabFile(dir, TOY_VOCAB);
+  const long = toySplit(16, 20, 4);
+  await assert.rejects(trainModel({ ...input({ max_seq_len: 20 }), model: dir, train: long }), /max_len 20 is above the model's max_position_embeddings 16/);
+});
+
+test('pretrained body without a head: training starts from it with a new head; evaluate/predict score the saved best model', async (t) => {
+  const dir = tempDir(t);
+  const out = tempDir(t);
+  hfFolder(dir).dispose();
+  const st = readSafetensors(join(dir, 'model.safetensors'));
+  st.delete('classifier.weight');
+  st.delete('classifier.bias');
+  writeSafetensors(join(dir, 'model.safetensors'), st);
+  const logs: string[] = [];
+  const r = await trainModel({ ...input({ epochs: 2 }), model: dir, saveBestTo: out, labelNames: ['neg', 'pos'] }, { onLog: (_l, s) => logs.push(s) });
+  assert.ok(logs.some((l) => /initialising a new head/.test(l)));
+  for (const f of ['config.json', 'model.safetensors', 'vocab.txt', 'trialbook.json']) assert.ok(existsSync(join(out, f)), f);
+  const ev = await evaluateModel(out, val);
+  assert.ok(Math.abs(ev.loss - r.bestValLoss) < 1e-5, `${ev.loss} vs ${r.bestValLoss}`);
+  assert.equal(ev.accuracy, r.bestValAccuracy);
+  assert.deepEqual(ev.perClass.map((c) => c.label), ['neg', 'pos']);
+  assert.equal(ev.perClass[0].support + ev.perClass[1].support, val.count);
+  const preds = await predictModel(out, val);
+  assert.equal(preds.length, val.count);
+  assert.ok(preds.every((p) => Math.abs(p.probs[0] + p.probs[1] - 1) < 1e-5 && p.label === (p.probs[1] > p.probs[0] ? 1 : 0)));
+});
+
+test('resume: 2 epochs then 1 more equals 3 straight', async (t) => {
+  const ck = tempDir(t);
+  const straight = await trainModel(input({ epochs: 3 }));
+  await trainModel({ ...input({ epochs: 3 }), checkpointDir: ck, }, { shouldStop: (() => { let n = 0; const per = Math.ceil(train.count / baseParams.batch_size); return () => ++n > 2 * per; })() }).catch((e) => assert.match(e.message, /cancelled/));
+  const state = JSON.parse(readFileSync(join(ck, 'checkpoint.json'), 'utf8'));
+  assert.equal(state.epoch, 2);
+  const resumed = await trainModel({ ...input({ epochs: 3 }), checkpointDir: ck, resume: true });
+  assert.equal(resumed.epochsRun, 3);
+  assert.deepEqual(resumed.curve.slice(0, 2).map((m) => m.val_loss), straight.curve.slice(0, 2).map((m) => m.val_loss));
+  assert.equal(resumed.curve[2].val_loss, straight.curve[2].val_loss);
+  assert.equal(resumed.bestValLoss, straight.bestValLoss);
+});
+
+test('a read-only output folder fails the save clearly and leaves the previous best intact', async (t) => {
+  const out = tempDir(t);
+  await trainModel({ ...input({ epochs: 1 }), saveBestTo: out });
+  const before = readFileSync(join(out, 'model.safetensors'));
+  // A path under a regular file fails even for root (ENOTDIR), before any epoch is spent.
+  const blocker = join(tempDir(t), 'file');
+  writeFileSync(blocker, 'x');
+  await assert.rejects(trainModel({ ...input({ epochs: 1 }), saveBestTo: join(blocker, 'model') }), /cannot create the (output|model) folder \(ENOTDIR\)/);
+  if (process.getuid?.() !== 0) {
+    chmodSync(out, 0o500);
+    t.after(() => chmodSync(out, 0o700));
+    await assert.rejects(trainModel({ ...input({ epochs: 1, seed: 9 }), saveBestTo: out }), /cannot write/);
+  }
+  assert.deepEqual(readFileSync(join(out, 'model.safetensors')), before);
+});
