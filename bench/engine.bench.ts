@@ -1,0 +1,171 @@
+/**
+ * Engine benchmark: training and inference examples/s for tiny and mini (seq 128, batch 16) on
+ * the best backend, side by side with the PyTorch peer (bench/peers/torch_bert.py, best thread
+ * setting) in the same run; cost growth with max_len for mini; frozen-body speed-up; and, when
+ * ../shared is present, the learning check on nsmc-dev.
+ * Child mode (`node --import tsx bench/engine.bench.ts --child JSON`) runs one measurement in a
+ * fresh process, so parallel-worker throughput and per-run peak RSS can be measured.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { EncodedSplit } from '../src/core/encoded';
+import { Rng } from '../src/core/rng';
+
+const VOCAB = 16424;
+const PY = '/usr/bin/python3';
+const PEER = join(__dirname, 'peers', 'torch_bert.py');
+
+function randomSplit(count: number, seqLen: number, seed: number): EncodedSplit {
+  const rng = new Rng(seed);
+  const ids = new Int32Array(count * seqLen);
+  for (let i = 0; i < ids.length; i++) ids[i] = 5 + rng.int(VOCAB - 5);
+  for (let r = 0; r < count; r++) ids[r * seqLen] = 2;
+  const labels = Int32Array.from({ length: count }, () => rng.int(2));
+  return { maxLen: seqLen, count, ids, lengths: new Uint16Array(count).fill(seqLen), labels };
+}
+
+interface Measure { preset: string; seq: number; batch: number; steps: number; what: 'throughput' | 'epoch' | 'frozen' | 'nsmc' }
+
+/** One measurement in this process. */
+async function measure(m: Measure): Promise<Record<string, number | string>> {
+  const engine = await import('../src/engine');
+  const { BertClassifier } = await import('../src/engine/model');
+  const { presetConfig } = await import('../src/engine/config');
+  const { scoreRows } = await import('../src/engine/score');
+  const backend = await engine.initBackend();
+  const params = { learning_rate: 5e-5, warmup_steps: 0, freeze_body: false, dropout_rate: 0.1, batch_size: m.batch, epochs: 2, max_seq_len: m.seq, seed: 1 };
+  if (m.what === 'throughput') {
+    const train = randomSplit(m.batch * m.steps, m.seq, 1);
+    const val = randomSplit(m.batch, m.seq, 2);
+    const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params, memoryBudgetMiB: 4096 });
+    const model = BertClassifier.fromSeed(presetConfig(m.preset, VOCAB), 2, 1);
+    const inf = randomSplit(m.batch * m.steps * 2, m.seq, 3);
+    scoreRows(model, randomSplit(m.batch, m.seq, 4), m.batch);
+    const t0 = performance.now();
+    scoreRows(model, inf, m.batch);
+    const inferEps = inf.count / ((performance.now() - t0) / 1000);
+    model.dispose();
+    // Epoch 2 is warm (kernels compiled, memory grown).
+    return { backend: backend.name, threads: backend.threads, train_ex_s: r.curve[1].examples_per_sec!, infer_ex_s: inferEps, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
+  }
+  if (m.what === 'epoch') {
+    const train = randomSplit(m.batch * m.steps, m.seq, 1);
+    const val = randomSplit(m.batch, m.seq, 2);
+    const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs: 1 }, memoryBudgetMiB: 4096 });
+    return { examples: train.count, seconds_per_epoch: r.secondsPerEpoch, s_per_1k_examples: (r.secondsPerEpoch / train.count) * 1000, micro_batch: r.microBatch, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
+  }
+  if (m.what === 'frozen') {
+    const train = randomSplit(m.batch * m.steps, m.seq, 1);
+    const val = randomSplit(m.batch * 2, m.seq, 2);
+    const epochs = 3;
+    let t0 = performance.now();
+    await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs } });
+    const fullS = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs, freeze_body: true, learning_rate: 1e-3 } });
+    const firstS = (performance.now() - t0) / 1000;
+    t0 = performance.now();
+    await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs, freeze_body: true, learning_rate: 3e-3, seed: 1 } });
+    const cachedS = (performance.now() - t0) / 1000;
+    return { examples: train.count, epochs, full_trial_s: fullS, frozen_first_trial_s: firstS, frozen_cached_trial_s: cachedS, speedup_cached: fullS / cachedS, speedup_first: fullS / firstS };
+  }
+  return nsmc(m.preset, m.steps);
+}
+
+/** Learning check on real data: nsmc-dev with KR-BERT char ids (reference tokenizer), 90/10 split. */
+async function nsmc(preset: string, epochs: number): Promise<Record<string, number | string>> {
+  const engine = await import('../src/engine');
+  const idsFile = resolve(__dirname, '..', '..', 'shared', 'data', 'nsmc-dev-krbert-ids-128.jsonl');
+  const tsv = resolve(__dirname, '..', '..', 'shared', 'data', 'nsmc-dev.tsv');
+  if (!existsSync(idsFile) || !existsSync(tsv)) return { skipped: '../shared/data is absent' };
+  const labels = readFileSync(tsv, 'utf8').split('\n').slice(1).filter((l) => l.trim()).map((l) => Number(l.split('\t')[2]));
+  const rows = readFileSync(idsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { i: number; ids: number[]; n: number });
+  const maxLen = 64;
+  const order = Int32Array.from({ length: rows.length }, (_, i) => i);
+  new Rng(42).shuffle(order);
+  const nVal = Math.round(rows.length * 0.1);
+  const make = (idx: Int32Array): EncodedSplit => {
+    const ids = new Int32Array(idx.length * maxLen);
+    const lengths = new Uint16Array(idx.length);
+    const lab = new Int32Array(idx.length);
+    idx.forEach((r, k) => {
+      const row = rows[r];
+      const n = Math.min(row.n, maxLen);
+      ids.set(row.ids.slice(0, n), k * maxLen);
+      if (row.n > maxLen) ids[k * maxLen + maxLen - 1] = 3; // keep [SEP] last when truncating
+      lengths[k] = n;
+      lab[k] = labels[row.i];
+    });
+    return { maxLen, count: idx.length, ids, lengths, labels: lab };
+  };
+  const val = make(order.subarray(0, nVal));
+  const train = make(order.subarray(nVal));
+  const t0 = performance.now();
+  const r = await engine.trainModel({ model: preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { learning_rate: 1e-3, warmup_steps: 100, freeze_body: false, dropout_rate: 0.1, batch_size: 32, epochs, max_seq_len: maxLen, seed: 1 } });
+  return { preset, train: train.count, val: val.count, epochs, best_val_accuracy: r.bestValAccuracy, val_accuracy_by_epoch: r.curve.map((c) => c.val_accuracy!.toFixed(4)).join(' '), seconds: (performance.now() - t0) / 1000, naive_bayes_reference: 0.83 };
+}
+
+function child(m: Measure): Promise<Record<string, number | string>> {
+  return new Promise((res, rej) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(m)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => (out += d));
+    p.on('close', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      try {
+        res(JSON.parse(line));
+      } catch {
+        rej(new Error(`child exited ${code}: ${out.slice(-300)}`));
+      }
+    });
+  });
+}
+
+function torchPeer(preset: string, seq: number, batch: number, steps: number): Record<string, unknown> {
+  if (!existsSync(PY) || spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return { error: 'python3-torch is not installed (apt-get install -y python3-torch libopenblas0-pthread)' };
+  const settings = [{ torch: 1, blas: 1 }, { torch: 1, blas: 2 }, { torch: 2, blas: 1 }];
+  const runs = settings.map((s) => {
+    const r = spawnSync(PY, [PEER, '--preset', preset, '--seq', String(seq), '--batch', String(batch), '--steps', String(steps), '--threads', String(s.torch)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(s.blas), OPENBLAS_NUM_THREADS: String(s.blas) } });
+    try {
+      return { ...s, ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as { train_ex_s: number; infer_ex_s: number }) };
+    } catch {
+      return { ...s, train_ex_s: 0, infer_ex_s: 0, error: r.stderr.slice(-300) };
+    }
+  });
+  const bestTrain = runs.reduce((a, b) => (b.train_ex_s > a.train_ex_s ? b : a));
+  const bestInfer = runs.reduce((a, b) => (b.infer_ex_s > a.infer_ex_s ? b : a));
+  return { runs, train_ex_s: bestTrain.train_ex_s, train_setting: `torch ${bestTrain.torch}, BLAS ${bestTrain.blas}`, infer_ex_s: bestInfer.infer_ex_s, infer_setting: `torch ${bestInfer.torch}, BLAS ${bestInfer.blas}` };
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+export async function run(): Promise<object> {
+  const out: Record<string, unknown> = {};
+  const steps: Record<string, number> = { tiny: 10, mini: 5 };
+  for (const preset of ['tiny', 'mini']) {
+    const ours = await child({ preset, seq: 128, batch: 16, steps: steps[preset], what: 'throughput' });
+    const peer = torchPeer(preset, 128, 16, steps[preset] * 2) as { train_ex_s?: number; infer_ex_s?: number };
+    // Two trials at once, one process per core: machine throughput.
+    const pair = await Promise.all([0, 1].map(() => child({ preset, seq: 128, batch: 16, steps: steps[preset], what: 'throughput' })));
+    const pairTrain = pair.reduce((a, b) => a + Number(b.train_ex_s), 0);
+    const pairInfer = pair.reduce((a, b) => a + Number(b.infer_ex_s), 0);
+    out[preset] = {
+      trialbook: ours,
+      pytorch: peer,
+      ratio_train: peer.train_ex_s ? r2(Number(ours.train_ex_s) / peer.train_ex_s) : null,
+      ratio_infer: peer.infer_ex_s ? r2(Number(ours.infer_ex_s) / peer.infer_ex_s) : null,
+      two_workers: { train_ex_s: pairTrain, infer_ex_s: pairInfer, ratio_train: peer.train_ex_s ? r2(pairTrain / peer.train_ex_s) : null, ratio_infer: peer.infer_ex_s ? r2(pairInfer / peer.infer_ex_s) : null },
+    };
+  }
+  const growth: Record<string, unknown> = {};
+  for (const seq of [64, 128, 256, 512]) growth[`max_len_${seq}`] = await child({ preset: 'mini', seq, batch: 16, steps: seq >= 256 ? 1 : 2, what: 'epoch' });
+  out.mini_cost_growth = growth;
+  out.frozen = await child({ preset: 'tiny', seq: 128, batch: 16, steps: 8, what: 'frozen' });
+  if (process.env.TRIALBOOK_BENCH_NSMC !== '0') out.nsmc_tiny = await child({ preset: 'tiny', seq: 64, batch: 32, steps: 3, what: 'nsmc' });
+  return out;
+}
+
+if (process.argv[2] === '--child') {
+  measure(JSON.parse(process.argv[3]) as Measure).then((r) => process.stdout.write(JSON.stringify(r) + '\n'));
+}
