@@ -95,6 +95,37 @@ export function apportion(n: number, ratios: readonly number[]): number[] {
   return counts;
 }
 
+/**
+ * Rows per class per split. Each class is cut by its own quota, and the rounding units are placed
+ * so that the split totals also match the overall largest-remainder counts: many small classes
+ * would otherwise all round into train and leave val or test empty.
+ */
+export function stratifiedCounts(classSizes: readonly number[], ratios: readonly number[]): number[][] {
+  const total = classSizes.reduce((a, b) => a + b, 0);
+  const target = apportion(total, ratios);
+  const quotas = classSizes.map((n) => ratios.map((r) => Math.round(n * r * 1e9) / 1e9));
+  const counts = quotas.map((q) => q.map(Math.floor));
+  const deficit = target.map((t, s) => t - counts.reduce((a, c) => a + c[s], 0));
+  const left = classSizes.map((n, c) => n - counts[c].reduce((a, b) => a + b, 0));
+  const cells: Array<{ c: number; s: number; frac: number }> = [];
+  quotas.forEach((q, c) => q.forEach((x, s) => cells.push({ c, s, frac: x - Math.floor(x) })));
+  cells.sort((a, b) => b.frac - a.frac || a.c - b.c || a.s - b.s);
+  // First pass: at most one unit per cell, largest remainders first (per-class error < 1).
+  // Later passes only run when split totals force a class off its nearest rounding.
+  let pending = left.reduce((a, b) => a + b, 0);
+  while (pending > 0) {
+    for (const { c, s } of cells) {
+      if (left[c] > 0 && deficit[s] > 0) {
+        counts[c][s]++;
+        left[c]--;
+        deficit[s]--;
+        pending--;
+      }
+    }
+  }
+  return counts;
+}
+
 interface Resolved {
   input: string;
   out: string;
@@ -446,12 +477,13 @@ function stratify(rows: Row[], numLabels: number, ratios: readonly number[], see
   const byClass: number[][] = Array.from({ length: numLabels }, () => []);
   rows.forEach((row, i) => byClass[row.label].push(i));
   const rng = new Rng(seed);
+  const counts = stratifiedCounts(byClass.map((m) => m.length), ratios);
   const parts: number[][] = [[], [], []];
-  for (const members of byClass) {
+  byClass.forEach((members, c) => {
     rng.shuffle(members);
-    const [nTrain, nVal] = apportion(members.length, ratios);
+    const [nTrain, nVal] = counts[c];
     members.forEach((i, k) => parts[k < nTrain ? 0 : k < nTrain + nVal ? 1 : 2].push(i));
-  }
+  });
   for (const p of parts) p.sort((a, b) => a - b);
   return parts;
 }
