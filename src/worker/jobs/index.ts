@@ -11,6 +11,8 @@ export async function runJob(job: Job, ctx: JobContext): Promise<unknown> {
   switch (job.kind) {
     case 'echo':
       return echoJob(job.options, ctx);
+    case 'split':
+      return (await import('./split')).splitJob(job.options, ctx);
     case 'trial':
       return (await import('./trial')).trialJob(job.options, ctx);
     case 'evaluate':
