@@ -7,14 +7,14 @@
  */
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError, atLine } from './errors';
+import { UserError, atLine, isUserError } from './errors';
 import { writeFileAtomic } from './fsutil';
 import { sha256 } from './hash';
 import { labelIndex, normaliseLabel, sortLabels } from './labels';
 import { Rng } from './rng';
 import type { LabeledText, SplitData, SplitManifest } from './split-types';
 import { studyStateDir, type LoadedStudy } from './study';
-import { delimiterName, findColumn, formatTsv, parseTable, readDataFile, readTable, type Table } from './table';
+import { delimiterName, findColumn, formatTsv, normaliseDelimiter, parseTable, readDataFile, readTable, type Table } from './table';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
@@ -164,7 +164,7 @@ function resolveOptions(o: SplitOptions): Resolved {
     dedupe: o.dedupe ?? true,
     skipBad: o.skipBad ?? false,
     labels,
-    delimiter: o.delimiter,
+    delimiter: o.delimiter === undefined ? undefined : normaliseDelimiter(o.delimiter),
   };
 }
 
@@ -189,7 +189,7 @@ function fingerprintOf(r: Resolved, inputSha: string): string {
 export function splitDataset(opts: SplitOptions): SplitResult {
   const r = resolveOptions(opts);
   if (existsSync(r.out) && !statSync(r.out).isDirectory()) {
-    throw new UserError(`${r.out}: exists and is not a folder; the split output (--out) must be a folder`, 'E_USAGE');
+    throw new UserError(`${r.out}: exists and is not a folder; the split output must be a folder`, 'E_IO');
   }
   // Fingerprint first (hashing is fast): an unchanged split is reused without parsing.
   const bytes = readDataFile(r.input);
@@ -248,30 +248,61 @@ export function splitDataset(opts: SplitOptions): SplitResult {
     files,
   };
 
-  // The old manifest goes first, so an interrupted rewrite leaves a folder marked incomplete.
-  if (existing.replacing) rmSync(join(r.out, 'manifest.json'), { force: true });
-  SPLITS.forEach((name, s) => writeFileAtomic(join(r.out, `${name}.tsv`), docs[s]));
-  writeFileAtomic(join(r.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+  writeSplitFiles(r.out, docs, JSON.stringify(manifest, null, 2) + '\n', existing.replacing ?? false);
 
   if (existing.note) report.unshift(existing.note);
   report.push(...countsTable(manifest), `wrote ${r.out} (train.tsv, val.tsv, test.tsv, manifest.json)`);
   return { manifest, reused: false, report };
 }
 
-/** `splitDataset` with the data section of a study file. */
+/**
+ * Writes the three splits, then the manifest. The old manifest goes first, so an interrupted
+ * rewrite leaves a folder marked incomplete; if a write fails, what this run wrote is removed.
+ */
+function writeSplitFiles(out: string, docs: string[], manifestJson: string, replacing: boolean): void {
+  const createdDir = !existsSync(out);
+  const written: string[] = [];
+  try {
+    if (replacing) rmSync(join(out, 'manifest.json'), { force: true });
+    const files = [...SPLITS.map((name) => join(out, `${name}.tsv`)), join(out, 'manifest.json')];
+    files.forEach((p, i) => {
+      try {
+        writeFileAtomic(p, i < docs.length ? docs[i] : manifestJson);
+      } catch (e) {
+        if (isUserError(e)) throw e;
+        throw new UserError(`${p}: cannot write (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); no split was written`, 'E_IO');
+      }
+      written.push(p);
+    });
+  } catch (e) {
+    for (const p of written) rmSync(p, { force: true });
+    if (createdDir) rmSync(out, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+/** `splitDataset` with the data section of a study file; option errors name the study file. */
 export function splitFromStudy(loaded: LoadedStudy, opts: { force?: boolean } = {}): SplitResult {
   const d = loaded.study.data;
-  return splitDataset({
-    input: loaded.resolve(d.file),
-    textColumn: d.textColumn,
-    labelColumn: d.labelColumn,
-    ratios: d.ratios,
-    seed: d.seed,
-    dedupe: d.dedupe,
-    skipBad: d.skipBadRows,
-    out: studySplitDir(loaded),
-    force: opts.force,
-  });
+  try {
+    return splitDataset({
+      input: loaded.resolve(d.file),
+      textColumn: d.textColumn,
+      labelColumn: d.labelColumn,
+      ratios: d.ratios,
+      seed: d.seed,
+      dedupe: d.dedupe,
+      skipBad: d.skipBadRows,
+      out: studySplitDir(loaded),
+      force: opts.force,
+    });
+  } catch (e) {
+    if (isUserError(e) && e.code === 'E_USAGE') {
+      const msg = e.message.replace(/^(ratios|seed):/, 'data.$1:').replace(/^text column and label column/, 'data.textColumn and data.labelColumn');
+      throw new UserError(`${loaded.file}: ${msg}`, 'E_STUDY');
+    }
+    throw e;
+  }
 }
 
 /** Where a study's split lives: data.splitDir, or `.trialbook/<name>/split` beside the study file. */

@@ -99,11 +99,7 @@ export function decodeUtf8(file: string, bytes: Uint8Array): string {
 
 /** Delimiter from an explicit choice, the extension, or the header line (tab, comma, semicolon). */
 export function chooseDelimiter(file: string, text: string, explicit?: string): Delimiter {
-  if (explicit !== undefined) {
-    const d = explicit === 'tab' || explicit === '\\t' ? '\t' : explicit === 'comma' ? ',' : explicit === 'semicolon' ? ';' : explicit;
-    if (d === '\t' || d === ',' || d === ';') return d;
-    throw new UserError(`delimiter: ${JSON.stringify(explicit)} is not supported; use tab, comma or semicolon`, 'E_USAGE');
-  }
+  if (explicit !== undefined) return normaliseDelimiter(explicit);
   const nl = text.indexOf('\n');
   const header = nl === -1 ? text : text.slice(0, nl);
   const count = (c: string): number => header.split(c).length - 1;
@@ -116,6 +112,13 @@ export function chooseDelimiter(file: string, text: string, explicit?: string): 
   let best: Delimiter | undefined;
   for (const c of candidates) if (count(c) > 0 && (best === undefined || count(c) > count(best))) best = c;
   return best ?? byExt ?? '\t';
+}
+
+/** An explicitly chosen delimiter: `tab`/`\t`/TAB, `comma`/`,`, `semicolon`/`;`. */
+export function normaliseDelimiter(explicit: string): Delimiter {
+  const d = explicit === 'tab' || explicit === '\\t' ? '\t' : explicit === 'comma' ? ',' : explicit === 'semicolon' ? ';' : explicit;
+  if (d === '\t' || d === ',' || d === ';') return d;
+  throw new UserError(`delimiter: ${JSON.stringify(explicit)} is not supported; use tab, comma or semicolon`, 'E_USAGE');
 }
 
 /** Runs csv-parse and attaches to each record the physical line it starts on. */

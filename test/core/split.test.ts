@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { apportion, parseRatios, stratifiedCounts, readSplit, splitDataset, splitFromStudy, SPLITS, type SplitOptions } from '../../src/core/split';
 import { loadStudy } from '../../src/core/study';
@@ -263,4 +263,31 @@ test('nsmc-dev: 20,000 reviews split with the empty one skipped and duplicates r
     const pos = data[s].filter((r) => r.label === 1).length / data[s].length;
     assert.ok(Math.abs(pos - 0.4956) < 0.01, `${s}: positive share ${pos}`);
   }
+});
+
+test('study option errors name the study file and key; an output path that is a file is refused', (t) => {
+  const dir = tempDir(t);
+  writeData(join(dir, 'reviews.tsv'), 30, (i) => String(i % 2));
+  const studyFile = join(dir, 'bad.trialbook.json');
+  const study = (data: object) =>
+    writeFileSync(studyFile, JSON.stringify({ name: 'bad', data: { file: 'reviews.tsv', textColumn: 'text', labelColumn: 'label', ...data }, tokenizer: { vocab: 'v.txt' }, searchSpace: {}, tuner: { type: 'random' } }));
+  study({ ratios: [0.8, 0.1, 0.2] });
+  assert.match(userError(() => splitFromStudy(loadStudy(studyFile))), /bad\.trialbook\.json: data\.ratios: 0\.8:0\.1:0\.2 sums to 1\.1, not 1/);
+  study({ labelColumn: 'text' });
+  assert.match(userError(() => splitFromStudy(loadStudy(studyFile))), /bad\.trialbook\.json: data\.textColumn and data\.labelColumn are both "text"/);
+  study({ file: 'nope.tsv' });
+  assert.match(userError(() => splitFromStudy(loadStudy(studyFile))), /nope\.tsv: data file not found/);
+  writeFileSync(join(dir, 'taken'), 'a file');
+  assert.match(userError(() => splitDataset(opts(join(dir, 'reviews.tsv'), join(dir, 'taken')))), /taken: exists and is not a folder/);
+  assert.equal(readFileSync(join(dir, 'taken'), 'utf8'), 'a file');
+});
+
+test('a failed write leaves no partial split behind', (t) => {
+  const dir = tempDir(t);
+  writeData(join(dir, 'reviews.tsv'), 30, (i) => String(i % 2));
+  const out = join(dir, 'out');
+  // test.tsv cannot be written (a folder is in the way): train.tsv and val.tsv, already written, go too.
+  mkdirSync(join(out, 'test.tsv'), { recursive: true });
+  assert.match(userError(() => splitDataset(opts(join(dir, 'reviews.tsv'), out))), /out\/test\.tsv: cannot write \(EISDIR\)/);
+  assert.deepEqual(readdirSync(out), ['test.tsv']);
 });
