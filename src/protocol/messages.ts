@@ -189,6 +189,8 @@ export const ToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('study'), study: StudyView }),
   z.object({ type: z.literal('metric'), trial: z.number(), metric: Metric }),
   z.object({ type: z.literal('requestChartPng'), chart: z.string(), requestId: z.string() }),
+  /** Select a trial (explorer "Show Curves"): its row is highlighted and its curves drawn. */
+  z.object({ type: z.literal('showTrial'), trial: z.number() }),
 ]);
 export type ToWebview = z.infer<typeof ToWebview>;
 

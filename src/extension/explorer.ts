@@ -1,0 +1,126 @@
+/**
+ * The "Trials" tree: studies → trials. State icon per trial, objective in the label, key
+ * hyperparameters in the description, the best trial starred. Built from StudyIndex views.
+ */
+import * as vscode from 'vscode';
+import type { TrialView } from '../protocol/messages';
+import type { StudyEntry, StudyIndex } from './studies';
+
+export type ExplorerNode =
+  | { kind: 'study'; entry: StudyEntry }
+  | { kind: 'trial'; entry: StudyEntry; trial: TrialView };
+
+/** Hyperparameters that tell trials apart at a glance, in this order when present. */
+const KEY_PARAMS = ['learning_rate', 'batch_size', 'dropout_rate', 'warmup_steps', 'freeze_body', 'max_seq_len'];
+const SHORT: Record<string, string> = { learning_rate: 'lr', batch_size: 'bs', dropout_rate: 'drop', warmup_steps: 'warmup', freeze_body: 'freeze', max_seq_len: 'len' };
+
+export function formatValue(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(2);
+  return String(Number(v.toFixed(4)));
+}
+
+export function keyParams(params: Record<string, unknown>): string {
+  const names = [...KEY_PARAMS.filter((k) => k in params), ...Object.keys(params).filter((k) => !KEY_PARAMS.includes(k)).sort()];
+  return names
+    .slice(0, 4)
+    .map((k) => `${SHORT[k] ?? k}=${typeof params[k] === 'number' ? formatValue(params[k] as number) : String(params[k])}`)
+    .join(' ');
+}
+
+function stateIcon(t: TrialView, best: boolean): vscode.ThemeIcon {
+  if (best) return new vscode.ThemeIcon('star-full', new vscode.ThemeColor('charts.yellow'));
+  switch (t.state) {
+    case 'queued':
+      return new vscode.ThemeIcon('clock');
+    case 'running':
+      return new vscode.ThemeIcon('sync~spin', new vscode.ThemeColor('charts.blue'));
+    case 'complete':
+      return new vscode.ThemeIcon('pass', new vscode.ThemeColor('charts.green'));
+    case 'failed':
+      return new vscode.ThemeIcon('error', new vscode.ThemeColor('charts.red'));
+    case 'pruned':
+      return new vscode.ThemeIcon('debug-step-out', new vscode.ThemeColor('charts.orange'));
+  }
+}
+
+export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscode.Disposable {
+  private readonly changed = new vscode.EventEmitter<ExplorerNode | undefined>();
+  readonly onDidChangeTreeData = this.changed.event;
+  private readonly sub: vscode.Disposable;
+  /** Study files with a run going (context value, and the running trial's epoch). */
+  running = new Set<string>();
+
+  constructor(private readonly studies: StudyIndex) {
+    this.sub = studies.onDidChange(() => this.changed.fire(undefined));
+  }
+
+  refresh(): void {
+    this.changed.fire(undefined);
+  }
+
+  async getChildren(node?: ExplorerNode): Promise<ExplorerNode[]> {
+    if (!node) {
+      await this.studies.ready();
+      return this.studies.list().map((entry) => ({ kind: 'study', entry }));
+    }
+    if (node.kind === 'study' && node.entry.view) {
+      const trials = [...node.entry.view.trials].sort((a, b) => b.number - a.number);
+      return trials.map((trial) => ({ kind: 'trial', entry: node.entry, trial }));
+    }
+    return [];
+  }
+
+  getTreeItem(node: ExplorerNode): vscode.TreeItem {
+    return node.kind === 'study' ? this.studyItem(node.entry) : this.trialItem(node.entry, node.trial);
+  }
+
+  private studyItem(e: StudyEntry): vscode.TreeItem {
+    const uri = vscode.Uri.file(e.file);
+    if (!e.view) {
+      const item = new vscode.TreeItem(vscode.workspace.asRelativePath(uri), vscode.TreeItemCollapsibleState.None);
+      item.iconPath = new vscode.ThemeIcon('warning', new vscode.ThemeColor('problemsWarningIcon.foreground'));
+      item.description = vscode.l10n.t('invalid study file');
+      item.tooltip = e.error ?? '';
+      item.contextValue = 'study.invalid';
+      item.command = { command: 'vscode.open', title: vscode.l10n.t('Open'), arguments: [uri] };
+      item.id = `invalid:${e.file}`;
+      return item;
+    }
+    const v = e.view;
+    const done = v.trials.filter((t) => t.state === 'complete').length;
+    const best = v.trials.find((t) => t.number === v.bestTrial);
+    const item = new vscode.TreeItem(v.name, v.trials.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
+    item.id = `study:${e.file}`;
+    item.resourceUri = uri;
+    item.iconPath = new vscode.ThemeIcon(this.running.has(e.file) ? 'loading~spin' : 'beaker');
+    item.description = vscode.l10n.t('{0}/{1} complete · best {2}', done, v.trials.length, best ? formatValue(best.value) : '—');
+    item.tooltip = new vscode.MarkdownString(`**${v.name}** — ${v.tuner}, ${v.objective.metric} (${v.objective.direction})\n\n${vscode.workspace.asRelativePath(uri)}`);
+    item.contextValue = this.running.has(e.file) ? 'study.running' : 'study';
+    return item;
+  }
+
+  private trialItem(e: StudyEntry, t: TrialView): vscode.TreeItem {
+    const v = e.view!;
+    const best = v.bestTrial === t.number;
+    const progress = t.state === 'running' && t.curve?.length ? ` · ${vscode.l10n.t('epoch {0}', t.curve[t.curve.length - 1]!.epoch)}${t.epochs ? `/${t.epochs}` : ''}` : '';
+    const label = `#${t.number}  ${t.value !== null ? `${v.objective.metric} ${formatValue(t.value)}` : t.state}${best ? ' ★' : ''}`;
+    const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
+    item.id = `trial:${e.file}:${t.number}`;
+    item.description = keyParams(t.params) + progress;
+    item.iconPath = stateIcon(t, best);
+    const tip = new vscode.MarkdownString();
+    tip.appendMarkdown(`**${vscode.l10n.t('Trial {0}', t.number)}** — ${t.state}${best ? ` (${vscode.l10n.t('best')})` : ''}\n\n`);
+    tip.appendCodeblock(JSON.stringify(t.params, null, 2), 'json');
+    if (t.error) tip.appendMarkdown(`\n\n${t.error}`);
+    item.tooltip = tip;
+    item.contextValue = `trial.${t.state}`;
+    item.command = { command: 'trialbook.showCurves', title: vscode.l10n.t('Show Curves'), arguments: [{ kind: 'trial', entry: e, trial: t }] };
+    return item;
+  }
+
+  dispose(): void {
+    this.sub.dispose();
+    this.changed.dispose();
+  }
+}

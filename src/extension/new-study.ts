@@ -1,0 +1,105 @@
+/**
+ * "New Study" wizard: data file → text and label columns (detected from the header, label values
+ * shown with their counts) → vocabulary → notes file → name. Writes NAME.trialbook.json with the
+ * defaults of our users' workflow (Bayesian optimisation over their search space), validated
+ * with the same schema the CLI uses.
+ */
+import { existsSync } from 'node:fs';
+import { basename, dirname, extname, join, relative } from 'node:path';
+import * as vscode from 'vscode';
+import { writeFileAtomic } from '../core/fsutil';
+import { sortLabels } from '../core/labels';
+import { defaultSearchSpace, parseStudy, type StudyInput } from '../core/study';
+import { readTable } from '../core/table';
+
+const TEXT_GUESSES = ['document', 'text', 'review', 'sentence', 'content', 'body'];
+const LABEL_GUESSES = ['label', 'labels', 'sentiment', 'class', 'target', 'y'];
+
+async function pickFile(title: string, glob: string, opts: { optional?: boolean; filters?: Record<string, string[]> } = {}): Promise<vscode.Uri | null | undefined> {
+  const found = await vscode.workspace.findFiles(glob, '**/{node_modules,.trialbook,.git,.e2e}/**', 200);
+  type Item = vscode.QuickPickItem & { uri?: vscode.Uri; browse?: boolean; none?: boolean };
+  const items: Item[] = found
+    .sort((a, b) => a.fsPath.localeCompare(b.fsPath))
+    .map((uri) => ({ label: basename(uri.fsPath), description: vscode.workspace.asRelativePath(uri), uri }));
+  if (opts.optional) items.push({ label: vscode.l10n.t('None'), none: true });
+  items.push({ label: vscode.l10n.t('Browse…'), browse: true });
+  const pick = await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true, matchOnDescription: true });
+  if (!pick) return undefined;
+  if (pick.none) return null;
+  if (pick.uri) return pick.uri;
+  const chosen = await vscode.window.showOpenDialog({ title, canSelectMany: false, filters: opts.filters });
+  return chosen?.[0];
+}
+
+function guess(header: string[], names: string[], fallback: number): number {
+  const i = header.findIndex((h) => names.includes(h.trim().toLowerCase()));
+  return i >= 0 ? i : Math.min(fallback, header.length - 1);
+}
+
+function rel(from: string, to: string): string {
+  const r = relative(from, to).split('\\').join('/');
+  return r.startsWith('.') ? r : `./${r}`;
+}
+
+/** Runs the wizard; returns the new study file, or undefined if the user cancelled. */
+export async function newStudyWizard(): Promise<string | undefined> {
+  const title = vscode.l10n.t('New Trialbook Study');
+  const data = await pickFile(vscode.l10n.t('{0} (1/6): data file with texts and labels', title), '**/*.{tsv,csv}', { filters: { Data: ['tsv', 'csv', 'txt'] } });
+  if (!data) return undefined;
+  const table = readTable(data.fsPath);
+  if (table.header.length < 2) throw new Error(vscode.l10n.t('{0}: needs at least two columns (a text and a label), found {1}', data.fsPath, table.header.length));
+
+  const sample = (i: number): string => table.records.slice(0, 3).map((r) => (r.fields[i] ?? '').slice(0, 40)).join(' | ');
+  const columns = (pre: number): Array<vscode.QuickPickItem & { index: number }> =>
+    table.header.map((h, i) => ({ label: h, description: i === pre ? vscode.l10n.t('suggested') : '', detail: sample(i), index: i }));
+  const textDefault = guess(table.header, TEXT_GUESSES, 1);
+  const textItems = columns(textDefault);
+  const textCol = await vscode.window.showQuickPick(textItems, { title: vscode.l10n.t('{0} (2/6): text column', title), ignoreFocusOut: true, placeHolder: table.header[textDefault] });
+  if (!textCol) return undefined;
+
+  const labelDefault = guess(table.header, LABEL_GUESSES, table.header.length - 1);
+  const labelItems = columns(labelDefault).filter((c) => c.index !== textCol.index);
+  for (const it of labelItems) {
+    const counts = new Map<string, number>();
+    for (const r of table.records) {
+      const v = (r.fields[it.index] ?? '').trim();
+      counts.set(v, (counts.get(v) ?? 0) + 1);
+    }
+    // A label column has few distinct values; show them with their counts.
+    it.detail = counts.size <= 20 ? sortLabels(counts.keys()).map((k) => `${k || '(empty)'}: ${counts.get(k)}`).join(' · ') : vscode.l10n.t('{0} distinct values — not a label column?', counts.size);
+  }
+  labelItems.sort((a, b) => (a.index === labelDefault ? -1 : b.index === labelDefault ? 1 : 0));
+  const labelCol = await vscode.window.showQuickPick(labelItems, { title: vscode.l10n.t('{0} (3/6): label column (values and counts)', title), ignoreFocusOut: true });
+  if (!labelCol) return undefined;
+
+  const vocab = await pickFile(vscode.l10n.t('{0} (4/6): WordPiece vocabulary (vocab.txt)', title), '**/*vocab*.txt', { filters: { Vocabulary: ['txt'] } });
+  if (!vocab) return undefined;
+  const notes = await pickFile(vscode.l10n.t('{0} (5/6): research notes (Markdown) for the results', title), '**/*.md', { optional: true, filters: { Markdown: ['md'] } });
+  if (notes === undefined) return undefined;
+
+  const dir = dirname(data.fsPath);
+  const suggested = basename(data.fsPath, extname(data.fsPath)).replace(/[^A-Za-z0-9._-]+/g, '-') || 'study';
+  const name = await vscode.window.showInputBox({
+    title: vscode.l10n.t('{0} (6/6): study name', title),
+    value: suggested,
+    ignoreFocusOut: true,
+    validateInput: (v) => (/^[A-Za-z0-9._-]+$/.test(v) ? (existsSync(join(dir, `${v}.trialbook.json`)) ? vscode.l10n.t('{0}.trialbook.json already exists', v) : undefined) : vscode.l10n.t('use letters, digits, dot, dash or underscore')),
+  });
+  if (!name) return undefined;
+
+  const file = join(dir, `${name}.trialbook.json`);
+  const spec: StudyInput = {
+    name,
+    data: { file: rel(dir, data.fsPath), textColumn: textCol.label, labelColumn: labelCol.label },
+    tokenizer: { vocab: rel(dir, vocab.fsPath) },
+    model: 'tiny',
+    searchSpace: defaultSearchSpace(),
+    tuner: { type: 'bayesian' },
+    budget: { maxTrials: 20 },
+    ...(notes ? { notes: rel(dir, notes.fsPath) } : {}),
+  };
+  parseStudy(spec, file);
+  // No $schema key: package.json's jsonValidation maps *.trialbook.json to the bundled schema.
+  writeFileAtomic(file, JSON.stringify(spec, null, 2) + '\n');
+  return file;
+}

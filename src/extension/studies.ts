@@ -1,0 +1,190 @@
+/**
+ * The workspace's studies: every `*.trialbook.json`, parsed, with its journal replayed read-only
+ * through the store. Study files and journals are watched, so the explorer, the dashboard and
+ * the status bar follow a run live. A study file that does not parse is kept with its error.
+ */
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import * as vscode from 'vscode';
+import { loadStudy, studyStateDir, type LoadedStudy } from '../core/study';
+import type { StudyView } from '../protocol/messages';
+import { studyView } from '../runner/report';
+import { JournalStore, JOURNAL_FILE } from '../store/journal';
+import type { Log } from './log';
+
+export interface StudyEntry {
+  /** Absolute path of the study file. */
+  file: string;
+  loaded?: LoadedStudy;
+  /** Why the study file could not be loaded. */
+  error?: string;
+  view?: StudyView;
+  /** Token-length summary from the last Inspect Token Lengths run (not in the journal). */
+  lengths?: StudyView['lengths'];
+}
+
+interface Reader {
+  store: JournalStore;
+  size: number;
+}
+
+const STUDY_GLOB = '**/*.trialbook.json';
+const EXCLUDE = '**/{node_modules,.trialbook,.git}/**';
+
+export class StudyIndex implements vscode.Disposable {
+  private readonly entries = new Map<string, StudyEntry>();
+  private readonly readers = new Map<string, Reader>();
+  private readonly changed = new vscode.EventEmitter<StudyEntry | undefined>();
+  readonly onDidChange = this.changed.event;
+  private readonly disposables: vscode.Disposable[] = [this.changed];
+  private pending = new Set<string>();
+  private timer: NodeJS.Timeout | undefined;
+  private poll: NodeJS.Timeout | undefined;
+  private scanned: Promise<void> | undefined;
+
+  constructor(private readonly log: Log) {
+    const studies = vscode.workspace.createFileSystemWatcher(STUDY_GLOB);
+    studies.onDidCreate((u) => this.schedule(u.fsPath));
+    studies.onDidChange((u) => this.schedule(u.fsPath));
+    studies.onDidDelete((u) => this.remove(u.fsPath));
+    const journals = vscode.workspace.createFileSystemWatcher(`**/.trialbook/*/${JOURNAL_FILE}`);
+    const onJournal = (u: vscode.Uri): void => {
+      for (const e of this.entries.values()) if (e.loaded && join(studyStateDir(e.loaded), JOURNAL_FILE) === u.fsPath) this.schedule(e.file, true);
+    };
+    journals.onDidCreate(onJournal);
+    journals.onDidChange(onJournal);
+    journals.onDidDelete(onJournal);
+    this.disposables.push(studies, journals);
+  }
+
+  /** Finds the workspace's study files once; later changes come from the watchers. */
+  ready(): Promise<void> {
+    this.scanned ??= (async () => {
+      const uris = await vscode.workspace.findFiles(STUDY_GLOB, EXCLUDE, 200);
+      for (const u of uris) await this.load(u.fsPath);
+      this.changed.fire(undefined);
+    })();
+    return this.scanned;
+  }
+
+  list(): StudyEntry[] {
+    return [...this.entries.values()].sort((a, b) => (a.view?.name ?? a.file).localeCompare(b.view?.name ?? b.file));
+  }
+
+  get(file: string): StudyEntry | undefined {
+    return this.entries.get(file);
+  }
+
+  /** Re-reads a study now (after a command changed it). */
+  async reload(file: string): Promise<StudyEntry> {
+    const e = await this.load(file);
+    this.changed.fire(e);
+    return e;
+  }
+
+  setLengths(file: string, lengths: StudyView['lengths']): void {
+    const e = this.entries.get(file);
+    if (!e) return;
+    e.lengths = lengths;
+    if (e.view && lengths) e.view = { ...e.view, lengths };
+    this.changed.fire(e);
+  }
+
+  /** While a run is going, also poll: file watchers can lag or coalesce on some systems. */
+  setPolling(on: boolean): void {
+    if (on && !this.poll) this.poll = setInterval(() => this.refreshJournals(), 1000);
+    if (!on && this.poll) {
+      clearInterval(this.poll);
+      this.poll = undefined;
+      this.refreshJournals();
+    }
+  }
+
+  private refreshJournals(): void {
+    for (const e of this.entries.values()) if (e.loaded) this.schedule(e.file, true);
+  }
+
+  private schedule(file: string, journalOnly = false): void {
+    this.pending.add(`${journalOnly ? 'j' : 's'}:${file}`);
+    // Journals grow a line per metric: coalesce bursts into one refresh.
+    this.timer ??= setTimeout(() => void this.flush(), 200);
+  }
+
+  private async flush(): Promise<void> {
+    const batch = [...this.pending];
+    this.pending.clear();
+    for (const key of batch) {
+      const file = key.slice(2);
+      const known = this.entries.get(file);
+      const e = key.startsWith('j:') && known?.loaded ? await this.refreshTrials(known) : await this.load(file);
+      this.changed.fire(e);
+    }
+    this.timer = undefined;
+    if (this.pending.size) this.timer = setTimeout(() => void this.flush(), 200);
+  }
+
+  private remove(file: string): void {
+    this.entries.delete(file);
+    this.dropReader(file);
+    this.changed.fire(undefined);
+  }
+
+  private dropReader(file: string): void {
+    const r = this.readers.get(file);
+    if (r) void r.store.close();
+    this.readers.delete(file);
+  }
+
+  private async load(file: string): Promise<StudyEntry> {
+    const old = this.entries.get(file);
+    const entry: StudyEntry = { file, lengths: old?.lengths };
+    this.entries.set(file, entry);
+    try {
+      entry.loaded = loadStudy(file);
+    } catch (e) {
+      entry.error = (e as Error).message;
+      this.dropReader(file);
+      return entry;
+    }
+    if (old?.loaded && studyStateDir(old.loaded) !== studyStateDir(entry.loaded)) this.dropReader(file);
+    return this.refreshTrials(entry);
+  }
+
+  private async refreshTrials(entry: StudyEntry): Promise<StudyEntry> {
+    const loaded = entry.loaded!;
+    try {
+      const dir = studyStateDir(loaded);
+      const journal = join(dir, JOURNAL_FILE);
+      let size = 0;
+      try {
+        size = statSync(journal).size;
+      } catch {
+        size = 0;
+      }
+      let reader = this.readers.get(entry.file);
+      // A journal that shrank was archived (tune --fresh): replay the new one from the start.
+      if (reader && size < reader.size) {
+        this.dropReader(entry.file);
+        reader = undefined;
+      }
+      if (!reader) {
+        reader = { store: new JournalStore(dir, { readOnly: true, onWarning: (t) => this.log.warn(t) }), size };
+        this.readers.set(entry.file, reader);
+      }
+      reader.size = size;
+      const trials = await reader.store.trials();
+      entry.view = { ...studyView(loaded, trials), ...(entry.lengths ? { lengths: entry.lengths } : {}) };
+      entry.error = undefined;
+    } catch (e) {
+      entry.error = (e as Error).message;
+    }
+    return entry;
+  }
+
+  dispose(): void {
+    if (this.timer) clearTimeout(this.timer);
+    if (this.poll) clearInterval(this.poll);
+    for (const f of [...this.readers.keys()]) this.dropReader(f);
+    for (const d of this.disposables) d.dispose();
+  }
+}
