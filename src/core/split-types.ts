@@ -16,8 +16,19 @@ export interface SplitManifest {
   labels: string[];
   counts: { train: Record<string, number>; val: Record<string, number>; test: Record<string, number> };
   duplicatesRemoved: number;
+  /** Physical line numbers of the bad rows that were skipped (--skip-bad). */
   skippedRows: number[];
   createdAt: string;
+  /** Options that shaped the split (also part of the fingerprint). */
+  options?: { dedupe: boolean; skipBad: boolean; labels: string[] | null };
+  /** Delimiter the input was read with: tab, comma or semicolon. */
+  delimiter?: string;
+  /** Row accounting: read = used + bad + duplicates + conflicting. */
+  rows?: { read: number; bad: number; duplicates: number; conflicting: number; used: number };
+  /** Distinct texts seen with more than one label (dropped when deduplicating). */
+  conflictingTexts?: number;
+  /** Rows and sha256 of each written split file, to notice hand edits before reuse. */
+  files?: Record<'train' | 'val' | 'test', { rows: number; sha256: string }>;
 }
 
 export interface SplitData {

@@ -49,15 +49,6 @@ export interface SplitResult {
   report: string[];
 }
 
-/** What the manifest records beyond the shared SplitManifest fields (all optional there). */
-interface ManifestExtras {
-  options?: { dedupe: boolean; skipBad: boolean; labels: string[] | null };
-  delimiter?: string;
-  rows?: { read: number; bad: number; duplicates: number; conflicting: number; used: number };
-  conflictingTexts?: number;
-  files?: Record<SplitName, { rows: number; sha256: string }>;
-}
-type Manifest = SplitManifest & ManifestExtras;
 
 const DEFAULT_RATIOS = [8, 1, 1];
 const DEFAULT_SEED = 42;
@@ -224,7 +215,7 @@ export function splitDataset(opts: SplitOptions): SplitResult {
     for (const l of data.labels) counts[name][l] = 0;
     for (const i of parts[s]) counts[name][data.labels[data.rows[i].label]]++;
   });
-  const manifest: Manifest = {
+  const manifest: SplitManifest = {
     version: 1,
     fingerprint,
     input: { file: resolve(r.input), sha256: table.sha256, textColumn: r.textColumn, labelColumn: r.labelColumn },
@@ -327,9 +318,9 @@ function checkExisting(r: Resolved, fingerprint: string, inputSha: string, force
     const partial = SPLITS.some((s) => existsSync(join(r.out, `${s}.tsv`)));
     return partial ? { note: `replacing an incomplete split in ${r.out} (it had no manifest.json)` } : {};
   }
-  let old: Manifest | undefined;
+  let old: SplitManifest | undefined;
   try {
-    old = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    old = JSON.parse(readFileSync(manifestPath, 'utf8')) as SplitManifest;
   } catch {
     old = undefined;
   }
@@ -358,7 +349,7 @@ function checkExisting(r: Resolved, fingerprint: string, inputSha: string, force
   return { replacing: true, note: `replacing the split in ${r.out} (--force): ${what}` };
 }
 
-function changedFiles(dir: string, m: Manifest): string[] {
+function changedFiles(dir: string, m: SplitManifest): string[] {
   const out: string[] = [];
   for (const s of SPLITS) {
     const p = join(dir, `${s}.tsv`);
@@ -368,7 +359,7 @@ function changedFiles(dir: string, m: Manifest): string[] {
   return out;
 }
 
-function describeChanges(old: Manifest, r: Resolved, inputSha: string): string {
+function describeChanges(old: SplitManifest, r: Resolved, inputSha: string): string {
   const c: string[] = [];
   if (old.input?.sha256 !== inputSha) {
     c.push(old.input?.file && resolve(old.input.file) !== resolve(r.input) ? `input file ${old.input.file} → ${resolve(r.input)}` : `input content changed (${r.input})`);
@@ -528,9 +519,9 @@ export function readSplit(dir: string): SplitData {
   if (!existsSync(manifestPath)) {
     throw new UserError(`${dir}: no manifest.json, so no complete split is there; run trialbook split first`, 'E_NOT_FOUND');
   }
-  let manifest: Manifest;
+  let manifest: SplitManifest;
   try {
-    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as SplitManifest;
   } catch (e) {
     throw new UserError(`${manifestPath}: not valid JSON (${(e as Error).message}); re-create the split with --force`, 'E_DATA');
   }

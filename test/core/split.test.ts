@@ -255,7 +255,12 @@ test('nsmc-dev: 20,000 reviews split with the empty one skipped and duplicates r
   const data = readSplit(out);
   const all = [...data.train, ...data.val, ...data.test];
   // 20,000 rows − 1 empty − repeats of the same text; texts seen with both labels are dropped.
-  assert.equal(all.length, 20000 - 1 - manifest.duplicatesRemoved - ((manifest as { rows?: { conflicting: number } }).rows?.conflicting ?? 0));
+  assert.equal(all.length, 20000 - 1 - manifest.duplicatesRemoved - manifest.rows!.conflicting);
+  // Counted independently with Python's csv module: 96 repeated texts, 19 of them with both labels.
+  assert.equal(manifest.duplicatesRemoved, 157);
+  assert.equal(manifest.rows!.conflicting, 119);
+  assert.equal(manifest.conflictingTexts, 19);
+  assert.equal(all.length, 19723);
   assert.equal(new Set(all.map((r) => r.text)).size, all.length);
   const ratio = data.train.length / all.length;
   assert.ok(Math.abs(ratio - 0.8) < 0.001, `train share ${ratio}`);
