@@ -1,0 +1,206 @@
+/**
+ * `trialbook tune` as a real child process on the hidden cheap objective
+ * (TRIALBOOK_TEST_OBJECTIVE=quadratic): SIGKILL at random points and resume, refusal without
+ * --resume, the lock, Ctrl-C, the failure policy, a torn journal line.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliPath, runCli, tempDir } from '../helpers';
+import { Rng } from '../../src/core/rng';
+import { replay } from '../../src/store/replay';
+import type { StoredTrial, TrialEvent } from '../../src/store/types';
+
+function writeStudy(dir: string, budget: Record<string, unknown> = {}, tuner: Record<string, unknown> = { type: 'random' }): string {
+  const file = join(dir, 'demo.trialbook.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'demo',
+      data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' },
+      tokenizer: { vocab: 'v.txt' },
+      searchSpace: { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true }, dropout_rate: { type: 'float', low: 0, high: 0.5 }, batch_size: { type: 'choice', values: [32, 64, 128] } },
+      tuner,
+      training: { epochs: 3 },
+      budget,
+    }),
+  );
+  return file;
+}
+
+const journalPath = (dir: string): string => join(dir, '.trialbook', 'demo', 'journal.jsonl');
+
+function journal(dir: string): { events: TrialEvent[]; trials: StoredTrial[] } {
+  const text = existsSync(journalPath(dir)) ? readFileSync(journalPath(dir), 'utf8') : '';
+  const events = text.split('\n').flatMap((l) => {
+    try {
+      return [JSON.parse(l) as TrialEvent];
+    } catch {
+      return []; // a torn last line
+    }
+  });
+  return { events, trials: replay(events) };
+}
+
+function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return { ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: '30', ...extra };
+}
+
+interface Child {
+  pid: number;
+  stdout: () => string;
+  stderr: () => string;
+  waitFor(re: RegExp, from?: number): Promise<void>;
+  exit: Promise<number | null>;
+  kill(sig: NodeJS.Signals): void;
+}
+
+function start(args: string[], e: NodeJS.ProcessEnv): Child {
+  const c = spawn(process.execPath, [cliPath, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: Array<() => void> = [];
+  c.stdout.on('data', (d) => {
+    out += d;
+    for (const w of waiters.splice(0)) w();
+  });
+  c.stderr.on('data', (d) => (err += d));
+  const exit = new Promise<number | null>((r) => c.on('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
+  const waitFor = async (re: RegExp, from = 0): Promise<void> => {
+    let done = false;
+    void exit.then(() => (done = true));
+    while (!re.test(out.slice(from)) && !done) await new Promise<void>((r) => (waiters.push(r), setTimeout(r, 20)));
+  };
+  return { pid: c.pid!, stdout: () => out, stderr: () => err, waitFor, exit, kill: (s) => c.kill(s) };
+}
+
+test('SIGKILL at random points, resume each time: same final count, no number lost or duplicated, every value kept', async (t) => {
+  const dir = tempDir(t);
+  const file = writeStudy(dir, { maxTrials: 12 });
+  const seed = Number(process.env.TB_KILL_SEED ?? Date.now() % 100000);
+  const rng = new Rng(seed);
+  const note = `kill seed ${seed} (rerun with TB_KILL_SEED=${seed})`;
+  const kept = new Map<number, number>();
+  const checkKept = (): void => {
+    const { trials } = journal(dir);
+    for (const [n, v] of kept) assert.equal(trials.find((x) => x.number === n)?.value, v, `${note}: trial ${n}'s value was lost or changed`);
+    for (const x of trials) if (x.state === 'complete') kept.set(x.number, x.value!);
+  };
+  // Where to kill: mid-trial, after an epoch checkpoint, anywhere (startup too), right at a finish.
+  const plans: Array<(c: Child) => Promise<void>> = [
+    async (c) => c.waitFor(/^trial 1 \(/m),
+    async (c) => c.waitFor(/^ {2}trial \d+ epoch 1:/m, c.stdout().length),
+    async () => new Promise((r) => setTimeout(r, 100 + rng.int(600))),
+    async (c) => c.waitFor(/complete: val_loss/m, c.stdout().length),
+    async () => new Promise((r) => setTimeout(r, 100 + rng.int(600))),
+  ];
+  let stderrAll = '';
+  for (let i = 0; i < plans.length; i++) {
+    // Some runs use two parallel trials, so a kill can orphan two at once.
+    const c = start(['tune', file, ...(i === 0 ? [] : ['--resume']), ...(i % 2 ? ['--parallel', '2'] : [])], env());
+    await plans[i](c);
+    await new Promise((r) => setTimeout(r, rng.int(40)));
+    c.kill('SIGKILL');
+    await c.exit;
+    stderrAll += c.stderr();
+    checkKept();
+  }
+  const last = runCli(['tune', file, '--resume'], { env: env() });
+  assert.equal(last.code, 0, `${note}\n${last.stderr}`);
+  stderrAll += last.stderr;
+  checkKept();
+  const { events, trials } = journal(dir);
+  assert.deepEqual(trials.map((x) => x.number), [...Array(12).keys()], `${note}: trial numbers 0..11, none lost`);
+  assert.ok(trials.every((x) => x.state === 'complete'), `${note}: all complete`);
+  const created = events.filter((e) => e.type === 'created').map((e) => e.trial);
+  assert.equal(new Set(created).size, created.length, `${note}: no trial created twice`);
+  assert.ok(trials.some((x) => x.failures?.some((f) => f.reason === 'interrupted')), `${note}: a kill landed mid-trial`);
+  assert.ok(trials.some((x) => typeof x.result?.resumedFromEpoch === 'number'), `${note}: an interrupted trial resumed from its checkpoint`);
+  assert.match(stderrAll, /taking over a stale lock \(process \d+ is no longer running\)/);
+  assert.match(last.stdout, /study demo: 12 trials \(12 complete, 0 failed, 0 pruned\)/);
+  assert.match(last.stdout, /^best: trial \d+, val_loss \d\.\d{4}$/m);
+});
+
+test('an existing study is not extended without --resume, and --fresh archives it', (t) => {
+  const dir = tempDir(t);
+  const file = writeStudy(dir, { maxTrials: 2 });
+  assert.equal(runCli(['tune', file, '--json'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) }).code, 0);
+  const r = runCli(['tune', file], { env: env() });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /journal\.jsonl: study "demo" already has 2 trials \(2 complete\)/);
+  assert.match(r.stderr, /--resume/);
+  assert.match(r.stderr, /--fresh/);
+  const again = runCli(['tune', file, '--resume'], { env: env() });
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /2 trials \(2 complete/);
+  assert.doesNotMatch(again.stdout, /^trial \d+ \(/m, 'a finished study runs nothing on --resume');
+  const fresh = runCli(['tune', file, '--fresh', '--n-trials', '1'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) });
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.match(fresh.stderr, /moved the old journal and checkpoints to .*archive-/);
+  assert.equal(journal(dir).trials.length, 1);
+  const archived = readdirSync(join(dir, '.trialbook', 'demo')).filter((n) => n.startsWith('archive-'));
+  assert.equal(archived.length, 1);
+  assert.equal(replay(readFileSync(join(dir, '.trialbook', 'demo', archived[0], 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))).length, 2);
+});
+
+test('a second tune on the same study is refused naming the holder; Ctrl-C cancels the running trial, resume re-runs it', async (t) => {
+  const dir = tempDir(t);
+  const file = writeStudy(dir, { maxTrials: 2 });
+  const first = start(['tune', file], env({ TRIALBOOK_TEST_EPOCH_MS: '300' }));
+  t.after(() => first.kill('SIGKILL'));
+  await first.waitFor(/^trial 0 \(/m);
+  const second = runCli(['tune', file, '--resume'], { env: env() });
+  assert.equal(second.code, 2);
+  assert.match(second.stderr, new RegExp(`study is locked by pid ${first.pid} on host .+ since \\d{4}-\\d\\d-\\d\\dT`));
+  assert.match(second.stderr, /rm ".*journal\.lock"/);
+  first.kill('SIGINT');
+  assert.equal(await first.exit, 130);
+  assert.match(first.stdout(), /trial 0 cancelled/);
+  assert.equal(existsSync(join(dir, '.trialbook', 'demo', 'journal.lock')), false, 'lock released');
+  const j = journal(dir).trials;
+  assert.equal(j.length, 1);
+  assert.equal(j[0].failures?.[0].reason, 'cancelled');
+  const resumed = runCli(['tune', file, '--resume'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const after = journal(dir).trials;
+  assert.deepEqual(after.map((x) => [x.number, x.state]), [[0, 'complete'], [1, 'complete']]);
+  assert.equal(after[0].attempts, 2);
+});
+
+test('failure policy: retries per trial, then a stop after consecutive failures with advice', (t) => {
+  const dir = tempDir(t);
+  const file = writeStudy(dir, { maxTrials: 10, max_retries_per_trial: 1, max_consecutive_failed_trials: 3 });
+  const r = runCli(['tune', file], { env: env({ TRIALBOOK_TEST_FAIL: 'nan', TRIALBOOK_TEST_EPOCH_MS: '1' }) });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /study stopped: 3 trials in a row failed \(nan, nan, nan/);
+  assert.match(r.stderr, /lower the upper bound of searchSpace\.learning_rate/);
+  assert.match(r.stdout, /trial 0 failed \(nan\): loss became NaN at epoch 1 .* — will retry/);
+  const trials = journal(dir).trials;
+  assert.equal(trials.length, 3);
+  for (const x of trials) {
+    assert.equal(x.state, 'failed');
+    assert.deepEqual(x.failures?.map((f) => f.reason), ['nan', 'nan']);
+    assert.equal(typeof x.params.learning_rate, 'number');
+  }
+});
+
+test('a torn journal line is reported, cut, and the study continues', (t) => {
+  const dir = tempDir(t);
+  const file = writeStudy(dir, { maxTrials: 2 });
+  assert.equal(runCli(['tune', file], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) }).code, 0);
+  const lines = readFileSync(journalPath(dir), 'utf8').split('\n').length;
+  appendFileSync(journalPath(dir), '{"type":"created","trial":2,"par');
+  const r = runCli(['tune', file, '--resume', '--n-trials', '3', '--json'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, new RegExp(`journal\\.jsonl:${lines}: last line is incomplete`));
+  const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.equal(out.at(-1).type, 'summary');
+  assert.equal(out.at(-1).complete, 3);
+  assert.ok(out.some((e) => e.type === 'metric' && e.trial === 2));
+  assert.deepEqual(journal(dir).trials.map((x) => x.state), ['complete', 'complete', 'complete']);
+  const rep = runCli(['report', file, '--format', 'json']);
+  assert.equal(rep.code, 0, rep.stderr);
+  assert.equal(JSON.parse(rep.stdout).trials.length, 3);
+});
