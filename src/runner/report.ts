@@ -7,6 +7,7 @@ import type { StudyView, TrialView } from '../protocol/messages';
 import type { StoredTrial } from '../store/types';
 import { importance, IMPORTANCE_METHOD, type Importance } from './importance';
 import { seqlenTag, summarizeSeqlen, type SeqlenSummary } from './seqlen';
+import { hyperbandTag } from '../tuners/hyperband';
 import { bestTrial } from './study-runner';
 
 function bestEpochOf(t: StoredTrial): number | undefined {
@@ -17,8 +18,10 @@ function bestEpochOf(t: StoredTrial): number | undefined {
 function bracketOf(t: StoredTrial): string | undefined {
   const tag = t.tag;
   if (!tag) return undefined;
-  if (tag.bracket !== undefined) return `s=${String(tag.bracket)}${tag.round !== undefined ? ` r=${String(tag.round)}` : ''}`;
-  if (tag.rung !== undefined) return `rung ${String(tag.rung)}`;
+  const hb = hyperbandTag(t);
+  if (hb) return `s=${hb.bracket} r=${hb.round}`;
+  const asha = tag.asha as { rung?: unknown } | undefined;
+  if (asha && typeof asha.rung === 'number') return `rung ${asha.rung}`;
   return undefined;
 }
 
@@ -79,7 +82,12 @@ export interface ReportExtras {
 
 function fmt(v: number | null | undefined, digits = 4): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '—';
-  return Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : v.toFixed(digits).replace(/\.?0+$/, '') || '0';
+  return Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : trimZeros(v.toFixed(digits));
+}
+
+/** 0.5000 → 0.5, 60 → 60 (only zeros after a decimal point go). */
+function trimZeros(s: string): string {
+  return s.includes('.') ? s.replace(/\.?0+$/, '') : s;
 }
 
 function cell(v: unknown): string {
@@ -130,11 +138,12 @@ export function renderMarkdownReport(view: StudyView, extras: ReportExtras = {})
 }
 
 export function renderSeqlenMarkdown(s: SeqlenSummary): string[] {
-  const ms = (x: { mean: number | null; std: number | null }, d = 4): string => (x.mean === null ? '—' : `${fmt(x.mean, d)}${x.std !== null ? ` ± ${fmt(x.std, d)}` : ''}`);
+  const sig = (v: number, d: number): string => (v === 0 ? '0' : Math.abs(v) < 1e-4 ? v.toExponential(1) : String(Number(v.toPrecision(d))));
+  const ms = (x: { mean: number | null; std: number | null }, d = 4): string => (x.mean === null ? '—' : `${sig(x.mean, d)}${x.std !== null ? ` ± ${sig(x.std, 2)}` : ''}`);
   const out = ['### Sequence length', '', '| max_seq_len | runs | val loss | val accuracy | s/epoch | memory (MiB) | Welch p vs best |', '|---|---|---|---|---|---|---|'];
   for (const r of s.rows) {
     if (r.n === 0) out.push(`| ${r.maxLen} | 0 | ${cell(r.error)} | — | — | — | — |`);
-    else out.push(`| ${r.maxLen}${r.maxLen === s.best ? ' (best)' : ''} | ${r.n}${r.failed ? ` (+${r.failed} failed)` : ''} | ${ms(r.valLoss)} | ${ms(r.valAccuracy)} | ${ms(r.secondsPerEpoch, 2)} | ${ms(r.memoryMiB, 0)} | ${r.pValue === null ? '—' : r.pValue.toPrecision(2)} |`);
+    else out.push(`| ${r.maxLen}${r.maxLen === s.best ? ' (best)' : ''} | ${r.n}${r.failed ? ` (+${r.failed} failed)` : ''} | ${ms(r.valLoss)} | ${ms(r.valAccuracy)} | ${ms(r.secondsPerEpoch, 3)} | ${ms(r.memoryMiB, 4)} | ${r.pValue === null ? '—' : r.pValue.toPrecision(2)} |`);
   }
   out.push('', `Recommendation: ${s.recommendation}.`, '');
   return out;

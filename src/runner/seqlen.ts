@@ -8,10 +8,7 @@ import type { LoadedStudy } from '../core/study';
 import { UserError } from '../core/errors';
 import type { Params, ParamValue } from '../protocol/messages';
 import type { StoredTrial } from '../store/types';
-// TEMPORARY until src/tuners/stats.ts lands.
-const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
-const std = (xs: number[]): number => Math.sqrt(xs.reduce((a, x) => a + (x - mean(xs)) ** 2, 0) / (xs.length - 1));
-const welchTTest = (_a: number[], _b: number[]): { p: number } => ({ p: NaN });
+import { mean, std, welchTTest } from '../tuners/stats';
 import type { Suggestion, TrialRecord } from '../tuners/types';
 import { willRerun, type TrialSource } from './study-runner';
 
@@ -145,7 +142,8 @@ export function summarizeSeqlen(trials: StoredTrial[], lengths?: number[]): Seql
     };
     if (done.length === 0) {
       const last = failed.at(-1);
-      row.error = last ? (last.failures?.at(-1)?.reason === 'oom' ? `out of memory even with micro-batching (${last.error})` : `failed: ${last.error}`) : 'not run yet';
+      const f = last?.failures?.at(-1);
+      row.error = !last ? 'not run yet' : f?.reason === 'oom' ? `out of memory after micro-batching (${f.cause ?? 'no detail'})` : `failed: ${last.error}`;
     }
     return row;
   });

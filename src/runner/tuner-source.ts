@@ -1,10 +1,16 @@
-/** Builds the study's tuner (wrapped for repeats) as the runner's trial source. */
-import { UserError } from '../core/errors';
+/** Builds the study's tuner (repeats included) as the runner's trial source. */
 import type { LoadedStudy } from '../core/study';
+import { createTuner } from '../tuners';
 import type { SearchSpace } from '../tuners/types';
 import type { TrialSource } from './study-runner';
 
-// TEMPORARY until src/tuners/index.ts lands (createTuner, withRepeats).
-export function makeTuner(loaded: LoadedStudy, _space: SearchSpace, _maxTrials: number): TrialSource {
-  throw new UserError(`${loaded.file}: tuner "${loaded.study.tuner.type}" is not available yet`, 'E_TODO');
+export function makeTuner(loaded: LoadedStudy, space: SearchSpace, maxTrials: number): TrialSource {
+  const { study } = loaded;
+  return createTuner(study.tuner, space, {
+    seed: study.data.seed,
+    maxTrials,
+    direction: study.objective.direction,
+    epochs: study.training.epochs,
+    repeats: study.budget.repeats,
+  });
 }

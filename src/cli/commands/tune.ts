@@ -82,8 +82,10 @@ async function runTune(loaded: LoadedStudy, store: StudyStore, opts: TuneOptions
   const { study } = loaded;
   const maxTrials = opts.nTrials ?? study.budget.maxTrials;
   const tuner = makeTuner(loaded, toSearchSpace(study.searchSpace), maxTrials);
+  // The tuner counts configurations (ASHA: runs); the runner's cap counts runs, repeats included.
   // Hyperband's budget is its brackets (what `trialbook plan` prints) unless --n-trials caps it.
-  const cap = study.tuner.type === 'hyperband' && opts.nTrials === undefined ? undefined : maxTrials;
+  const runsPerConfig = study.tuner.type === 'asha' ? 1 : study.budget.repeats;
+  const cap = study.tuner.type === 'hyperband' ? opts.nTrials : maxTrials * runsPerConfig;
   const runner = new StudyRunner({
     store,
     source: tuner,
@@ -123,7 +125,7 @@ async function runTune(loaded: LoadedStudy, store: StudyStore, opts: TuneOptions
   };
   if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
   else {
-    process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned) — ${outcome.message}\n`);
+    process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned) — ${outcome.reason === 'failures' ? 'stopped after repeated failures' : outcome.message}\n`);
     if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n  ${JSON.stringify(best.params)}\n`);
     process.stdout.write(`report: trialbook report ${loaded.file} --format md\n`);
   }
