@@ -66,9 +66,30 @@ export function sortTrials(view: StudyView): TrialView[] {
   return [...view.trials].sort((a, b) => rank(a) - rank(b) || (a.value !== null && b.value !== null ? sign * (a.value - b.value) : 0) || a.number - b.number);
 }
 
-export function viewImportance(view: StudyView): Importance[] | undefined {
+/**
+ * Importance needs comparable values: with multi-fidelity tuners (Hyperband, ASHA) only the
+ * runs at the longest budget count when there are enough of them, else each configuration's
+ * longest run.
+ */
+export function importanceTrials(view: StudyView): { trials: TrialView[]; note: string } {
   const done = view.trials.filter((t) => t.state === 'complete' && t.value !== null && Number.isFinite(t.value));
-  return importance(done.map((t) => t.params), done.map((t) => t.value!));
+  const budgets = new Set(done.map((t) => t.epochs ?? 0));
+  if (budgets.size <= 1) return { trials: done, note: `${done.length} complete trials` };
+  const top = Math.max(...budgets);
+  const atTop = done.filter((t) => (t.epochs ?? 0) === top);
+  if (atTop.length >= 5) return { trials: atTop, note: `the ${atTop.length} complete trials at the longest budget (${top} epochs)` };
+  const longest = new Map<string, TrialView>();
+  for (const t of done) {
+    const key = JSON.stringify(Object.entries(t.params).sort());
+    const prev = longest.get(key);
+    if (!prev || (t.epochs ?? 0) > (prev.epochs ?? 0)) longest.set(key, t);
+  }
+  return { trials: [...longest.values()], note: `each configuration's longest run (${longest.size}; budgets differ, so treat this as rough)` };
+}
+
+export function viewImportance(view: StudyView): Importance[] | undefined {
+  const { trials } = importanceTrials(view);
+  return importance(trials.map((t) => t.params), trials.map((t) => t.value!));
 }
 
 export interface ReportExtras {
@@ -116,14 +137,19 @@ export function renderMarkdownReport(view: StudyView, extras: ReportExtras = {})
     const names = paramNames(view.trials);
     const top = sorted.slice(0, extras.top ?? 10);
     out.push(`### Top trials${top.length < sorted.length ? ` (${top.length} of ${sorted.length})` : ''}`, '');
-    out.push(`| # | state | ${view.objective.metric} | best epoch | duration (s) | ${names.join(' | ')} |`);
-    out.push(`|---|---|---|---|---|${names.map(() => '---|').join('')}`);
-    for (const t of top) out.push(`| ${t.number} | ${t.state}${t.error ? ` (${cell(t.error.split(':')[0])})` : ''} | ${cell(t.value)} | ${cell(t.bestEpoch)} | ${cell(t.durationS !== undefined ? Math.round(t.durationS * 10) / 10 : undefined)} | ${names.map((n) => cell(t.params[n])).join(' | ')} |`);
+    const brackets = view.trials.some((t) => t.bracket);
+    out.push(`| # | state | ${view.objective.metric} | best epoch | epochs |${brackets ? ' bracket |' : ''} duration (s) | ${names.join(' | ')} |`);
+    out.push(`|---|---|---|---|---|${brackets ? '---|' : ''}---|${names.map(() => '---|').join('')}`);
+    for (const t of top) {
+      const state = `${t.state}${t.error ? ` (${cell(t.error.split(':')[0])})` : ''}`;
+      const dur = cell(t.durationS !== undefined ? Math.round(t.durationS * 10) / 10 : undefined);
+      out.push(`| ${t.number} | ${state} | ${cell(t.value)} | ${cell(t.bestEpoch)} | ${cell(t.epochs)} |${brackets ? ` ${cell(t.bracket)} |` : ''} ${dur} | ${names.map((n) => cell(t.params[n])).join(' | ')} |`);
+    }
     out.push('');
   }
   const imp = viewImportance(view);
   if (imp && imp.length) {
-    out.push(`### Hyperparameter importance`, '', `Method: ${IMPORTANCE_METHOD}, on ${view.trials.filter((t) => t.state === 'complete').length} complete trials.`, '');
+    out.push(`### Hyperparameter importance`, '', `Method: ${IMPORTANCE_METHOD}, on ${importanceTrials(view).note}.`, '');
     out.push('| hyperparameter | share |', '|---|---|');
     for (const i of imp) out.push(`| ${i.name} | ${(i.share * 100).toFixed(1)}% |`);
     out.push('');
@@ -156,8 +182,8 @@ function csvField(v: unknown): string {
 
 export function renderCsvReport(view: StudyView): string {
   const names = paramNames(view.trials);
-  const head = ['number', 'state', view.objective.metric, 'best_epoch', 'epochs', 'duration_s', 'error', ...names];
-  const rows = sortTrials(view).map((t) => [t.number, t.state, t.value, t.bestEpoch, t.epochs, t.durationS, t.error, ...names.map((n) => t.params[n])].map(csvField).join(','));
+  const head = ['number', 'state', view.objective.metric, 'best_epoch', 'epochs', 'duration_s', 'bracket', 'error', ...names];
+  const rows = sortTrials(view).map((t) => [t.number, t.state, t.value, t.bestEpoch, t.epochs, t.durationS, t.bracket, t.error, ...names.map((n) => t.params[n])].map(csvField).join(','));
   return [head.map(csvField).join(','), ...rows].join('\n') + '\n';
 }
 
@@ -170,7 +196,7 @@ export function buildJsonReport(view: StudyView, extras: ReportExtras = {}): Rec
     tuner: view.tuner,
     best: best && { number: best.number, value: best.value, bestEpoch: best.bestEpoch ?? null, params: best.params },
     trials: sortTrials(view).map(({ curve: _c, ...t }) => t),
-    importance: { method: IMPORTANCE_METHOD, values: viewImportance(view) ?? null },
+    importance: { method: IMPORTANCE_METHOD, on: importanceTrials(view).note, values: viewImportance(view) ?? null },
     ...(extras.seqlen ? { seqlen: extras.seqlen } : {}),
     ...(extras.test ? { test: extras.test } : {}),
   };

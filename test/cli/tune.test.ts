@@ -44,6 +44,10 @@ function journal(dir: string): { events: TrialEvent[]; trials: StoredTrial[] } {
   return { events, trials: replay(events) };
 }
 
+function envBase(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return env(extra);
+}
+
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: '30', ...extra };
 }
@@ -76,9 +80,10 @@ function start(args: string[], e: NodeJS.ProcessEnv): Child {
   return { pid: c.pid!, stdout: () => out, stderr: () => err, waitFor, exit, kill: (s) => c.kill(s) };
 }
 
-test('SIGKILL at random points, resume each time: same final count, no number lost or duplicated, every value kept', async (t) => {
+async function killAndResume(t: { after: (fn: () => void) => void }, tuner: Record<string, unknown>, total: number, epochMs: string): Promise<StoredTrial[]> {
   const dir = tempDir(t);
-  const file = writeStudy(dir, { maxTrials: 12 });
+  const file = writeStudy(dir, { maxTrials: 12 }, tuner);
+  const env = (extra: Record<string, string> = {}): NodeJS.ProcessEnv => envBase({ TRIALBOOK_TEST_EPOCH_MS: epochMs, ...extra });
   const seed = Number(process.env.TB_KILL_SEED ?? Date.now() % 100000);
   const rng = new Rng(seed);
   const note = `kill seed ${seed} (rerun with TB_KILL_SEED=${seed})`;
@@ -112,15 +117,28 @@ test('SIGKILL at random points, resume each time: same final count, no number lo
   stderrAll += last.stderr;
   checkKept();
   const { events, trials } = journal(dir);
-  assert.deepEqual(trials.map((x) => x.number), [...Array(12).keys()], `${note}: trial numbers 0..11, none lost`);
+  assert.deepEqual(trials.map((x) => x.number), [...Array(total).keys()], `${note}: trial numbers 0..${total - 1}, none lost`);
   assert.ok(trials.every((x) => x.state === 'complete'), `${note}: all complete`);
   const created = events.filter((e) => e.type === 'created').map((e) => e.trial);
   assert.equal(new Set(created).size, created.length, `${note}: no trial created twice`);
   assert.ok(trials.some((x) => x.failures?.some((f) => f.reason === 'interrupted')), `${note}: a kill landed mid-trial`);
   assert.ok(trials.some((x) => typeof x.result?.resumedFromEpoch === 'number'), `${note}: an interrupted trial resumed from its checkpoint`);
   assert.match(stderrAll, /taking over a stale lock \(process \d+ is no longer running\)/);
-  assert.match(last.stdout, /study demo: 12 trials \(12 complete, 0 failed, 0 pruned\)/);
+  assert.match(last.stdout, new RegExp(`study demo: ${total} trials \\(${total} complete, 0 failed, 0 pruned\\)`));
   assert.match(last.stdout, /^best: trial \d+, val_loss \d\.\d{4}$/m);
+  return trials;
+}
+
+test('SIGKILL at random points, resume each time: same final count, no number lost or duplicated, every value kept', async (t) => {
+  await killAndResume(t, { type: 'random' }, 12, '30');
+});
+
+test('Hyperband killed and resumed continues its brackets: exactly the planned 22 runs (R=9, η=3)', async (t) => {
+  const trials = await killAndResume(t, { type: 'hyperband', max_epochs: 9, factor: 3 }, 22, '15');
+  const promoted = trials.filter((x) => x.resumeFrom !== undefined);
+  assert.equal(promoted.length, 5, 'rounds after the first continue an earlier trial (s=2: 3 + 1, s=1: 1)');
+  const epochs = trials.map((x) => x.epochs).sort((a, b) => a! - b!);
+  assert.deepEqual(epochs, [...Array(9).fill(1), ...Array(8).fill(3), ...Array(5).fill(9)]);
 });
 
 test('an existing study is not extended without --resume, and --fresh archives it', (t) => {

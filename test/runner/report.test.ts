@@ -43,9 +43,9 @@ test('view, Markdown, CSV and JSON: sorted by objective, best trial first, faile
   assert.deepEqual(rows, [2, 4, 0, 3, 1]);
   assert.match(md, /\| 1 \| failed \(nan\) \|/);
   const csv = renderCsvReport(view).trim().split('\n');
-  assert.equal(csv[0], 'number,state,val_loss,best_epoch,epochs,duration_s,error,batch_size,learning_rate');
-  assert.match(csv[1], /^2,complete,0\.4,2,,1\.5,,32,0\.00003$/);
-  assert.match(csv[5], /^1,failed,,2,,1\.5,nan: loss NaN,64,0\.00002$/);
+  assert.equal(csv[0], 'number,state,val_loss,best_epoch,epochs,duration_s,bracket,error,batch_size,learning_rate');
+  assert.match(csv[1], /^2,complete,0\.4,2,,1\.5,,,32,0\.00003$/);
+  assert.match(csv[5], /^1,failed,,2,,1\.5,,nan: loss NaN,64,0\.00002$/);
   const json = buildJsonReport(view) as { best: { number: number }; trials: unknown[]; importance: { method: string } };
   assert.equal(json.best.number, 2);
   assert.equal(json.trials.length, 5);
