@@ -7,6 +7,7 @@
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Metric, Params } from '../protocol/messages';
+import { isEpochSummary } from '../store/replay';
 import type { StoredTrial, StudyStore, TrialEvent } from '../store/types';
 import type { Suggestion, TrialRecord } from '../tuners/types';
 import { hasCheckpoint, TrialFailure, type FailureReason, type Objective, type TrialSpec } from './objective';
@@ -85,7 +86,7 @@ export function intermediate(t: StoredTrial, metric: 'val_loss' | 'val_accuracy'
   const out: number[] = [];
   for (const m of t.curve) {
     const v = m[metric];
-    if (m.step === undefined && typeof v === 'number') out[m.epoch - 1] = v;
+    if (isEpochSummary(m) && typeof v === 'number') out[m.epoch - 1] = v;
   }
   return out.filter((v) => v !== undefined);
 }
@@ -287,12 +288,12 @@ export class StudyRunner {
     // Metric lines are appended in order, and all of them before the trial's final event.
     let writes: Promise<void> = Promise.resolve();
     const curve: number[] = [];
-    if (resume) for (const m of t.curve) if (m.step === undefined && typeof m[this.o.metric] === 'number') curve[m.epoch - 1] = m[this.o.metric] as number;
+    if (resume) for (const m of t.curve) if (isEpochSummary(m) && typeof m[this.o.metric] === 'number') curve[m.epoch - 1] = m[this.o.metric] as number;
     const onMetric = (m: Metric): void => {
       writes = writes.then(() => store.append({ type: 'metric', trial: t.number, metric: m, at: Date.now() }));
       this.emit({ type: 'metric', trial: t.number, metric: m });
       const v = m[this.o.metric];
-      if (m.step !== undefined || typeof v !== 'number' || !this.o.source.shouldPrune || entry.prunedAt !== undefined) return;
+      if (!isEpochSummary(m) || typeof v !== 'number' || !this.o.source.shouldPrune || entry.prunedAt !== undefined) return;
       curve[m.epoch - 1] = v;
       const record: TrialRecord = { number: t.number, params: t.params, state: 'running', intermediate: curve.filter((x) => x !== undefined), epochs, ...(t.tag ? { tag: t.tag } : {}) };
       if (this.o.source.shouldPrune(record, m.epoch, this.history)) {

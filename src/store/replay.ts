@@ -2,10 +2,22 @@
 import type { Metric } from '../protocol/messages';
 import type { StoredTrial, TrialEvent } from './types';
 
-/** Order of curve points: by epoch, then step; an epoch's summary (no step) comes last. */
+/**
+ * An epoch's summary (validation scored) as opposed to a live point every K steps. The engine
+ * puts the global step on summaries too, so the validation score is what tells them apart.
+ */
+export function isEpochSummary(m: Metric): boolean {
+  return m.step === undefined || (m.val_loss !== null && m.val_loss !== undefined);
+}
+
+function position(m: Metric): number {
+  return (m.step ?? Number.MAX_SAFE_INTEGER) + (isEpochSummary(m) ? 0.5 : 0);
+}
+
+/** Order of curve points: by epoch, then step; an epoch's summary comes after its steps. */
 function after(a: Metric, b: Metric): boolean {
   if (a.epoch !== b.epoch) return a.epoch > b.epoch;
-  return (a.step ?? Infinity) >= (b.step ?? Infinity);
+  return position(a) >= position(b);
 }
 
 export class Replay {

@@ -30,10 +30,10 @@ function writeStudy(dir: string, budget: Record<string, unknown> = {}, tuner: Re
   return file;
 }
 
-const journalPath = (dir: string): string => join(dir, '.trialbook', 'demo', 'journal.jsonl');
+const journalPath = (dir: string, study = 'demo'): string => join(dir, '.trialbook', study, 'journal.jsonl');
 
-function journal(dir: string): { events: TrialEvent[]; trials: StoredTrial[] } {
-  const text = existsSync(journalPath(dir)) ? readFileSync(journalPath(dir), 'utf8') : '';
+function journal(dir: string, study = 'demo'): { events: TrialEvent[]; trials: StoredTrial[] } {
+  const text = existsSync(journalPath(dir, study)) ? readFileSync(journalPath(dir, study), 'utf8') : '';
   const events = text.split('\n').flatMap((l) => {
     try {
       return [JSON.parse(l) as TrialEvent];
@@ -221,4 +221,60 @@ test('a torn journal line is reported, cut, and the study continues', (t) => {
   const rep = runCli(['report', file, '--format', 'json']);
   assert.equal(rep.code, 0, rep.stderr);
   assert.equal(JSON.parse(rep.stdout).trials.length, 3);
+});
+
+/** A small generated data set and a `tiny` model study that really trains in the worker. */
+function writeRealStudy(dir: string): string {
+  const pos = ['정말 좋다', '최고 영화', '재미 있다', '감동 최고'];
+  const neg = ['너무 별로', '지루 하다', '최악 영화', '시간 아깝다'];
+  const rows = ['text\tlabel'];
+  for (let i = 0; i < 100; i++) rows.push(`${(i % 2 ? neg : pos)[i % 4]} ${i}\t${i % 2 ? 'neg' : 'pos'}`);
+  writeFileSync(join(dir, 'data.tsv'), rows.join('\n') + '\n');
+  const chars = [...new Set([...pos, ...neg, '0123456789'].join('').replace(/ /g, ''))].sort();
+  writeFileSync(join(dir, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...chars, ...chars.map((c) => `##${c}`)].join('\n') + '\n');
+  const file = join(dir, 'real.trialbook.json');
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name: 'real',
+      data: { file: 'data.tsv', textColumn: 'text', labelColumn: 'label', ratios: [0.7, 0.15, 0.15] },
+      tokenizer: { vocab: 'vocab.txt' },
+      model: 'tiny',
+      training: { epochs: 2, max_seq_len: 16, logEverySteps: 4 },
+      searchSpace: { learning_rate: { type: 'float', low: 5e-4, high: 2e-3, log: true }, batch_size: { type: 'fixed', value: 8 } },
+      tuner: { type: 'random' },
+      budget: { maxTrials: 1 },
+    }),
+  );
+  return file;
+}
+
+test('real worker: a trial killed mid-study resumes from its epoch checkpoint to the same result; report --test scores the best model', async (t) => {
+  const plain = tempDir(t);
+  const a = runCli(['tune', writeRealStudy(plain), '--json'], { env: { ...process.env } });
+  assert.equal(a.code, 0, a.stderr);
+  const expected = JSON.parse(a.stdout.trim().split('\n').at(-1)!).best.value as number;
+
+  const dir = tempDir(t);
+  const file = writeRealStudy(dir);
+  const c = start(['tune', file], { ...process.env });
+  t.after(() => c.kill('SIGKILL'));
+  const ckpt = join(dir, '.trialbook', 'real', 'trials', '0', 'checkpoint', 'checkpoint.json');
+  while (!existsSync(ckpt)) {
+    assert.notEqual(await Promise.race([c.exit, new Promise((r) => setTimeout(() => r('running'), 20))]), 0, 'the run ended before its first checkpoint');
+  }
+  c.kill('SIGKILL');
+  await c.exit;
+  const r = runCli(['tune', file, '--resume'], { env: { ...process.env } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /re-running from the last checkpoint/);
+  assert.match(r.stdout, /trial 0 \(1\/1\) attempt 2 resumed/);
+  const [trial] = journal(dir, 'real').trials;
+  assert.equal(trial.state, 'complete');
+  assert.equal(trial.value, expected, 'resuming from the checkpoint gives what an uninterrupted run gives');
+  const rep = runCli(['report', file, '--test', '--format', 'json']);
+  assert.equal(rep.code, 0, rep.stderr);
+  const test = JSON.parse(rep.stdout).test;
+  assert.equal(test.count, 15);
+  assert.ok(test.accuracy >= 0 && test.accuracy <= 1 && Number.isFinite(test.loss));
 });

@@ -113,3 +113,20 @@ test('a re-run replaces the old curve tail; a resumed one keeps earlier epochs',
   assert.deepEqual(tr.failures?.map((f) => f.reason), ['interrupted', 'interrupted']);
   await s.close();
 });
+
+test('engine-style curves: step points and epoch summaries (which also carry a step) both kept, in order', async (t) => {
+  const dir = tempDir(t);
+  const s = open(dir);
+  await s.append(created(0));
+  await s.append({ type: 'started', trial: 0, worker: 'w', at: 1 });
+  const pts = [
+    { epoch: 1, step: 2, train_loss: 0.7, val_loss: null },
+    { epoch: 1, step: 4, train_loss: 0.6, val_loss: null },
+    { epoch: 1, step: 4, train_loss: 0.6, val_loss: 0.65, val_accuracy: 0.6 },
+    { epoch: 2, step: 6, train_loss: 0.5, val_loss: null },
+  ];
+  for (const m of pts) await s.append({ type: 'metric', trial: 0, metric: m, at: 2 });
+  const [tr] = await s.trials();
+  assert.deepEqual(tr.curve.map((m) => [m.epoch, m.step, m.val_loss]), [[1, 2, null], [1, 4, null], [1, 4, 0.65], [2, 6, null]]);
+  await s.close();
+});

@@ -11,6 +11,7 @@ import { UserError } from '../../core/errors';
 import { loadStudy, studyStateDir } from '../../core/study';
 import { Params } from '../../protocol/messages';
 import { openStore } from '../../store';
+import { isEpochSummary } from '../../store/replay';
 import type { StoredTrial } from '../../store/types';
 import { makeObjective } from '../../runner/objective-factory';
 import { attachStopSignals, formatMetric, parsePositiveInt } from '../../runner/progress';
@@ -106,7 +107,7 @@ function printer(out: (s: string) => void): (e: RunnerEvent) => void {
   return (e) => {
     const tag = 'tag' in e ? (e.tag?.seqlen as { maxLen: number; repeat: number } | undefined) : undefined;
     if (e.type === 'trial-started') out(`run ${e.trial}: max_seq_len ${tag?.maxLen ?? e.params.max_seq_len}, repeat ${(tag?.repeat ?? 0) + 1}${e.resume ? ' (resumed)' : ''}`);
-    else if (e.type === 'metric' && e.metric.step === undefined) out(`  run ${e.trial} epoch ${e.metric.epoch}: ${formatMetric(e.metric)}`);
+    else if (e.type === 'metric' && isEpochSummary(e.metric)) out(`  run ${e.trial} epoch ${e.metric.epoch}: ${formatMetric(e.metric)}`);
     else if (e.type === 'trial-finished') out(`run ${e.trial} complete: ${e.value.toFixed(4)}`);
     else if (e.type === 'trial-failed') out(`run ${e.trial} ${e.reason === 'cancelled' ? 'cancelled' : `failed (${e.reason})`}: ${e.message}`);
     else if (e.type === 'recovered') out(`resuming: run${e.trials.length > 1 ? 's' : ''} ${e.trials.join(', ')} stopped mid-run`);

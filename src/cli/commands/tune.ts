@@ -13,6 +13,7 @@ import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
 import { loadStudy, studyStateDir, toSearchSpace, type LoadedStudy } from '../../core/study';
 import { openStore } from '../../store';
+import { isEpochSummary } from '../../store/replay';
 import { JOURNAL_FILE } from '../../store/journal';
 import type { StudyStore } from '../../store/types';
 import { makeObjective } from '../../runner/objective-factory';
@@ -143,7 +144,7 @@ function printer(metric: string, total: number | undefined): (e: RunnerEvent) =>
         out(`trial ${e.trial} (${e.index}${total !== undefined ? `/${total}` : ''})${e.attempt > 1 ? ` attempt ${e.attempt}` : ''}${e.resume ? ' resumed' : ''}: ${formatParams(e.params)}, ${e.epochs} epochs`);
         break;
       case 'metric':
-        if (e.metric.step === undefined) out(`  trial ${e.trial} epoch ${e.metric.epoch}: ${formatMetric(e.metric)}`);
+        if (isEpochSummary(e.metric)) out(`  trial ${e.trial} epoch ${e.metric.epoch}: ${formatMetric(e.metric)}`);
         break;
       case 'log':
         if (e.level === 'warn' || e.level === 'error') out(`  trial ${e.trial} ${e.level}: ${e.text}`);
