@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { FromWorker, Job, type JobInput, type Metric, type ToWorker } from '../protocol/messages';
+import { FromWorker, Job, type JobInput, type JobKind, type Metric, type ToWorker } from '../protocol/messages';
 import type { LogLevel } from './context';
 import { WorkerJobError } from './errors';
 
@@ -35,8 +35,16 @@ export interface WorkerClientOptions {
   cwd?: string;
   /** How long a cancelled job may take to stop before the worker is killed. Default 10 s. */
   cancelTimeoutMs?: number;
-  /** Start a fresh worker after this many jobs (0 = keep one worker). Default 0: see ARCHITECTURE.md. */
+  /**
+   * Start a fresh worker after this many jobs of `recycleKinds` (0 = never). Default 1: a fresh
+   * process per trial. Measured: same-shape trials keep RSS flat in one worker (181–185 MiB over
+   * 5), but wasm memory never shrinks, so after one large trial (batch 128, len 64: ~405 MiB) a
+   * kept worker stays at ~425 MiB for small ones, where a fresh one needs ~167 MiB. A fresh
+   * worker costs well under a second per trial.
+   */
   recycleAfter?: number;
+  /** Job kinds counted by recycleAfter. Default ['trial']. */
+  recycleKinds?: JobKind[];
   /** Worker-level lines: stderr/stdout of the worker, logs outside a job, rejected messages. */
   onLog?(level: LogLevel, text: string): void;
 }
@@ -50,6 +58,8 @@ export interface WorkerInfo {
   /** RSS of the worker when its last job ended, MiB. */
   rssMiB?: number;
   jobsRun: number;
+  /** Jobs of the recycled kinds run on this worker. */
+  recyclable: number;
 }
 
 interface Pending {
@@ -96,12 +106,16 @@ export class WorkerClient {
   private closed = false;
   private readonly cancelTimeoutMs: number;
   private readonly recycleAfter: number;
+  private readonly recycleKinds: ReadonlySet<JobKind>;
   /** Workers started so far (1 + restarts and recycles). */
   workersStarted = 0;
+  /** RSS of the worker when the last successful job ended, MiB (kept after a recycle). */
+  lastRssMiB: number | undefined;
 
   constructor(private readonly options: WorkerClientOptions = {}) {
     this.cancelTimeoutMs = options.cancelTimeoutMs ?? 10_000;
-    this.recycleAfter = options.recycleAfter ?? 0;
+    this.recycleAfter = options.recycleAfter ?? 1;
+    this.recycleKinds = new Set(options.recycleKinds ?? ['trial']);
   }
 
   /** The live worker's pid, backend and memory, if one is running. */
@@ -219,7 +233,7 @@ export class WorkerClient {
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
     });
-    const proc: Proc = { child, info: { pid: child.pid, jobsRun: 0 }, retired: false };
+    const proc: Proc = { child, info: { pid: child.pid, jobsRun: 0, recyclable: 0 }, retired: false };
     this.proc = proc;
     this.workersStarted++;
     this.tail.length = 0;
@@ -284,11 +298,12 @@ export class WorkerClient {
       case 'error':
         this.current = undefined;
         proc.info.jobsRun++;
+        if (this.recycleKinds.has(p.job.kind)) proc.info.recyclable++;
         if (m.type === 'result') {
-          if (m.rssMiB !== undefined) proc.info.rssMiB = m.rssMiB;
+          if (m.rssMiB !== undefined) proc.info.rssMiB = this.lastRssMiB = m.rssMiB;
           this.settle(p, undefined, m.result);
         } else this.settle(p, new WorkerJobError(m.error));
-        if (this.recycleAfter > 0 && proc.info.jobsRun >= this.recycleAfter) this.retire(proc);
+        if (this.recycleAfter > 0 && proc.info.recyclable >= this.recycleAfter) this.retire(proc);
         this.pump();
         break;
     }

@@ -14,7 +14,7 @@ const bool = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(['true', '
 
 /** Every hyperparameter the engine understands, with its valid range. */
 export const HYPERPARAMETERS = {
-  learning_rate: z.number().gt(0).max(1),
+  learning_rate: z.number().gt(0),
   warmup_steps: int(0, 10_000_000),
   freeze_body: bool,
   dropout_rate: z.number().min(0).max(0.9),
@@ -55,7 +55,7 @@ export function checkParams(given: unknown, where: string): Partial<TrainParams>
   for (const [name, value] of Object.entries(given)) {
     const schema = (HYPERPARAMETERS as Record<string, z.ZodType>)[name];
     if (!schema) {
-      const close = HYPERPARAMETER_NAMES.find((n) => n.replace(/_/g, '') === name.toLowerCase().replace(/[_-]/g, ''));
+      const close = nearest(name);
       throw new UserError(`${where}: "${name}" is not a hyperparameter${close ? ` (did you mean "${close}"?)` : ''}; known: ${HYPERPARAMETER_NAMES.join(', ')}`, 'E_PARAMS');
     }
     const r = schema.safeParse(value);
@@ -63,6 +63,28 @@ export function checkParams(given: unknown, where: string): Partial<TrainParams>
     out[name] = r.data;
   }
   return out as Partial<TrainParams>;
+}
+
+/** The known name within two edits of a misspelt one (case, dashes and underscores ignored). */
+function nearest(name: string): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+  let best: string | undefined;
+  let bestD = 3;
+  for (const n of HYPERPARAMETER_NAMES) {
+    const d = editDistance(norm(name), norm(n));
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
 }
 
 /** Parses the JSON text of `--params`. */

@@ -208,7 +208,7 @@ test('a V8 heap overflow in the worker is reported as oom, and the next job runs
 });
 
 test('recycleAfter starts a fresh worker every N jobs', async (t) => {
-  const c = client(t, { recycleAfter: 2 });
+  const c = client(t, { recycleAfter: 2, recycleKinds: ['echo'] });
   const pids: number[] = [];
   for (let i = 0; i < 5; i++) pids.push((await c.run<{ pid: number }>({ kind: 'echo', options: {} })).pid);
   assert.equal(pids[0], pids[1]);
@@ -216,6 +216,11 @@ test('recycleAfter starts a fresh worker every N jobs', async (t) => {
   assert.equal(pids[2], pids[3]);
   assert.notEqual(pids[3], pids[4]);
   assert.equal(c.workersStarted, 3);
+  // By default only trial jobs count: echo jobs share one worker.
+  const d = client(t);
+  const a = await d.run<{ pid: number }>({ kind: 'echo', options: {} });
+  const b = await d.run<{ pid: number }>({ kind: 'echo', options: {} });
+  assert.equal(a.pid, b.pid);
 });
 
 test('a worker that cannot start fails the job as crash, and the client recovers', async (t) => {

@@ -69,6 +69,9 @@ function describe(p: object): string {
     .join(' ');
 }
 
+/** The engine's end-of-epoch metric is the one carrying validation scores (it may also carry `step`). */
+const isEpochEnd = (m: Metric) => m.val_loss !== null && m.val_loss !== undefined;
+
 const fmt = (v: number | null | undefined, digits = 4) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
 
 /** Text on a terminal (live step line, one line per epoch), JSON lines with --json. */
@@ -80,18 +83,18 @@ class MetricPrinter {
 
   metric(m: Metric): void {
     if (this.json) {
-      const line = { type: 'metric', epoch: m.epoch, step: m.step, train_loss: m.train_loss ?? null, val_loss: m.val_loss ?? null, val_accuracy: m.val_accuracy ?? null, learning_rate: m.learning_rate, examples_per_sec: m.examples_per_sec, elapsed_s: m.elapsed_s };
+      const line = { type: 'metric', kind: isEpochEnd(m) ? 'epoch' : 'step', epoch: m.epoch, step: m.step, train_loss: m.train_loss ?? null, val_loss: m.val_loss ?? null, val_accuracy: m.val_accuracy ?? null, learning_rate: m.learning_rate, examples_per_sec: m.examples_per_sec, elapsed_s: m.elapsed_s };
       process.stdout.write(`${JSON.stringify(line)}\n`);
       return;
     }
     const head = `epoch ${m.epoch}/${this.epochs}`;
     const speed = m.examples_per_sec ? `  ${m.examples_per_sec.toFixed(1)} ex/s` : '';
     const time = m.elapsed_s !== undefined ? `  ${m.elapsed_s.toFixed(1)} s` : '';
-    if (m.step !== undefined) {
+    if (!isEpochEnd(m)) {
       // Live line within an epoch: rewritten in place on a terminal, skipped when piped.
       if (!this.tty) return;
       const lr = m.learning_rate !== undefined ? `  lr ${m.learning_rate.toExponential(2)}` : '';
-      process.stdout.write(`\r\x1b[K${head}  step ${m.step}  train_loss ${fmt(m.train_loss)}${lr}${speed}${time}`);
+      process.stdout.write(`\r\x1b[K${head}  step ${m.step ?? '-'}  train_loss ${fmt(m.train_loss)}${lr}${speed}${time}`);
       this.live = true;
       return;
     }

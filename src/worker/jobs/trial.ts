@@ -44,7 +44,7 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
     {
       onMetric: (m) => {
         ctx.metric(m);
-        if (m.step === undefined) ctx.progress(m.epoch, params.epochs, `epoch ${m.epoch}/${params.epochs}`);
+        if (m.val_loss !== null && m.val_loss !== undefined) ctx.progress(m.epoch, params.epochs, `epoch ${m.epoch}/${params.epochs}`);
       },
       onLog: (level, text) => ctx.log(level, text),
       shouldStop: () => ctx.cancelled(),
