@@ -18,7 +18,7 @@ import { JOURNAL_FILE } from '../../store/journal';
 import type { StudyStore } from '../../store/types';
 import { makeObjective } from '../../runner/objective-factory';
 import { seqlenTag } from '../../runner/seqlen';
-import { bestTrial, StudyRunner, type RunnerEvent, type RunOutcome } from '../../runner/study-runner';
+import { bestTrial, StudyRunner, willRerun, type RunnerEvent, type RunOutcome } from '../../runner/study-runner';
 import { makeTuner } from '../../runner/tuner-source';
 import { attachStopSignals, formatMetric, formatParams, parsePositiveInt } from '../../runner/progress';
 
@@ -120,13 +120,14 @@ async function runTune(loaded: LoadedStudy, store: StudyStore, opts: TuneOptions
     message: outcome.message,
     trials: outcome.trials.length,
     complete: count('complete'),
-    failed: count('failed'),
+    failed: outcome.trials.filter((t) => t.state === 'failed' && !willRerun(t, study.budget.max_retries_per_trial)).length,
+    toRerun: outcome.trials.filter((t) => willRerun(t, study.budget.max_retries_per_trial)).length,
     pruned: count('pruned'),
     best: best ? { trial: best.number, value: best.value, params: best.params } : null,
   };
   if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
   else {
-    process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned) — ${outcome.reason === 'failures' ? 'stopped after repeated failures' : outcome.message}\n`);
+    process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned${summary.toRerun ? `, ${summary.toRerun} to re-run on --resume` : ''}) — ${outcome.reason === 'failures' ? 'stopped after repeated failures' : outcome.message}\n`);
     if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n  ${JSON.stringify(best.params)}\n`);
     process.stdout.write(`report: trialbook report ${loaded.file} --format md\n`);
   }
@@ -156,7 +157,7 @@ function printer(metric: string, total: number | undefined): (e: RunnerEvent) =>
         out(`trial ${e.trial} pruned after epoch ${e.epoch}`);
         break;
       case 'trial-failed':
-        out(`trial ${e.trial} ${e.reason === 'cancelled' ? 'cancelled' : `failed (${e.reason})`}: ${e.message}${e.willRetry && e.reason !== 'cancelled' ? ' — will retry' : ''}`);
+        out(`trial ${e.trial} ${e.reason === 'cancelled' ? 'cancelled' : `failed (${e.reason})`}: ${e.message.split('\n')[0]}${e.willRetry && e.reason !== 'cancelled' ? ' — will retry' : ''}`);
         break;
       case 'stopped':
         break;
