@@ -43,6 +43,17 @@ export function latinHypercubePoint(space: SearchSpace, seed: number, count: num
   return p;
 }
 
+const FIT_POINTS = 80;
+
+/** Indices of the points used to fit hyperparameters: the best k/2, then the latest others. */
+export function fitSubset(y: number[], k: number): number[] {
+  if (y.length <= k) return y.map((_, i) => i);
+  const best = y.map((v, i) => ({ v, i })).sort((a, b) => a.v - b.v || a.i - b.i).slice(0, k >> 1).map((o) => o.i);
+  const chosen = new Set(best);
+  for (let i = y.length - 1; i >= 0 && chosen.size < k; i--) chosen.add(i);
+  return [...chosen].sort((a, b) => a - b);
+}
+
 export class BayesianTuner implements Tuner {
   readonly name = 'bayesian';
   constructor(
@@ -83,8 +94,19 @@ export class BayesianTuner implements Tuner {
     const y = raw.map((v) => (v - mu) / sd);
     const gp = new GaussianProcess(dim);
     try {
-      gp.setData(X, y);
-      gp.optimise(rng, 1, done.length > 120 ? 25 : 40);
+      // Hyperparameters from at most FIT_POINTS points (the best half and the most recent
+      // others): the fit is O(n³) per step, the posterior with every point is not the bottleneck.
+      const fitIdx = fitSubset(y, FIT_POINTS);
+      if (fitIdx.length < y.length) {
+        const sub = new GaussianProcess(dim);
+        sub.setData(fitIdx.map((i) => X[i]), fitIdx.map((i) => y[i]));
+        sub.optimise(rng, 1, 40);
+        gp.setTheta(sub.thetaVector);
+        gp.setData(X, y);
+      } else {
+        gp.setData(X, y);
+        gp.optimise(rng, 1, 40);
+      }
       const pending = history.filter((t) => t.state === 'running').map((t) => encode(this.space, t.params));
       if (pending.length) gp.addPoints(pending, pending.map(() => 0)); // lie: the mean (0 after standardising)
     } catch {

@@ -57,6 +57,39 @@ function backward(L: Float64Array, n: number, b: Float64Array): Float64Array {
   return b;
 }
 
+/**
+ * K⁻¹ = L⁻ᵀ L⁻¹ from the Cholesky factor, lower triangle only (row-major), with row-wise
+ * loops so memory is read contiguously.
+ */
+function inverseFromCholesky(L: Float64Array, n: number): Float64Array {
+  const Li = new Float64Array(n * n);
+  const acc = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    acc.fill(0, 0, i);
+    const rowL = i * n;
+    for (let k = 0; k < i; k++) {
+      const l = L[rowL + k];
+      if (l === 0) continue;
+      const rowK = k * n;
+      for (let j = 0; j <= k; j++) acc[j] += l * Li[rowK + j];
+    }
+    const d = L[rowL + i];
+    for (let j = 0; j < i; j++) Li[rowL + j] = -acc[j] / d;
+    Li[rowL + i] = 1 / d;
+  }
+  const inv = new Float64Array(n * n);
+  for (let k = 0; k < n; k++) {
+    const rowK = k * n;
+    for (let i = 0; i <= k; i++) {
+      const ri = Li[rowK + i];
+      if (ri === 0) continue;
+      const rowI = i * n;
+      for (let j = 0; j <= i; j++) inv[rowI + j] += ri * Li[rowK + j];
+    }
+  }
+  return inv;
+}
+
 interface Fitted {
   L: Float64Array;
   alpha: Float64Array;
@@ -167,15 +200,10 @@ export class GaussianProcess {
         this.diff2.push(a);
       }
     }
-    // W = ααᵀ − K⁻¹, with K⁻¹ from the Cholesky factor column by column.
+    // W = ααᵀ − K⁻¹ (lower triangle is all the loop below reads).
+    const Kinv = inverseFromCholesky(f.L, n);
     const W = new Float64Array(n * n);
-    const e = new Float64Array(n);
-    for (let c = 0; c < n; c++) {
-      e.fill(0);
-      e[c] = 1;
-      backward(f.L, n, forward(f.L, n, e));
-      for (let r = 0; r < n; r++) W[r * n + c] = f.alpha[r] * f.alpha[c] - e[r];
-    }
+    for (let r = 0; r < n; r++) for (let c = 0; c <= r; c++) W[r * n + c] = f.alpha[r] * f.alpha[c] - Kinv[r * n + c];
     const inv = new Float64Array(d);
     for (let k = 0; k < d; k++) inv[k] = Math.exp(-2 * th[k]);
     const sf = Math.exp(th[d]);
@@ -210,7 +238,9 @@ export class GaussianProcess {
    */
   optimise(rng: Rng, restarts = 1, steps = 40): void {
     const d = this.d;
-    const starts: GpTheta[] = [Float64Array.from(this.theta), GaussianProcess.defaultTheta(d)];
+    const starts: GpTheta[] = [Float64Array.from(this.theta)];
+    const dflt = GaussianProcess.defaultTheta(d);
+    if (dflt.some((v, k) => v !== this.theta[k])) starts.push(dflt);
     for (let r = 0; r < restarts; r++) {
       const th = GaussianProcess.defaultTheta(d);
       for (let k = 0; k < d; k++) th[k] = Math.log(0.05) + rng.next() * (Math.log(2) - Math.log(0.05));
@@ -245,6 +275,19 @@ export class GaussianProcess {
       this.theta = best.th;
       this.fit = this.factorise(this.theta);
     }
+  }
+
+  /** Uses another GP's fitted hyperparameters (e.g. one fitted on a subset of the data). */
+  setTheta(theta: GpTheta): void {
+    this.theta = Float64Array.from(theta);
+    if (this.X.length) {
+      this.fit = this.factorise(this.theta);
+      if (!this.fit) throw new Error('GP: kernel matrix not positive definite');
+    }
+  }
+
+  get thetaVector(): GpTheta {
+    return Float64Array.from(this.theta);
   }
 
   /** Adds points with given targets without refitting hyperparameters (constant liar). */
