@@ -6,6 +6,7 @@
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
+import { UserError } from '../core/errors';
 import { Metric, Params } from '../protocol/messages';
 import type { TrialEvent } from './types';
 
@@ -101,13 +102,25 @@ export class JournalFile {
   /** One event → one line, written with a single write and fsynced before returning. */
   append(event: TrialEvent): void {
     if (this.fd === undefined) {
-      mkdirSync(dirname(this.path), { recursive: true });
-      this.fd = openSync(this.path, 'a');
+      try {
+        mkdirSync(dirname(this.path), { recursive: true });
+        this.fd = openSync(this.path, 'a');
+      } catch (e) {
+        throw new UserError(`${this.path}: cannot open the study journal for writing (${(e as NodeJS.ErrnoException).code ?? e})`, 'E_IO');
+      }
     }
     const buf = Buffer.from(JSON.stringify(event) + '\n', 'utf8');
-    const n = writeSync(this.fd, buf);
-    if (n !== buf.length) throw new Error(`${this.path}: short write (${n} of ${buf.length} bytes)`);
-    fsyncSync(this.fd);
+    try {
+      const n = writeSync(this.fd, buf);
+      if (n !== buf.length) throw new UserError(`${this.path}: short write (${n} of ${buf.length} bytes; disk full?) — the next start reports and cuts the torn line`, 'E_IO');
+      fsyncSync(this.fd);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOSPC' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || code === 'EIO') {
+        throw new UserError(`${this.path}: cannot append to the study journal (${code}${code === 'ENOSPC' ? ': disk full' : ''}); every event before this one is safe`, 'E_IO');
+      }
+      throw e;
+    }
   }
 
   close(): void {

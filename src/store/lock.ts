@@ -14,6 +14,17 @@ export interface LockHolder {
   hostname: string;
   started: string;
   command: string;
+  /** Kernel start time of the holder (Linux), so a reused pid is not mistaken for the holder. */
+  startTicks?: string;
+}
+
+function startTicks(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 export interface StudyLock {
@@ -72,7 +83,11 @@ function staleReason(path: string, h: LockHolder | undefined): string | undefine
     }
     return age > FRESH_MS ? 'it is unreadable (the holder died while creating it)' : undefined;
   }
-  if (h.hostname === hostname() && h.pid !== process.pid && !pidAlive(h.pid)) return `process ${h.pid} is no longer running`;
+  if (h.hostname === hostname() && h.pid !== process.pid) {
+    if (!pidAlive(h.pid)) return `process ${h.pid} is no longer running`;
+    const now = startTicks(h.pid);
+    if (h.startTicks && now && now !== h.startTicks) return `process ${h.pid} is no longer running (its pid was reused)`;
+  }
   return undefined;
 }
 
@@ -84,6 +99,8 @@ export function acquireLock(path: string, opts: LockOptions = {}): StudyLock {
     started: new Date().toISOString(),
     command: opts.command ?? ['trialbook', ...process.argv.slice(2)].join(' '),
   };
+  const ticks = startTicks(process.pid);
+  if (ticks) holder.startTicks = ticks;
   for (let attempt = 0; ; attempt++) {
     let fd: number;
     try {

@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers';
 import { JournalStore } from '../../src/store/journal';
+import { JournalFile } from '../../src/store/journal-file';
 import type { TrialEvent } from '../../src/store/types';
 
 function open(dir: string, warnings: string[] = [], readOnly = false): JournalStore {
@@ -129,4 +130,10 @@ test('engine-style curves: step points and epoch summaries (which also carry a s
   const [tr] = await s.trials();
   assert.deepEqual(tr.curve.map((m) => [m.epoch, m.step, m.val_loss]), [[1, 2, null], [1, 4, null], [1, 4, 0.65], [2, 6, null]]);
   await s.close();
+});
+
+test('a full disk is a clear error naming the journal, not a crash', { skip: !existsSync('/dev/full') && 'needs /dev/full' }, () => {
+  const f = new JournalFile('/dev/full');
+  assert.throws(() => f.append(created(0)), (e: Error) => e.name === 'UserError' && /\/dev\/full: cannot append to the study journal \(ENOSPC: disk full\)/.test(e.message));
+  f.close();
 });

@@ -58,3 +58,14 @@ test('a lock held on another host is never taken over', (t) => {
   writeFileSync(lock, JSON.stringify({ pid: 1, hostname: 'other-machine', started: '2020-01-01T00:00:00Z', command: 'trialbook tune x' }));
   assert.throws(() => acquireLock(lock, { signals: false }), /locked by pid 1 on host other-machine/);
 });
+
+test('a lock whose pid is alive but belongs to a newer process (pid reused) is stale', (t) => {
+  const dir = tempDir(t);
+  const lock = join(dir, 'journal.lock');
+  // Our own parent is alive; a start time that is not its own marks the pid as reused.
+  writeFileSync(lock, JSON.stringify({ pid: process.ppid, hostname: hostname(), started: '2020-01-01T00:00:00Z', command: 'trialbook tune x', startTicks: '1' }));
+  const warnings: string[] = [];
+  const l = acquireLock(lock, { onWarning: (w) => warnings.push(w), signals: false });
+  assert.match(warnings[0], /pid was reused/);
+  l.release();
+});
