@@ -101,7 +101,8 @@ export class AshaTuner implements Tuner {
     const used = new Set(history.map((t) => configKey(this.space, t.params)));
     const rng = rngFor(this.o.seed, id, 0xa5);
     if (this.o.sampler === 'tpe' && rng.next() >= (this.o.randomFraction ?? 1 / 3)) {
-      // The highest rung with enough finished results to fit a model (BOHB's rule: d + 2).
+      // The highest rung with enough finished results to fit a model (BOHB asks for d + 1; we
+      // ask for d + 2 and at least 6).
       const need = Math.max(tunable(this.space).length + 2, 6);
       for (let k = this.rungs.length - 1; k >= 0; k--) {
         const done = atRung[k].filter((t) => t.state === 'complete' && Number.isFinite(t.value ?? NaN));

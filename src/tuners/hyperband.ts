@@ -127,8 +127,6 @@ export interface HyperbandOptions {
   iterations: number;
   seed: number;
   direction: Direction;
-  /** Sampler for new configurations (default: uniform random). BOHB-style callers pass a model. */
-  sampleNew?: (history: TrialRecord[], rngSeed: number[]) => Params;
 }
 
 /** Hyperband as a rebuildable tuner: the state of every bracket is read back from trial tags. */
@@ -159,7 +157,7 @@ export class HyperbandTuner implements Tuner {
     let pending = false;
     for (let it = 0; it < this.o.iterations; it++) {
       for (const b of this.brackets) {
-        const r = this.nextInBracket(it, b, byCell, used, history);
+        const r = this.nextInBracket(it, b, byCell, used);
         if (r === 'wait') pending = true;
         else if (r !== 'complete') return r;
       }
@@ -173,7 +171,6 @@ export class HyperbandTuner implements Tuner {
     b: HyperbandBracket,
     byCell: Map<string, TrialRecord>,
     used: Set<string>,
-    history: TrialRecord[],
   ): Suggestion | 'wait' | 'complete' {
     const cell = (round: number, config: number): TrialRecord | undefined => byCell.get(`${it}/${b.s}/${round}/${config}`);
     const tag = (round: number, config: number): Record<string, unknown> => ({ hb: { iteration: it, bracket: b.s, round, config } });
@@ -181,7 +178,7 @@ export class HyperbandTuner implements Tuner {
     const n0 = b.rounds[0].n;
     for (let j = 0; j < n0; j++) {
       if (cell(0, j)) continue;
-      return { kind: 'trial', params: this.newConfig(it, b.s, j, used, history), epochs: b.rounds[0].epochs, tag: tag(0, j) };
+      return { kind: 'trial', params: this.newConfig(it, b.s, j, used), epochs: b.rounds[0].epochs, tag: tag(0, j) };
     }
     for (let i = 1; i < b.rounds.length; i++) {
       // Round i can start once every run of round i−1 has finished.
@@ -213,11 +210,10 @@ export class HyperbandTuner implements Tuner {
     return 'complete';
   }
 
-  private newConfig(it: number, s: number, j: number, used: Set<string>, history: TrialRecord[]): Params {
+  private newConfig(it: number, s: number, j: number, used: Set<string>): Params {
     // Coordinates, not history length, seed the draw: the same cell always gets the same draw.
     for (let attempt = 0; attempt < 50; attempt++) {
-      const coords = [it, s, j, attempt];
-      const p = this.o.sampleNew ? this.o.sampleNew(history, coords) : sample(this.space, rngFor(this.o.seed, ...coords));
+      const p = sample(this.space, rngFor(this.o.seed, it, s, j, attempt));
       if (!used.has(configKey(this.space, p))) return p;
     }
     return sample(this.space, rngFor(this.o.seed, it, s, j, 999));
