@@ -138,7 +138,6 @@ export class StudyRunner {
   private readonly objectives = new Map<number, Objective>();
   private consecutive: string[] = [];
   private history: TrialRecord[] = [];
-  private started = 0;
   private best: { trial: number; value: number } | undefined;
 
   constructor(private readonly o: RunnerOptions) {
@@ -273,7 +272,6 @@ export class StudyRunner {
     const objective = this.objectiveFor(slot);
     const epochs = t.epochs ?? this.o.epochs;
     await store.append({ type: 'started', trial: t.number, worker: `${objective.name}#${slot}`, attempt, resume, at: Date.now() });
-    this.started++;
     this.emit({ type: 'trial-started', trial: t.number, params: t.params, attempt, resume, epochs, index, ...(this.o.maxTrials !== undefined ? { total: this.o.maxTrials } : {}), ...(t.tag ? { tag: t.tag } : {}) });
     const spec: TrialSpec = {
       number: t.number,
