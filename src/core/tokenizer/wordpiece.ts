@@ -88,8 +88,8 @@ export class WordPieceTokenizer {
 
   /**
    * Wordpiece ids of `text` (no [CLS]/[SEP]) written to out[off .. off+limit). Returns the full
-   * number of pieces, or — with `stop` — stops after the first word that reaches `limit` and
-   * returns a count ≥ limit (enough to know the text was cut).
+   * number of pieces, or — with `stop` — stops before the next word once `limit` pieces exist
+   * and then returns a count > limit when more pieces would follow (enough to know it was cut).
    */
   encodeInto(text: string, out: Int32Array, off: number, limit: number, stop = false): number {
     const cls = this.classes;
@@ -128,18 +128,21 @@ export class WordPieceTokenizer {
         continue;
       }
       if (this.wordLen > 0) {
-        if (stop && n >= limit) return n;
+        if (stop && n >= limit) return n + 1;
         n = this.flush(out, off, n, limit);
       }
       if (k === CharClass.Space) continue;
       // Punctuation or CJK: a word of its own.
-      if (stop && n >= limit) return n;
+      if (stop && n >= limit) return n + 1;
       this.pushUnit(c);
       if (c2 >= 0) this.pushUnit(c2);
       this.wordChars = 1;
       n = this.flush(out, off, n, limit);
     }
-    if (this.wordLen > 0 && !(stop && n >= limit)) n = this.flush(out, off, n, limit);
+    if (this.wordLen > 0) {
+      if (stop && n >= limit) return n + 1;
+      n = this.flush(out, off, n, limit);
+    }
     return n;
   }
 
