@@ -12,9 +12,14 @@ import { testVocab, trickyCorpus, writeVocab } from './tokenizer-fixtures';
 const vocabOf = (tokens: string[]) => parseVocab('test-vocab.txt', Buffer.from(tokens.join('\n') + '\n'));
 
 /** Reference WordPiece on BasicTokenizer's strings: the Python algorithm, literally. */
+const idMaps = new WeakMap<string[], Map<string, number>>();
 function slowWordpiece(tokens: string[], text: string): number[] {
-  const ids = new Map<string, number>();
-  tokens.forEach((t, i) => ids.set(t, i));
+  let ids = idMaps.get(tokens);
+  if (!ids) {
+    ids = new Map<string, number>();
+    tokens.forEach((t, i) => ids!.set(t, i));
+    idMaps.set(tokens, ids);
+  }
   const out: number[] = [];
   for (const w of basicTokenize(text)) {
     const chars = [...w];
@@ -201,7 +206,7 @@ test('cross-check with @xenova/transformers 2.17.2 on a tokenizer.json built fro
   const vocab = vocabOf(tokens);
   const hf = new BertTokenizer(toHuggingFaceTokenizerJson(vocab), {});
   const ours = createTokenizer(vocab);
-  const corpus = trickyCorpus(3000, 17);
+  const corpus = trickyCorpus(1500, 17);
   const differ: string[] = [];
   for (const text of corpus) {
     const a = ours.encode(text, 512);
@@ -217,9 +222,9 @@ test('cross-check with @xenova/transformers 2.17.2 on a tokenizer.json built fro
   const unexplained = differ.filter((s) => !explained(s));
   assert.deepEqual(unexplained.slice(0, 5).map((s) => JSON.stringify(s)), []);
   const v = (s: string) => vocab.ids.get(s)!;
-  assert.deepEqual(hf.encode('a 𠀀'), [v('[CLS]'), v('a'), v('##𠀀'), v('[SEP]')]);
-  assert.deepEqual(ours.encode('a 𠀀', 6).ids.slice(0, 4), [v('[CLS]'), v('a'), v('𠀀'), v('[SEP]')]);
+  assert.deepEqual(hf.encode('a𠀀'), [v('[CLS]'), v('a'), v('##𠀀'), v('[SEP]')]);
+  assert.deepEqual(ours.encode('a𠀀', 6).ids.slice(0, 4), [v('[CLS]'), v('a'), v('𠀀'), v('[SEP]')]);
   assert.deepEqual(hf.encode('[CLS]'), [v('[CLS]'), v('[CLS]'), v('[SEP]')]);
   assert.deepEqual(ours.wordpiece.encode('[CLS]'), [v('['), v('C'), v('##L'), v('##S'), v(']')]);
-  assert.ok(corpus.length - differ.length > 1500, `${differ.length} of ${corpus.length} differ`);
+  assert.ok(corpus.length - differ.length > 1000, `${differ.length} of ${corpus.length} differ`);
 });
