@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { EncodedDataset, EncodedSplit } from '../core/encoded';
 import { atLine, UserError } from '../core/errors';
 import { labelIndex, normaliseLabel } from '../core/labels';
-import { splitFromStudy } from '../core/split';
+import { splitFromStudy, studySplitDir } from '../core/split';
+import { createTokenizer, loadEncodedDataset, loadVocab } from '../core/tokenizer';
 import { loadStudy, studyStateDir, type LoadedStudy } from '../core/study';
 import { findColumn, readTable, type Table } from '../core/table';
 import type { JobContext } from './context';
@@ -31,7 +32,7 @@ export async function encodedStudySplits(study: LoadedStudy | string, maxLen: nu
   if (!split.reused) for (const line of split.report) ctx.log('info', line);
   ctx.checkCancelled();
   ctx.progress(0, undefined, `tokenizing (max_len ${maxLen})`);
-  return encodeStudySplit(split.manifest.fingerprint, loaded, vocabPath, maxLen);
+  return encodeStudySplit(ctx, loaded, vocabPath, maxLen);
 }
 
 const TEXT_COLUMNS = ['text', 'document', 'sentence', 'review', 'content'];
@@ -44,7 +45,7 @@ function textColumnOf(table: Table, asked: string | undefined): number {
 }
 
 /** A labelled table tokenized with a model's vocab; labels must be ones the model knows. */
-export function encodeLabelledFile(file: string, o: { textColumn?: string; labelColumn?: string; labels: string[]; vocabPath: string; maxLen: number }): EncodedFile {
+export function encodeLabelledFile(file: string, o: { textColumn?: string; labelColumn?: string; labels: string[]; vocabPath: string; maxLen: number; flags?: TokenizerFlags }): EncodedFile {
   const table = readTable(file);
   const tc = textColumnOf(table, o.textColumn);
   const lc = findColumn(table, o.labelColumn ?? 'label', 'label column');
@@ -56,19 +57,23 @@ export function encodeLabelledFile(file: string, o: { textColumn?: string; label
     if (id === undefined) throw atLine(file, r.line, `label ${JSON.stringify(name)} is not one the model knows (${o.labels.join(', ')})`);
     labels[i] = id;
   });
-  return encodeTable(table, tc, labels, o.vocabPath, o.maxLen);
+  return encodeTable(table, tc, labels, o.vocabPath, o.maxLen, o.flags ?? {});
 }
 
 /** A table's text column tokenized with a model's vocab (labels, if any, are ignored). */
-export function encodeTextFile(file: string, o: { textColumn?: string; vocabPath: string; maxLen: number }): EncodedFile {
+export function encodeTextFile(file: string, o: { textColumn?: string; vocabPath: string; maxLen: number; flags?: TokenizerFlags }): EncodedFile {
   const table = readTable(file);
   const tc = textColumnOf(table, o.textColumn);
-  return encodeTable(table, tc, new Int32Array(table.records.length), o.vocabPath, o.maxLen);
+  return encodeTable(table, tc, new Int32Array(table.records.length), o.vocabPath, o.maxLen, o.flags ?? {});
 }
 
-function encodeTable(table: Table, textCol: number, labels: Int32Array, vocabPath: string, maxLen: number): EncodedFile {
-  const texts = table.records.map((r) => r.fields[textCol] ?? '');
-  const { ids, lengths, truncated } = encodeTexts(texts, vocabPath, maxLen);
+function encodeTable(table: Table, textCol: number, labels: Int32Array, vocabPath: string, maxLen: number, flags: TokenizerFlags): EncodedFile {
+  const texts = table.records.map((r) => {
+    const t = r.fields[textCol];
+    if (t === undefined) throw atLine(table.file, r.line, `the row has ${r.fields.length} field(s), no ${JSON.stringify(table.header[textCol])} column`);
+    return t;
+  });
+  const { ids, lengths, truncated } = encodeTexts(texts, vocabPath, maxLen, flags);
   return {
     split: { maxLen, count: texts.length, ids, lengths, labels },
     truncated,
@@ -81,13 +86,26 @@ function encodeTable(table: Table, textCol: number, labels: Int32Array, vocabPat
 
 // --- tokenizer calls (src/core/tokenizer) ---------------------------------------------------
 
-function encodeStudySplit(_fingerprint: string, loaded: LoadedStudy, vocabPath: string, maxLen: number): Promise<EncodedDataset> {
-  void join(studyStateDir(loaded), 'encoded');
-  void vocabPath;
-  void maxLen;
-  throw new Error('the tokenizer is not available in this build');
+function encodeStudySplit(ctx: JobContext, loaded: LoadedStudy, vocabPath: string, maxLen: number): EncodedDataset {
+  const t = loaded.study.tokenizer;
+  return loadEncodedDataset({
+    splitDir: studySplitDir(loaded),
+    vocabPath,
+    maxLen,
+    cacheDir: join(studyStateDir(loaded), 'encoded'),
+    lowercase: t.lowercase,
+    stripAccents: t.stripAccents,
+    warn: (m) => ctx.log('warn', m),
+    onCache: ({ hit, file }) => ctx.log('debug', `encoded cache ${hit ? 'hit' : 'written'}: ${file}`),
+  });
 }
 
-function encodeTexts(_texts: string[], _vocabPath: string, _maxLen: number): { ids: Int32Array; lengths: Uint16Array; truncated: number } {
-  throw new Error('the tokenizer is not available in this build');
+/** Tokenizer flags of a model folder (tokenizer_config.json, as Hugging Face writes it); cased by default. */
+export interface TokenizerFlags {
+  lowercase?: boolean;
+  stripAccents?: boolean;
+}
+
+function encodeTexts(texts: string[], vocabPath: string, maxLen: number, flags: TokenizerFlags): { ids: Int32Array; lengths: Uint16Array; truncated: number } {
+  return createTokenizer(loadVocab(vocabPath), flags).encodeBatch(texts, maxLen);
 }

@@ -23,7 +23,7 @@ export async function evaluateJob(o: EvaluateJobOptions, ctx: JobContext): Promi
   let truncated = 0;
   if (o.input) {
     ctx.progress(0, undefined, 'reading and tokenizing');
-    const enc = encodeLabelledFile(resolve(o.input), { textColumn: o.textColumn, labelColumn: o.labelColumn, labels: info.labels, vocabPath: info.vocabPath, maxLen });
+    const enc = encodeLabelledFile(resolve(o.input), { textColumn: o.textColumn, labelColumn: o.labelColumn, labels: info.labels, vocabPath: info.vocabPath, maxLen, flags: info.tokenizer });
     split = enc.split;
     truncated = enc.truncated;
     source = resolve(o.input);

@@ -13,13 +13,15 @@ export async function runJob(job: Job, ctx: JobContext): Promise<unknown> {
       return echoJob(job.options, ctx);
     case 'split':
       return (await import('./split')).splitJob(job.options, ctx);
+    case 'tokenize':
+      return (await import('./tokenize')).tokenizeJob(job.options, ctx);
+    case 'lengths':
+      return (await import('./tokenize')).lengthsJob(job.options, ctx);
     case 'trial':
       return (await import('./trial')).trialJob(job.options, ctx);
     case 'evaluate':
       return (await import('./evaluate')).evaluateJob(job.options, ctx);
     case 'predict':
       return (await import('./predict')).predictJob(job.options, ctx);
-    default:
-      throw new Error(`job kind '${job.kind}' is not available in this build`);
   }
 }

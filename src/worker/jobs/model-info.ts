@@ -13,6 +13,16 @@ export interface ModelInfo {
   /** max_len the model was trained with, if it was saved by Trialbook. */
   maxLen?: number;
   vocabPath: string;
+  /** From tokenizer_config.json (do_lower_case, strip_accents); cased when absent, like KR-BERT. */
+  tokenizer: { lowercase: boolean; stripAccents: boolean };
+}
+
+export const TOKENIZER_CONFIG = 'tokenizer_config.json';
+
+/** Hugging Face's tokenizer_config.json for a BERT WordPiece tokenizer with these flags. */
+export function tokenizerConfig(o: { lowercase: boolean; stripAccents: boolean; maxLen: number }): string {
+  const c = { tokenizer_class: 'BertTokenizer', do_lower_case: o.lowercase, strip_accents: o.stripAccents, tokenize_chinese_chars: true, model_max_length: o.maxLen };
+  return `${JSON.stringify(c, null, 2)}\n`;
 }
 
 export function readModelInfo(dirArg: string): ModelInfo {
@@ -39,7 +49,18 @@ export function readModelInfo(dirArg: string): ModelInfo {
   if (!labels?.length) throw new UserError(`${dir}: no label names (neither trialbook.json "labels" nor config.json "id2label")`, 'E_CONFIG');
   const vocabPath = join(dir, 'vocab.txt');
   if (!existsSync(vocabPath)) throw new UserError(`${vocabPath}: not found; the model folder needs the vocab.txt it was trained with`, 'E_NOT_FOUND');
-  return { dir, config, labels, maxLen, vocabPath };
+  const tokenizer = { lowercase: false, stripAccents: false };
+  const tcPath = join(dir, TOKENIZER_CONFIG);
+  if (existsSync(tcPath)) {
+    try {
+      const tc = JSON.parse(readFileSync(tcPath, 'utf8')) as { do_lower_case?: unknown; strip_accents?: unknown };
+      tokenizer.lowercase = tc.do_lower_case === true;
+      tokenizer.stripAccents = tc.strip_accents === true;
+    } catch (e) {
+      throw new UserError(`${tcPath}: not valid JSON (${(e as Error).message})`, 'E_CONFIG');
+    }
+  }
+  return { dir, config, labels, maxLen, vocabPath, tokenizer };
 }
 
 /** max_len for scoring: asked for, else the training one, else what the model allows up to 128. */

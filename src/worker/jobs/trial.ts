@@ -2,7 +2,9 @@
  * `trial` job: one training run of a study. Study → split (reused when unchanged) → encoded
  * dataset (cached per max_len) → engine trainModel with the merged hyperparameters.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../../core/fsutil';
 import { loadStudy, studyStateDir } from '../../core/study';
 import { evaluateModel, trainModel } from '../../engine';
 import { isPreset } from '../../engine/config';
@@ -11,6 +13,7 @@ import type { JobContext } from '../context';
 import { encodedStudySplits } from '../data';
 import { CancelledError } from '../errors';
 import { mergeParams } from '../params';
+import { TOKENIZER_CONFIG, tokenizerConfig } from './model-info';
 import type { TrialJobResult } from './trial-types';
 
 export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<TrialJobResult> {
@@ -51,6 +54,10 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
     },
   );
   if (ctx.cancelled()) throw new CancelledError('trial cancelled');
+  // The tokenizer flags travel with the model, so evaluate/predict tokenize as training did.
+  if (saveBestTo && existsSync(join(saveBestTo, 'model.safetensors'))) {
+    writeFileAtomic(join(saveBestTo, TOKENIZER_CONFIG), tokenizerConfig({ lowercase: study.tokenizer.lowercase, stripAccents: study.tokenizer.stripAccents, maxLen: params.max_seq_len }));
+  }
   const result: TrialJobResult = { ...r, params, labels: ds.labels };
   if (o.saveTo) result.savedTo = saveBestTo;
   if (o.evaluateTest && saveBestTo) {
