@@ -35,15 +35,19 @@ def hartmann6(p):
     return -total
 
 
-def surrogate(p, epoch):
-    """Validation loss of configuration p after `epoch` epochs."""
+def surrogate(p, epoch, kind="crossing"):
+    """Validation loss of configuration p after `epoch` epochs ("fast" or "crossing" curves)."""
     u = math.log10(p["lr"])
     d = p["dropout"]
     lb = math.log2(p["batch"])
     w = p["warmup"]
     final = 0.30 + 0.12 * (u + 3.2) ** 2 + 0.6 * (d - 0.2) ** 2 + 0.02 * (lb - 6) ** 2 + 0.004 * (w - 4) ** 2 + 0.05 * (u + 3.2) * (d - 0.2)
-    a = 1.2 + 0.6 * d + 0.1 * (lb - 5)
-    b = 0.04 + 0.3 * (u + 5) / 4 * (1 - 0.5 * d)
+    if kind == "fast":
+        a = 0.4 + 0.4 * d + 0.05 * (lb - 5)
+        b = 0.15 + 0.6 * (u + 5) / 4 * (1 - 0.5 * d)
+    else:
+        a = 1.2 + 0.6 * d + 0.1 * (lb - 5)
+        b = 0.04 + 0.3 * (u + 5) / 4 * (1 - 0.5 * d)
     return final + a * math.exp(-b * epoch)
 
 
@@ -96,7 +100,7 @@ def multi_fidelity(task):
                 if state["epochs"] >= budget and state["reached"] is not None:
                     raise Stop()
                 state["epochs"] += 1
-                loss = surrogate(p, epoch)
+                loss = surrogate(p, epoch, task["kind"])
                 if state["epochs"] <= budget:
                     state["best"] = min(state["best"], loss)
                 if loss <= target and state["reached"] is None:
@@ -140,7 +144,7 @@ def main():
         res = {
             "branin": [branin(p) for p in task["branin"]],
             "hartmann6": [hartmann6(p) for p in task["hartmann6"]],
-            "surrogate": [surrogate(p, e) for p, e in task["surrogate"]],
+            "surrogate": [surrogate(p, e, k) for p, e, k in task["surrogate"]],
         }
     elif kind == "single":
         res = single(task)

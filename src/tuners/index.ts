@@ -26,7 +26,7 @@ export interface TunerOptions {
   gridPoints?: number;
   /** ASHA: draw new configurations from TPE on the highest rung (BOHB-style). */
   bohb?: boolean;
-  /** TPE: sample all dimensions jointly. */
+  /** TPE: sample all dimensions jointly (default true; false is Optuna's default univariate TPE). */
   multivariate?: boolean;
 }
 

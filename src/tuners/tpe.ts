@@ -6,8 +6,10 @@
  * (weight 1); bandwidths from the distance to the neighbouring observations, clipped to
  * [(high−low)/min(100, n+1), high−low] ("magic clip"); older trials weigh less once there are
  * more than 25. `candidates` draws from l(x), keep the one maximising l(x)/g(x).
- * Univariate by default (each dimension on its own, as Optuna's default); `multivariate`
- * draws all dimensions from the same component and scores them jointly.
+ * Multivariate by default: all dimensions are drawn from the same component and scored jointly
+ * (bandwidths by Scott's rule, as Optuna's multivariate mode). Optuna's default is univariate
+ * (`multivariate: false` here: each dimension on its own, neighbour-gap bandwidths); in our
+ * benchmark the joint model finds better values on Branin and Hartmann-6 at equal budgets.
  * Running trials count as the worst observations (Optuna's constant liar), so parallel
  * workers do not crowd the same region, and a configuration already tried is never repeated.
  */
@@ -24,6 +26,7 @@ export interface TpeOptions {
   initialPoints: number;
   /** Draws from l(x) per suggestion (Optuna's n_ei_candidates). */
   candidates: number;
+  /** Joint model over all dimensions (default true); false: Optuna's default univariate TPE. */
   multivariate?: boolean;
   priorWeight?: number;
   maxTrials?: number;
@@ -118,9 +121,10 @@ class Parzen {
           const s = 0.2 * Math.pow(Math.max(n, 1), -1 / (dimsCount + 4)) * range;
           sigmas = xs.map(() => s);
         } else {
-          sigmas = neighbourBandwidths(xs, b.low, b.high);
+          // Optuna inserts the prior's centre among the observations before measuring gaps.
+          sigmas = neighbourBandwidths([...xs, prior], b.low, b.high).slice(0, n);
         }
-        const minS = range / Math.min(100, n + 1);
+        const minS = range / Math.min(100, n + (multivariate ? 1 : 2));
         sigmas = sigmas.map((s) => Math.min(range, Math.max(minS, s)));
         sigmas.push(range); // the prior: one wide component
         const logZ = mus.map((m, i) => logNormCdfDiff((b.low - m) / sigmas[i], (b.high - m) / sigmas[i]));
@@ -314,7 +318,7 @@ export class TpeTuner implements Tuner {
     if (history.length >= this.o.initialPoints && complete >= 1) {
       const p = sampleTpe(this.space, tpeObservations(history, this.o.direction), rng, {
         candidates: this.o.candidates,
-        multivariate: this.o.multivariate,
+        multivariate: this.o.multivariate ?? true,
         priorWeight: this.o.priorWeight,
         used,
       });
