@@ -66,23 +66,23 @@ export class BayesianTuner implements Tuner {
     const used = new Set(history.map((t) => configKey(this.space, t.params)));
     const rng = rngFor(this.o.seed, history.length, 0xb0);
     const done = history.filter((t) => t.state === 'complete' && t.value !== undefined && Number.isFinite(t.value));
-    if (history.length < this.o.initialPoints || done.length < 2 || encodedSize(this.space) === 0) {
-      return { kind: 'trial', params: this.fresh(history.length, used, rng) };
-    }
-    const params = this.optimiseAcquisition(history, done, used, rng);
-    return { kind: 'trial', params: params ?? this.fresh(history.length, used, rng) };
+    const model = history.length >= this.o.initialPoints && done.length >= 2 && encodedSize(this.space) > 0;
+    const params = (model ? this.optimiseAcquisition(history, done, used, rng) : undefined) ?? this.fresh(history.length, used, rng);
+    if (params) return { kind: 'trial', params };
+    // A small discrete space is exhausted: never repeat a configuration.
+    return history.some((t) => t.state === 'running') ? { kind: 'wait' } : { kind: 'done' };
   }
 
-  private fresh(i: number, used: Set<string>, rng: Rng): Params {
+  private fresh(i: number, used: Set<string>, rng: Rng): Params | undefined {
     if (i < this.o.initialPoints) {
       const p = latinHypercubePoint(this.space, this.o.seed, this.o.initialPoints, i);
       if (!used.has(configKey(this.space, p))) return p;
     }
-    for (let a = 0; a < 100; a++) {
+    for (let a = 0; a < 200; a++) {
       const p = sample(this.space, rng);
       if (!used.has(configKey(this.space, p))) return p;
     }
-    return sample(this.space, rng);
+    return undefined;
   }
 
   private optimiseAcquisition(history: TrialRecord[], done: TrialRecord[], used: Set<string>, rng: Rng): Params | undefined {

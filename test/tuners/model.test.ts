@@ -107,3 +107,14 @@ test('maximisation is handled (the tuner climbs, not descends)', () => {
     assert.ok(median(best) > median(rnd), `${make(0).name}: ${median(best)} vs random ${median(rnd)}`);
   }
 });
+
+test('GP-BO in a small discrete space tries each configuration once, then is done', () => {
+  const small: SearchSpace = [
+    { type: 'choice', name: 'a', values: ['x', 'y', 'z'] },
+    { type: 'bool', name: 'b' },
+  ];
+  const bo = new BayesianTuner(small, { seed: 2, direction: 'minimize', initialPoints: 2, acquisition: 'ei', beta: 2.6, candidates: 50 });
+  const trials = simulate(bo, { workers: 2, objective: (p) => (p.a === 'y' ? 0 : 1) + (p.b ? 0.5 : 0), maxTrials: 50, jitter: jitter(1) });
+  assert.equal(trials.length, 6);
+  assert.equal(new Set(trials.map((t) => configKey(small, t.params))).size, 6);
+});
