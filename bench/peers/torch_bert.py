@@ -93,7 +93,7 @@ def main():
         for _ in range(n):
             model(ids)
         infer_eps = n * args.batch / (time.perf_counter() - t)
-    print(json.dumps({"train_ex_s": train_eps, "infer_ex_s": infer_eps, "torch": torch.__version__}))
+    print(json.dumps({"train_ex_s": train_eps, "infer_ex_s": infer_eps, "torch_version": torch.__version__}))
 
 
 if __name__ == "__main__":
