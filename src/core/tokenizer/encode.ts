@@ -88,9 +88,7 @@ export function createTokenizer(vocab: Vocab, options: WordPieceOptions = {}): T
  */
 export function toHuggingFaceTokenizerJson(vocab: Vocab, o: { lowercase?: boolean; stripAccents?: boolean } = {}): Record<string, unknown> {
   const vocabObj: Record<string, number> = {};
-  vocab.tokens.forEach((t, i) => {
-    vocabObj[t] = vocab.ids.get(t) === i ? i : vocab.ids.get(t)!;
-  });
+  for (const [t, id] of vocab.ids) vocabObj[t] = id; // a repeated token keeps its last id, as in BERT
   const specials = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'].filter((t) => vocab.ids.has(t));
   const special = (t: string): Record<string, unknown> => ({ id: t, ids: [vocab.ids.get(t)], tokens: [t] });
   return {

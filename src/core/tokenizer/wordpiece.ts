@@ -48,8 +48,8 @@ class VocabTrie {
       for (let i = 0; i < t.length; i++) node = child(node, t.charCodeAt(i), true);
       tokenOf[node] = ids.get(t)!; // a repeated token keeps its last id, as BERT's load_vocab does
     }
-    this.cont = child(child(0, 35, false), 35, false);
-    if (child(0, 35, false) === NONE) this.cont = NONE;
+    const hash = child(0, 35, false); // '#'
+    this.cont = hash === NONE ? NONE : child(hash, 35, false);
     this.tokenId = Int32Array.from(tokenOf);
     this.hasKids = Uint8Array.from(kids, (k) => (k ? 1 : 0));
     // Move the root's and "##"'s edges into direct tables.
