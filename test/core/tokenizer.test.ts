@@ -31,7 +31,8 @@ function slowWordpiece(tokens: string[], text: string): number[] {
     let start = 0;
     let bad = false;
     while (start < chars.length) {
-      let end = chars.length;
+      // Substrings longer than the longest token cannot match: start there (same result, less work).
+      let end = Math.min(chars.length, start + 24);
       let found: number | undefined;
       while (start < end) {
         const s = (start > 0 ? '##' : '') + chars.slice(start, end).join('');
