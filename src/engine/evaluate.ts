@@ -56,7 +56,8 @@ export function loadClassifier(modelDir: string): { model: BertClassifier; info:
 function probsFor(modelDir: string, split: EncodedSplit, labelled: boolean): { probs: Float32Array; info: SavedModelInfo; split: EncodedSplit } {
   const { model, info } = loadClassifier(modelDir);
   try {
-    const s = truncateSplit(split, model.config.max_position_embeddings);
+    // Score at the length the model was trained with (never past its position table).
+    const s = truncateSplit(split, Math.min(info.maxLen, model.config.max_position_embeddings));
     checkSplit('input', labelled ? s : { ...s, labels: s.labels.map(() => 0) }, model.config.vocab_size, info.numLabels, model.config.max_position_embeddings);
     return { probs: scoreRows(model, s, 64), info, split: s };
   } finally {
