@@ -3,11 +3,14 @@ import * as tf from '@tensorflow/tfjs';
 import type { EncodedSplit } from '../core/encoded';
 import { UserError } from '../core/errors';
 
-/** Longest row (non-pad tokens) among `rows`, at least 1 and at most `cap`. */
+/**
+ * Longest row (non-pad tokens) among `rows`, rounded up to a multiple of 8 (the SIMD attention
+ * kernel wants multiples of 4), at most `cap`.
+ */
 export function longest(split: EncodedSplit, rows: ArrayLike<number>, cap: number): number {
   let m = 1;
   for (let i = 0; i < rows.length; i++) m = Math.max(m, split.lengths[rows[i]]);
-  return Math.min(m, cap);
+  return Math.min(Math.ceil(m / 8) * 8, cap);
 }
 
 /** ids [rows, len] (int32) and labels of `rows`, each row cut to its first `len` tokens. */

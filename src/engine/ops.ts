@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
+import { batchedMatmul, simdAvailable } from './simd-matmul';
 
 /** Swaps the last two axes with an explicit Transpose kernel (never a matMul flag). */
 export function swapLast(t: tf.Tensor): tf.Tensor {
@@ -16,14 +17,34 @@ export function swapLast(t: tf.Tensor): tf.Tensor {
   return tf.transpose(t, perm);
 }
 
+/**
+ * Batched product of rank-3 tensors. On wasm (and cpu) the backend's batched matmul is a scalar
+ * loop, so shapes the SIMD kernel takes (rows and columns multiples of 4) go there instead.
+ */
+function bmm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+  if (a.rank === 3 && b.rank === 3 && simdBackend()) {
+    const [G, M, K] = a.shape as [number, number, number];
+    const N = b.shape[2] as number;
+    if (M % 4 === 0 && N % 4 === 0 && b.shape[0] === G && b.shape[1] === K) {
+      return tf.tensor3d(batchedMatmul(a.dataSync() as Float32Array, b.dataSync() as Float32Array, G, M, K, N), [G, M, N]);
+    }
+  }
+  return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D);
+}
+
+function simdBackend(): boolean {
+  const name = tf.getBackend();
+  return (name === 'wasm' || name === 'cpu') && simdAvailable() && process.env.TRIALBOOK_SIMD_MATMUL !== '0';
+}
+
 /** a·b for rank-2 or batched rank-3 operands, gradients via explicit transposes. */
 export const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
-    value: tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D),
+    value: bmm(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved;
-      return [tf.matMul(dy as tf.Tensor3D, swapLast(sb) as tf.Tensor3D), tf.matMul(swapLast(sa) as tf.Tensor3D, dy as tf.Tensor3D)];
+      return [bmm(dy, swapLast(sb)), bmm(swapLast(sa), dy)];
     },
   };
 }) as never) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;

@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src/engine';
 import { BertClassifier, paramSpecs } from '../../src/engine/model';
 import { Rng } from '../../src/core/rng';
+import { batchedMatmul, simdAvailable } from '../../src/engine/simd-matmul';
+import { mm } from '../../src/engine/ops';
 import type { BertConfig } from '../../src/engine/types';
 
 const cfg: BertConfig = { vocab_size: 20, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 10, type_vocab_size: 2, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, layer_norm_eps: 1e-12, hidden_act: 'gelu' };
@@ -23,7 +25,8 @@ test('hand-written gradients match central differences on a tiny BERT', async ()
   }
   const model = new BertClassifier(cfg, 3, values);
   // Row 0 repeats token 5: the embedding gradient must sum duplicates. Rows have padding.
-  const ids = tf.tensor2d([[2, 5, 5, 7, 3, 0], [2, 9, 3, 0, 0, 0], [2, 11, 12, 13, 14, 3]], undefined, 'int32');
+  // Length 8 (a multiple of 4) sends attention through the SIMD batched-matmul kernel.
+  const ids = tf.tensor2d([[2, 5, 5, 7, 3, 0, 0, 0], [2, 9, 3, 0, 0, 0, 0, 0], [2, 11, 12, 13, 14, 15, 16, 3]], undefined, 'int32');
   const labels = new Int32Array([0, 2, 1]);
   const f = () => model.loss(ids, labels, 0, 3);
   const { value, grads } = tf.variableGrads(f);
@@ -49,6 +52,21 @@ test('hand-written gradients match central differences on a tiny BERT', async ()
   for (const g of Object.values(grads)) g.dispose();
   ids.dispose();
   model.dispose();
+});
+
+test('SIMD batched matmul equals tf.matMul, and is used for attention shapes', async () => {
+  await initBackend();
+  assert.ok(simdAvailable(), 'WebAssembly SIMD is available in Node 20');
+  const a = tf.randomNormal([6, 8, 5], 0, 1, 'float32', 1);
+  const b = tf.randomNormal([6, 5, 12], 0, 1, 'float32', 2);
+  const want = tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D).dataSync();
+  const got = batchedMatmul(a.dataSync() as Float32Array, b.dataSync() as Float32Array, 6, 8, 5, 12);
+  let err = 0;
+  for (let i = 0; i < want.length; i++) err = Math.max(err, Math.abs(want[i] - got[i]));
+  assert.ok(err < 1e-5, `max error ${err}`);
+  const viaOp = mm(a, b).dataSync();
+  assert.deepEqual(Array.from(viaOp), Array.from(got));
+  tf.dispose([a, b]);
 });
 
 test('backend: wasm is chosen here, native runtimes are reported as skipped, overrides work', async () => {
