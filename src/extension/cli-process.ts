@@ -1,5 +1,5 @@
 /**
- * Runs the bundled CLI (dist/cli.js) as a child process: `tune`/`seqlen` with `--json` for the
+ * Runs the bundled CLI (bin/trialbook.js → dist/cli.js) as a child process: `tune`/`seqlen` with `--json` for the
  * long runs, `report` for exports. JSON lines on stdout become events; stderr lines go to the
  * log. Stop sends SIGINT, which the CLI turns into "cancel the running trial, keep the journal";
  * if it has not exited after a grace period it is killed.
@@ -34,7 +34,8 @@ export class CliProcess {
 
   constructor(opts: CliRunOptions) {
     const rt = childRuntime();
-    const cli = join(opts.extensionPath, 'dist', 'cli.js');
+    // The launcher runs dist/cli.js (which only exports run()); it ships in the VSIX.
+    const cli = join(opts.extensionPath, 'bin', 'trialbook.js');
     this.child = spawn(rt.node, [cli, ...opts.args], { cwd: opts.cwd, env: { ...rt.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const stderr: string[] = [];
     createInterface({ input: this.child.stdout! }).on('line', (line) => {

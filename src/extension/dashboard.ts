@@ -19,6 +19,7 @@ function webviewStrings(): Record<string, string> {
     history: t('Optimisation history'),
     curves: t('Loss curves'),
     pcp: t('Hyperparameters vs objective'),
+    bestOf: t('best {0} of {1}'),
     seqlen: t('Sequence-length study (mean ± std)'),
     lengths: t('Token lengths'),
     noTrials: t('No finished trials yet.'),
@@ -114,7 +115,9 @@ export class DashboardPanel implements vscode.Disposable {
       panel.webview.onDidReceiveMessage((m) => this.receive(m)),
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState(() => {
+        // Hidden webviews are torn down (no retainContextWhenHidden): wait for the next render.
         if (panel.visible) this.openedAt = performance.now();
+        else this.ready = false;
       }),
       studies.onDidChange((e) => {
         if (!e || e.file === studyFile) this.postStudy();
@@ -179,6 +182,8 @@ export class DashboardPanel implements vscode.Disposable {
     const m = r.data;
     switch (m.type) {
       case 'ready':
+        // A new webview document: not ready for chart requests until it has drawn.
+        this.ready = false;
         this.postStudy();
         if (this.selected !== undefined) this.post({ type: 'showTrial', trial: this.selected });
         break;

@@ -13,9 +13,15 @@ function toDiagnostics(doc: vscode.TextDocument, error: string): vscode.Diagnost
   return items.map((l) => {
     const m = /^\s*([^:]+): (.*)$/.exec(l);
     const path = m ? m[1]!.trim() : '';
-    const key = path.split('.').filter((p) => !/^\d+$/.test(p)).pop();
+    // The deepest key of the path present in the file (a missing key is reported on its parent).
+    const keys = path.split('.').filter((p) => p && !/^\d+$/.test(p) && p !== '(top level)');
+    let key: string | undefined;
+    let at = -1;
+    for (let i = keys.length - 1; i >= 0 && at < 0; i--) {
+      key = keys[i]!;
+      at = text.search(new RegExp(`"${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\s*:`));
+    }
     let range = new vscode.Range(0, 0, 0, 1);
-    const at = key && key !== '(top level)' ? text.search(new RegExp(`"${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"\\s*:`)) : -1;
     const json = /not valid JSON.*position (\d+)/.exec(l);
     if (at >= 0) range = new vscode.Range(doc.positionAt(at), doc.positionAt(at + key!.length + 2));
     else if (json) range = new vscode.Range(doc.positionAt(Number(json[1])), doc.positionAt(Number(json[1]) + 1));

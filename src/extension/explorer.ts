@@ -90,8 +90,11 @@ export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vsc
     const v = e.view;
     const done = v.trials.filter((t) => t.state === 'complete').length;
     const best = v.trials.find((t) => t.number === v.bestTrial);
-    const item = new vscode.TreeItem(v.name, v.trials.length ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
-    item.id = `study:${e.file}`;
+    // Small or running studies open expanded; a study of hundreds of trials starts collapsed.
+    const state = !v.trials.length ? vscode.TreeItemCollapsibleState.None : v.trials.length <= 100 || this.running.has(e.file) ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+    const item = new vscode.TreeItem(v.name, state);
+    // A new id once trials exist: VS Code keeps an id's old (leaf) state otherwise.
+    item.id = `study:${e.file}${v.trials.length ? '' : ':empty'}`;
     item.resourceUri = uri;
     item.iconPath = new vscode.ThemeIcon(this.running.has(e.file) ? 'loading~spin' : 'beaker');
     item.description = vscode.l10n.t('{0}/{1} complete · best {2}', done, v.trials.length, best ? formatValue(best.value) : '—');

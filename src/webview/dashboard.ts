@@ -4,14 +4,16 @@
  * trial a user picks, chart images for the notes, and how long the first render took.
  * No remote resources: everything is in this bundle and the CSS next to it.
  */
-import { Chart, registerables, type ChartConfiguration } from 'chart.js';
+import { Chart, registerables, registry, type ChartConfiguration } from 'chart.js';
 import { BarWithErrorBar, BarWithErrorBarsController } from 'chartjs-chart-error-bars';
 import { LinearAxis, LineSegment, ParallelCoordinatesController, PCPScale } from 'chartjs-chart-pcp';
 import { ToWebview, type FromWebview, type Metric, type StudyView, type TrialView } from '../protocol/messages';
 import { buildTable, sortedTrials, type SortKey } from './table';
 import { bestSoFar, pcpAxes } from './series';
 
-Chart.register(...registerables, BarWithErrorBarsController, BarWithErrorBar, ParallelCoordinatesController, PCPScale, LinearAxis, LineSegment);
+Chart.register(...registerables, BarWithErrorBarsController, BarWithErrorBar, ParallelCoordinatesController, PCPScale);
+// The PCP axis is a scale class used as a dataset element: register it as an element explicitly.
+registry.addElements(LinearAxis, LineSegment);
 
 interface VsCodeApi {
   postMessage(m: FromWebview): void;
@@ -76,6 +78,7 @@ function layout(): void {
     saveState();
     renderTable();
   });
+  document.querySelector('.table-wrap')!.addEventListener('scroll', onTableScroll, { passive: true });
   const table = document.getElementById('trials')!;
   table.addEventListener('click', (ev) => {
     const th = (ev.target as HTMLElement).closest('th');
@@ -101,14 +104,60 @@ function select(trial: number): void {
   drawCurves();
 }
 
+/**
+ * The table is virtualised: only the rows around the scroll position are in the DOM (spacer rows
+ * stand in for the rest), so 1,000 trials cost the same first layout as 80.
+ */
+const WINDOW_ROWS = 80;
+let rowHeight = 21;
+let tableRows: TrialView[] = [];
+let windowStart = -1;
+
 function renderTable(): void {
   if (!study) return;
-  const rows = sortedTrials(study, sortKey, sortDesc, filter);
-  const { head, body } = buildTable(study, rows, sortKey, sortDesc, selected);
+  tableRows = sortedTrials(study, sortKey, sortDesc, filter);
+  const { head } = buildTable(study, [], sortKey, sortDesc, selected);
   const table = document.getElementById('trials')!;
   table.querySelector('thead')!.innerHTML = head;
-  table.querySelector('tbody')!.innerHTML = body;
-  document.getElementById('count')!.textContent = `${rows.length} / ${study.trials.length}`;
+  table.dataset.rows = String(tableRows.length);
+  document.getElementById('count')!.textContent = `${tableRows.length} / ${study.trials.length}`;
+  windowStart = -1;
+  renderRowWindow();
+}
+
+function renderRowWindow(): void {
+  if (!study) return;
+  const wrap = document.querySelector('.table-wrap') as HTMLElement;
+  const first = Math.max(0, Math.min(tableRows.length - WINDOW_ROWS, Math.floor(wrap.scrollTop / rowHeight) - WINDOW_ROWS / 4));
+  const start = Math.max(0, first);
+  if (start === windowStart) return;
+  windowStart = start;
+  const end = Math.min(tableRows.length, start + WINDOW_ROWS);
+  const { body } = buildTable(study, tableRows.slice(start, end), sortKey, sortDesc, selected);
+  const tbody = document.querySelector('#trials tbody') as HTMLElement;
+  tbody.innerHTML = `<tr class="spacer top"></tr>${body}<tr class="spacer bottom"></tr>`;
+  // Spacer heights through the CSSOM: the CSP forbids inline style attributes.
+  (tbody.firstElementChild as HTMLElement).style.height = `${start * rowHeight}px`;
+  (tbody.lastElementChild as HTMLElement).style.height = `${(tableRows.length - end) * rowHeight}px`;
+}
+
+let scrollQueued = false;
+function onTableScroll(): void {
+  if (scrollQueued) return;
+  scrollQueued = true;
+  requestAnimationFrame(() => {
+    scrollQueued = false;
+    // Measured once the table is on screen (not on the first-render path).
+    const row = document.querySelector('#trials tbody tr[data-trial]') as HTMLElement | null;
+    if (row?.offsetHeight) rowHeight = row.offsetHeight;
+    const wrap = document.querySelector('.table-wrap') as HTMLElement;
+    const visibleFirst = Math.floor(wrap.scrollTop / rowHeight);
+    // Re-render when the viewport nears either edge of the rendered window.
+    if (windowStart < 0 || visibleFirst < windowStart + 5 || visibleFirst + 30 > windowStart + WINDOW_ROWS) {
+      windowStart = -2;
+      renderRowWindow();
+    }
+  });
 }
 
 function setChart(id: string, config: ChartConfiguration | undefined): void {
@@ -189,29 +238,34 @@ function drawCurves(): void {
   } as ChartConfiguration);
 }
 
+/** Lines beyond this many are unreadable (and slow): the PCP shows the best ones. */
+const PCP_MAX_LINES = 200;
+
 function drawPcp(): void {
   const v = study!;
   const p = palette();
-  const done = v.trials.filter((t) => t.state === 'complete' && t.value !== null);
+  const sign = v.objective.direction === 'minimize' ? 1 : -1;
+  const complete = v.trials.filter((t) => t.state === 'complete' && t.value !== null);
+  const done = complete.length > PCP_MAX_LINES ? [...complete].sort((a, b) => sign * (a.value! - b.value!)).slice(0, PCP_MAX_LINES) : complete;
+  const title = document.querySelector('section[data-chart="pcp"] h2') as HTMLElement;
+  title.textContent = S('pcp', 'Hyperparameters vs objective') + (done.length < complete.length ? ` — ${S('bestOf', 'best {0} of {1}').replace('{0}', String(done.length)).replace('{1}', String(complete.length))}` : '');
   const axes = pcpAxes(done, v.objective.metric);
   if (done.length < 2 || axes.length < 2) return setChart('pcp', undefined);
   const best = v.bestTrial;
+  // Per-line colours as arrays (indexable options), much cheaper than scriptable ones.
+  const faint = p.line[0] + (done.length > 100 ? '33' : '88');
+  const colors = done.map((t) => (t.number === best ? p.best : faint));
+  const widths = done.map((t) => (t.number === best ? 3 : 1));
   setChart('pcp', {
     type: 'pcp',
     data: {
       labels: done.map((t) => `#${t.number}`),
-      datasets: axes.map((a) => ({ label: a.label, data: a.values })),
+      datasets: axes.map((a) => ({ label: a.label, data: a.values, borderColor: colors, borderWidth: widths })),
     },
     options: {
       ...baseOptions(),
       plugins: { legend: { display: false } },
-      elements: {
-        lineSegment: {
-          borderColor: (c: { dataIndex?: number }) => (c.dataIndex !== undefined && done[c.dataIndex]?.number === best ? p.best : p.line[0] + '88'),
-          borderWidth: (c: { dataIndex?: number }) => (c.dataIndex !== undefined && done[c.dataIndex]?.number === best ? 3 : 1),
-        },
-        point: { radius: 0 },
-      },
+      elements: { point: { radius: 0 } },
     },
   } as unknown as ChartConfiguration);
 }
@@ -247,12 +301,13 @@ function render(): void {
   document.getElementById('title')!.textContent = v.name;
   const n = (s: string): number => v.trials.filter((t) => t.state === s).length;
   document.getElementById('summary')!.textContent = `${v.tuner} · ${v.objective.metric} (${v.objective.direction}) · ${v.trials.length} ${S('trials', 'trials')}: ${n('complete')} ${S('complete', 'complete')}, ${n('running')} ${S('running', 'running')}, ${n('failed')} ${S('failed', 'failed')}, ${n('pruned')} ${S('pruned', 'pruned')}`;
-  renderTable();
-  drawHistory();
-  drawCurves();
-  drawPcp();
-  drawSeqlen();
-  drawLengths();
+  const steps: Array<[string, () => void]> = [['table', renderTable], ['curves', drawCurves], ['history', drawHistory], ['pcp', drawPcp], ['seqlen', drawSeqlen], ['lengths', drawLengths]];
+  for (const [name, step] of steps) {
+    const s0 = performance.now();
+    step();
+    // Visible in the webview's devtools (Performance panel) and to the e2e timing checks.
+    performance.measure(`trialbook:${name}`, { start: s0, end: performance.now() });
+  }
   if (firstRender) {
     firstRender = false;
     // After layout and paint of the first frame: what the user waits for.
@@ -277,7 +332,9 @@ function chartPng(name: string): string {
 
 let pendingMetrics = false;
 window.addEventListener('message', (ev) => {
+  const p0 = performance.now();
   const r = ToWebview.safeParse(ev.data);
+  performance.measure('trialbook:parse', { start: p0, end: performance.now() });
   if (!r.success) return;
   const m = r.data;
   switch (m.type) {

@@ -21,7 +21,13 @@ export function pcpAxes(done: TrialView[], metric: string): Array<{ label: strin
     const raw = done.map((t) => t.params[name]);
     const distinct = [...new Set(raw.map((v) => String(v)))];
     if (distinct.length < 2) continue;
-    if (raw.every((v) => typeof v === 'number')) axes.push({ label: name, values: raw as number[] });
+    if (raw.every((v) => typeof v === 'number')) {
+      const nums = raw as number[];
+      const lo = Math.min(...nums);
+      // Learning rates span orders of magnitude: a log axis shows them evenly.
+      if (/learning_rate|(^|_)lr$|weight_decay/.test(name) && lo > 0 && Math.max(...nums) / lo >= 10) axes.push({ label: `log10 ${name}`, values: nums.map((v) => Math.log10(v)) });
+      else axes.push({ label: name, values: nums });
+    }
     else {
       const order = distinct.sort();
       axes.push({ label: `${name} (${order.join('/')})`, values: raw.map((v) => order.indexOf(String(v))) });

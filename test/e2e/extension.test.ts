@@ -1,0 +1,215 @@
+/**
+ * The extension in a real VS Code (code-server + Chromium): install the VSIX, open the demo
+ * workspace, and use it the way a researcher does. Tuning runs with the CLI's built-in test
+ * objective (TRIALBOOK_TEST_OBJECTIVE=quadratic) so the run takes seconds, but everything
+ * around it — the CLI child process, the journal, the watchers, the webview — is the real thing.
+ * Skips with a message when scripts/e2e-setup.sh has not been run.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { JournalStore } from '../../src/store/journal';
+import { Editor, buildVsix, e2eSkipReason } from './harness';
+import { makeWorkspace, writeJournal } from './fixture';
+
+const skip = e2eSkipReason();
+
+async function journalTrials(ws: string, name: string) {
+  const store = new JournalStore(join(ws, '.trialbook', name), { readOnly: true, onWarning: () => undefined });
+  const trials = await store.trials();
+  await store.close();
+  return trials;
+}
+
+async function waitFor<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs: number, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Share of painted pixels of a canvas in the dashboard frame (0 = blank). */
+async function painted(ed: Editor, id: string): Promise<number> {
+  return ed.dashboard().locator(`#${id}`).evaluate((c: HTMLCanvasElement) => {
+    const ctx = c.getContext('2d');
+    if (!ctx || !c.width || !c.height) return 0;
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    let n = 0;
+    for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+    return n / (c.width * c.height);
+  });
+}
+
+test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tb-e2e-'));
+  const ws = join(root, 'workspace');
+  const { notes } = makeWorkspace(ws);
+  // A second, finished study with 1,000 trials: explorer and dashboard at scale.
+  writeFileSync(join(ws, 'big.trialbook.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(ws, 'demo.trialbook.json'), 'utf8')), name: 'big', notes: undefined }, null, 2));
+  await writeJournal(ws, 'big', 1000, { failEvery: 50 });
+  const notesBefore = readFileSync(notes);
+
+  const vsix = buildVsix(join(root, 'trialbook.vsix'));
+  const ed = new Editor(root, ws);
+  ed.install(vsix);
+  // Slow epochs so that Stop lands mid-run and a command can be timed while trials run.
+  await ed.start({ TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: '2500' });
+  const pageErrors: string[] = [];
+  ed.page.on('pageerror', (e) => pageErrors.push(e.message));
+  // Every step leaves a screenshot when it fails, to see what the editor showed.
+  const step = (name: string, fn: (st: typeof t) => Promise<void>) =>
+    t.test(name, async (st) => {
+      try {
+        await fn(st);
+      } catch (e) {
+        await ed.screenshot(`failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}.png`).catch(() => undefined);
+        throw e;
+      }
+    });
+  t.after(async () => {
+    await ed.stop();
+    if (!process.env.TRIALBOOK_E2E_KEEP) rmSync(root, { recursive: true, force: true });
+  });
+
+  await step('the explorer lists the studies and the trials of a journal', async () => {
+    await ed.command('Trialbook: Focus on Trials View');
+    const view = ed.page.locator('.pane', { has: ed.page.locator('.pane-header', { hasText: 'Trials' }) });
+    await view.locator('.monaco-list-row', { hasText: 'big' }).first().waitFor({ timeout: 30_000 });
+    await view.locator('.monaco-list-row', { hasText: 'demo' }).first().waitFor();
+    const big = await view.locator('.monaco-list-row', { hasText: 'big' }).first().innerText();
+    assert.match(big, /980\/1000 complete · best 0\.\d+/);
+    // A study of 1,000 trials starts collapsed; expanding lists its trials, newest first.
+    await view.locator('.monaco-list-row', { hasText: 'big' }).first().click();
+    await view.locator('.monaco-list-row', { hasText: '#999' }).first().waitFor({ timeout: 10_000 });
+    await ed.screenshot('explorer-1000-trials.png');
+    await view.locator('.monaco-list-row', { hasText: 'big' }).first().click();
+  });
+
+  await step('the dashboard opens with 1,000 trials: table rows, charts, open time', async () => {
+    await ed.command('Trialbook: Open Dashboard');
+    await ed.pick('big');
+    const table = ed.dashboard().locator('#trials');
+    await waitFor('1,000 table rows', async () => ((await table.getAttribute('data-rows').catch(() => null)) === '1000' ? true : undefined), 30_000);
+    assert.equal(await ed.dashboard().locator('#count').innerText(), '1000 / 1000');
+    const rows = ed.dashboard().locator('#trials tbody tr[data-trial]');
+    assert.equal(await ed.dashboard().locator('#trials tbody tr.best').count(), 1, 'the best row is first and highlighted');
+    for (const id of ['chart-history', 'chart-curves', 'chart-pcp']) assert.ok((await painted(ed, id)) > 0.005, `${id} is drawn`);
+    const line = await waitFor('the rendered log line', () => /dashboard rendered 1000 trials: (\d+) ms in the webview, (\d+) ms since the panel opened/.exec(ed.extensionLog()) ?? undefined, 10_000);
+    t.diagnostic(`dashboard open with 1,000 trials: ${line[1]} ms in the webview, ${line[2]} ms from panel creation to first render`);
+    // The virtualised table reaches the last row by scrolling.
+    await ed.dashboard().locator('.table-wrap').evaluate((w) => (w.scrollTop = w.scrollHeight));
+    await waitFor('the last rows after scrolling', async () => ((await rows.filter({ hasText: 'failed' }).count()) > 0 ? true : undefined), 5_000);
+    // Sort by trial number, filter by state.
+    await ed.dashboard().locator('.table-wrap').evaluate((w) => (w.scrollTop = 0));
+    await ed.dashboard().locator('th[data-key="number"]').click();
+    await waitFor('sorted by number', async () => ((await rows.first().getAttribute('data-trial')) === '0' ? true : undefined), 5_000);
+    await ed.dashboard().locator('#filter').fill('failed');
+    await waitFor('filtered rows', async () => ((await rows.count()) === 20 ? true : undefined), 5_000);
+    await ed.dashboard().locator('#filter').fill('');
+    await ed.dashboard().locator('th[data-key="value"]').click();
+    await ed.screenshot('dashboard-1000-trials.png');
+    await ed.command('View: Close All Editors');
+  });
+
+  await step('Start Tuning from the palette: trials appear live; a command answers while it runs', async () => {
+    await ed.command('Trialbook: Start Tuning');
+    await ed.pick('demo');
+    const view = ed.page.locator('.pane', { has: ed.page.locator('.pane-header', { hasText: 'Trials' }) });
+    await view.locator('.monaco-list-row', { hasText: '#0' }).first().waitFor({ timeout: 30_000 });
+    await ed.page.locator('.statusbar-item', { hasText: /demo: trial \d+\/6/ }).first().waitFor({ timeout: 10_000 });
+    // While trials run: the extension host still answers at once.
+    const t0 = Date.now();
+    await ed.command('Trialbook: Show Log');
+    await ed.page.locator('.part.panel .monaco-editor', { hasText: /run:\s+trialbook\s+tune/ }).first().waitFor({ timeout: 10_000 });
+    const ms = Date.now() - t0;
+    t.diagnostic(`Show Log answered in ${ms} ms while tuning ran`);
+    assert.ok(ms < 8_000, `Show Log took ${ms} ms`);
+    assert.ok((await journalTrials(ws, 'demo')).some((x) => x.state !== 'complete'), 'the study is still running');
+    await ed.screenshot('tuning-running.png');
+  });
+
+  await step('Stop, then Resume finishes the study', async () => {
+    await ed.command('Trialbook: Stop');
+    await ed.notification(/stopped/, 30_000);
+    const stopped = await journalTrials(ws, 'demo');
+    const done = stopped.filter((x) => x.state === 'complete').length;
+    assert.ok(done < 6, `stopped before the end (${done} complete)`);
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Resume');
+    await ed.pick('demo');
+    await ed.notification(/finished/, 90_000);
+    const trials = await journalTrials(ws, 'demo');
+    assert.equal(trials.filter((x) => x.state === 'complete').length, 6);
+    // The explorer shows the finished study with its best trial starred.
+    const view = ed.page.locator('.pane', { has: ed.page.locator('.pane-header', { hasText: 'Trials' }) });
+    await view.locator('.monaco-list-row', { hasText: /demo\s+6\/6 complete/ }).first().waitFor({ timeout: 10_000 });
+    await view.locator('.monaco-list-row', { hasText: '★' }).first().waitFor({ timeout: 10_000 });
+    await ed.screenshot('explorer-after-tuning.png');
+  });
+
+  await step('the dashboard rows equal the finished trials and the charts are drawn', async () => {
+    await ed.command('Trialbook: Open Dashboard');
+    await ed.pick('demo');
+    const finished = (await journalTrials(ws, 'demo')).filter((x) => x.state === 'complete').length;
+    const rows = ed.dashboard().locator('#trials tbody tr.state-complete');
+    await waitFor('complete rows', async () => ((await rows.count()) === finished ? true : undefined), 15_000);
+    assert.equal(await ed.dashboard().locator('#trials tbody tr[data-trial]').count(), finished);
+    for (const id of ['chart-history', 'chart-curves', 'chart-pcp']) assert.ok((await painted(ed, id)) > 0.005, `${id} is drawn`);
+    // Click a row: its curves are shown.
+    await ed.dashboard().locator('#trials tbody tr[data-trial="2"]').click();
+    await waitFor('curves of trial 2', async () => (/trial 2$/.test(await ed.dashboard().locator('#curves-title').innerText()) ? true : undefined), 5_000);
+    await ed.screenshot('dashboard-demo.png');
+  });
+
+  await step('Insert Results into Notes writes the block and a chart PNG; again updates in place', async () => {
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Insert Results into Notes');
+    await ed.pick('demo');
+    await ed.notification(/inserted into/, 30_000);
+    const after = readFileSync(notes, 'utf8');
+    assert.equal(Buffer.compare(Buffer.from(after).subarray(0, notesBefore.length), notesBefore), 0, 'the user text is unchanged');
+    assert.match(after, /<!-- trialbook:begin study=demo -->\n## Study `demo`[\s\S]*\| # \| state \| val_loss[\s\S]*!\[demo history\]\(trialbook\/demo-history\.png\)\n<!-- trialbook:end -->\n$/);
+    const png = join(ws, 'trialbook', 'demo-history.png');
+    assert.ok(existsSync(png));
+    const bytes = readFileSync(png);
+    assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG');
+    assert.ok(bytes.length > 2000, `PNG of ${bytes.length} bytes`);
+    // A line the user adds after the block survives the update.
+    writeFileSync(notes, after + '\nMy conclusion after the block.\n');
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Insert Results into Notes');
+    await ed.pick('demo');
+    await ed.notification(/up to date|updated in/, 30_000);
+    const again = readFileSync(notes, 'utf8');
+    assert.equal(again.split('trialbook:begin').length, 2, 'one block');
+    assert.ok(again.endsWith('<!-- trialbook:end -->\n\nMy conclusion after the block.\n'));
+    await ed.screenshot('notes-with-results.png');
+  });
+
+  await step('a broken study file shows its error', async () => {
+    await ed.command('View: Close All Editors');
+    writeFileSync(join(ws, 'broken.trialbook.json'), JSON.stringify({ name: 'broken', data: { file: './reviews.tsv', textColumn: 'document' }, tokenizer: { vocab: './vocab.txt' }, searchSpace: {}, tuner: { type: 'random' } }, null, 2));
+    await ed.command('Trialbook: Focus on Trials View');
+    const view = ed.page.locator('.pane', { has: ed.page.locator('.pane-header', { hasText: 'Trials' }) });
+    const row = view.locator('.monaco-list-row', { hasText: 'invalid study file' });
+    await row.first().waitFor({ timeout: 15_000 });
+    await row.first().click();
+    await ed.page.locator('.tabs-container .tab', { hasText: 'broken.trialbook.json' }).first().waitFor({ timeout: 10_000 });
+    await ed.command('View: Focus Problems (Errors, Warnings, Infos)');
+    await ed.page.locator('.markers-panel .monaco-list-row', { hasText: /labelColumn/ }).first().waitFor({ timeout: 15_000 });
+    await ed.screenshot('broken-study.png');
+  });
+
+  await step('activation is fast and the webview raised no errors', async () => {
+    const act = /activated in ([\d.]+) ms/.exec(ed.extensionLog());
+    assert.ok(act, 'activation logged');
+    t.diagnostic(`activate(): ${act[1]} ms`);
+    assert.ok(Number(act[1]) < 100);
+    assert.deepEqual(pageErrors, []);
+  });
+});

@@ -1,0 +1,197 @@
+/**
+ * Drives a real VS Code (code-server from .e2e/, set up by scripts/e2e-setup.sh) with Debian's
+ * Chromium through playwright-core. One server per test file: fresh user-data and extensions
+ * dirs, the built VSIX installed, a temp workspace, loopback only.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { repoRoot } from './fixture';
+
+export const E2E_DIR = join(repoRoot, '.e2e');
+export const ARTIFACTS = join(repoRoot, 'test-artifacts');
+const CODE_SERVER = join(E2E_DIR, 'node_modules', '.bin', 'code-server');
+const CHROMIUM = '/usr/bin/chromium';
+
+/** Why the e2e tests cannot run here, or undefined when they can. */
+export function e2eSkipReason(): string | undefined {
+  const ready = existsSync(E2E_DIR) && readdirSync(E2E_DIR).some((n) => n.startsWith('.ready-'));
+  if (!ready || !existsSync(CODE_SERVER)) return 'e2e: code-server is not set up in .e2e/ — run `bash scripts/e2e-setup.sh` (about 75 s, needs the npm registry and apt) to enable these tests';
+  if (!existsSync(CHROMIUM)) return `e2e: ${CHROMIUM} is missing — run scripts/e2e-setup.sh (installs Debian's chromium)`;
+  return undefined;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Builds the bundles and the VSIX exactly as `npm run package` does. */
+export function buildVsix(out: string): string {
+  const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
+  const vsce = join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
+  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', out], { cwd: repoRoot, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vsce package failed: ${r.stdout}\n${r.stderr}`);
+  return out;
+}
+
+export class Editor {
+  private proc: ChildProcess | undefined;
+  browser: Browser | undefined;
+  page!: Page;
+  port = 0;
+  readonly userData: string;
+  readonly extensions: string;
+  serverLog = '';
+
+  constructor(private readonly root: string, readonly workspace: string) {
+    this.userData = join(root, 'user-data');
+    this.extensions = join(root, 'extensions');
+  }
+
+  install(vsix: string): void {
+    mkdirSync(this.extensions, { recursive: true });
+    const r = spawnSync(CODE_SERVER, ['--extensions-dir', this.extensions, '--user-data-dir', this.userData, '--install-extension', vsix], { encoding: 'utf8', timeout: 120_000 });
+    if (r.status !== 0 || !/successfully installed/i.test(r.stdout + r.stderr)) throw new Error(`install failed: ${r.stdout}\n${r.stderr}`);
+  }
+
+  async start(env: NodeJS.ProcessEnv = {}, opts: { trust?: boolean } = {}): Promise<void> {
+    this.port = await freePort();
+    const config = join(this.root, 'config.yaml');
+    writeFileSync(config, 'auth: none\n');
+    // Settings that keep screenshots stable and the workbench quiet.
+    const settingsDir = join(this.userData, 'User');
+    mkdirSync(settingsDir, { recursive: true });
+    writeFileSync(join(settingsDir, 'settings.json'), JSON.stringify({ 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'telemetry.telemetryLevel': 'off', 'extensions.autoCheckUpdates': false, 'workbench.colorTheme': 'Default Dark Modern' }));
+    const args = ['--config', config, '--auth', 'none', '--bind-addr', `127.0.0.1:${this.port}`, '--disable-telemetry', '--disable-update-check', '--extensions-dir', this.extensions, '--user-data-dir', this.userData];
+    if (opts.trust !== false) args.push('--disable-workspace-trust');
+    args.push(this.workspace);
+    this.proc = spawn(CODE_SERVER, args, { detached: true, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout!.on('data', (d) => (this.serverLog += String(d)));
+    this.proc.stderr!.on('data', (d) => (this.serverLog += String(d)));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline) {
+      try {
+        const r = await fetch(`http://127.0.0.1:${this.port}/healthz`);
+        if (r.ok) break;
+      } catch {
+        // not up yet
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // playwright-core as installed by scripts/e2e-setup.sh next to code-server.
+    const { chromium } = createRequire(join(E2E_DIR, 'package.json'))('playwright-core') as typeof import('playwright-core');
+    this.browser = (await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })) as Browser;
+    this.page = await this.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    await this.page.goto(`http://127.0.0.1:${this.port}/?folder=${encodeURIComponent(this.workspace)}`);
+    await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  }
+
+  /** Runs a command from the palette (retrying while the workbench or the extension starts). */
+  async command(title: string, timeoutMs = 40_000): Promise<void> {
+    const page = this.page;
+    const deadline = Date.now() + timeoutMs;
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
+    for (let attempt = 0; ; attempt++) {
+      await page.keyboard.press('Escape');
+      await page.locator('.monaco-workbench .part.editor').click({ position: { x: 200, y: 200 } }).catch(() => undefined);
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      if (await input.isVisible().catch(() => false)) {
+        await input.fill('>' + title);
+        try {
+          // Exact title: the first row whose label is the command.
+          await row.first().waitFor({ timeout: attempt ? 3_000 : 1_500 });
+          break;
+        } catch {
+          // not registered yet
+        }
+      }
+      if (Date.now() > deadline) throw new Error(`command "${title}" never appeared in the palette`);
+      await page.waitForTimeout(1_000);
+    }
+    await row.first().click();
+  }
+
+  /** Picks an item in an open quick pick (e.g. which study). */
+  async pick(label: string, timeout = 10_000): Promise<void> {
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label });
+    await row.first().waitFor({ timeout });
+    await row.first().click();
+  }
+
+  /** A quick pick is open right now (short wait). */
+  async quickPickOpen(ms = 1500): Promise<boolean> {
+    try {
+      await this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row').first().waitFor({ timeout: ms });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async notification(text: string | RegExp, timeout = 30_000): Promise<string> {
+    const toast = this.page.locator('.notifications-toasts .notification-toast', { hasText: text });
+    await toast.first().waitFor({ timeout });
+    return (await toast.first().innerText()).replace(/\s+/g, ' ');
+  }
+
+  /** Closes the notification toasts on screen (so the next wait sees only new ones). */
+  async clearNotifications(): Promise<void> {
+    const toasts = this.page.locator('.notifications-toasts .notification-toast');
+    for (let i = 0; i < 10 && (await toasts.count()) > 0; i++) {
+      const toast = toasts.first();
+      await toast.hover().catch(() => undefined);
+      await toast.locator('.codicon-notifications-clear').first().click({ timeout: 1_000 }).catch(() => undefined);
+      await this.page.waitForTimeout(100);
+    }
+  }
+
+  /** The dashboard webview's content frame (webviews are two nested iframes). */
+  dashboard(): FrameLocator {
+    return this.page.frameLocator('iframe.webview.ready').last().frameLocator('#active-frame');
+  }
+
+  async screenshot(name: string): Promise<string> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const path = join(ARTIFACTS, name);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  /** The extension's output channel, as VS Code writes it to the logs folder. */
+  extensionLog(): string {
+    const found: string[] = [];
+    const walk = (d: string): void => {
+      if (!existsSync(d)) return;
+      for (const n of readdirSync(d)) {
+        const p = join(d, n);
+        if (statSync(p).isDirectory()) walk(p);
+        else if (n === 'Trialbook.log' || /^\d+-Trialbook\.log$/.test(n)) found.push(p);
+      }
+    };
+    walk(join(this.userData, 'logs'));
+    return found.map((f) => readFileSync(f, 'utf8')).join('\n');
+  }
+
+  async stop(): Promise<void> {
+    await this.browser?.close().catch(() => undefined);
+    if (this.proc?.pid) {
+      try {
+        process.kill(-this.proc.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
