@@ -49,6 +49,16 @@ export const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveF
   };
 }) as never) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
 
+/**
+ * Sum over rows of a 2D tensor as ones[1,N]·t: the wasm backend reduces only along the last
+ * axis (a row-axis Sum transposes first and is slow), while this is one fast matmul.
+ */
+export function colSum(t: tf.Tensor): tf.Tensor1D {
+  const cols = t.shape[t.rank - 1] as number;
+  const t2 = t.rank === 2 ? t : tf.reshape(t, [-1, cols]);
+  return tf.reshape(tf.matMul(tf.ones([1, t2.shape[0] as number]) as tf.Tensor2D, t2 as tf.Tensor2D), [cols]);
+}
+
 /** x[N,in]·W[in,out] + bias, fused forward, explicit-transpose backward. */
 export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
@@ -59,7 +69,7 @@ export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, s
       return [
         tf.matMul(dy as tf.Tensor2D, tf.transpose(sw) as tf.Tensor2D),
         tf.matMul(tf.transpose(sx) as tf.Tensor2D, dy as tf.Tensor2D),
-        tf.sum(dy, 0),
+        colSum(dy),
       ];
     },
   };
@@ -112,8 +122,9 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
         const H = sg.shape[0];
         const dxhat = tf.mul(dy, sg);
         const dx = tf.mul(srstd, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(sxhat, tf.mean(tf.mul(dxhat, sxhat), -1, true))));
-        const dgamma = tf.sum(tf.reshape(tf.mul(dy, sxhat), [-1, H]), 0);
-        const dbeta = tf.sum(tf.reshape(dy, [-1, H]), 0);
+        void H;
+        const dgamma = colSum(tf.mul(dy, sxhat));
+        const dbeta = colSum(dy);
         return [dx, dgamma, dbeta];
       },
     };
