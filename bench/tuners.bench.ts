@@ -254,8 +254,10 @@ export async function run(): Promise<object> {
     const mf: Record<string, ReturnType<typeof summarise>> = {};
     for (const [name, make] of Object.entries(MULTI)) {
       const t0 = performance.now();
-      // GP cost grows as n³: stop it after 150 trials (a search that has not reached the target by then counts as the cap).
-      const runs = SEEDS.map((seed) => multiFidelity(make(seed), kind, target, name === 'bayesian' ? 150 * MF.R : MF.epochCap));
+      // GP cost grows as n³ and TPE's as n²: stop them earlier (a search that has not reached
+      // the target by then counts as the full cap; reachedIn says how many did).
+      const cap = name === 'bayesian' ? 150 * MF.R : name === 'asha-bohb' ? 5000 : MF.epochCap;
+      const runs = SEEDS.map((seed) => multiFidelity(make(seed), kind, target, cap));
       mf[name] = summarise(runs.map((r) => r.best), runs.map((r) => r.reached));
       process.stderr.write(`bench: tuners surrogate-${kind} ${name} ${Math.round(performance.now() - t0)} ms\n`);
     }
