@@ -42,7 +42,8 @@ export async function runJobFromCli<T>(job: JobInput, handlers: JobHandlers, cli
     return { ok: true, result, code: 0 };
   } catch (e) {
     if (!isWorkerJobError(e)) throw e;
-    if (signalled && e.cause === 'cancelled') return cancelled(signalled);
+    // After Ctrl-C, a worker that died of the same signal was also cancelled, not crashed.
+    if (signalled && (e.cause === 'cancelled' || e.cause === 'crash')) return cancelled(signalled);
     if (e.cause === 'user') throw new UserError(e.message, 'E_JOB');
     const label = e.cause === 'internal' ? 'failed' : `failed (${e.cause})`;
     process.stderr.write(`trialbook: ${job.kind} ${label}: ${e.message}\n`);

@@ -28,11 +28,37 @@ const host = new WorkerHost({
   exit: (code) => process.exit(code),
 });
 
+// Library chatter (console.*) becomes log messages instead of raw stderr, which stays for what
+// only the process can say (V8 fatal errors, native aborts). tfjs's "install the node backend"
+// banner is debug-level noise.
+const BANNER = /^=+$|looks like you are running TensorFlow\.js in Node\.js|^\s*$/;
+const route = (level: 'debug' | 'info' | 'warn' | 'error') => (...args: unknown[]) => {
+  const text = args.map((a) => (typeof a === 'string' ? a : a instanceof Error ? a.message : safeJson(a))).join(' ');
+  send({ type: 'log', level: BANNER.test(text) ? 'debug' : level, text });
+};
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch {
+    return String(v);
+  }
+}
+console.log = route('info');
+console.info = route('info');
+console.debug = route('debug');
+console.warn = route('warn');
+console.error = route('error');
+
 process.on('message', (m) => host.onMessage(m));
 process.on('uncaughtException', (e) => host.onFatal(e));
 process.on('unhandledRejection', (e) => host.onFatal(e));
 // The parent is gone (CLI killed, editor closed): never outlive it.
 process.on('disconnect', () => process.exit(0));
-// Ctrl-C in a terminal reaches the whole process group: the parent decides (it sends cancel).
-process.on('SIGINT', () => {});
+// Ctrl-C in a terminal (or `timeout`, or kill -TERM -PGID) reaches the whole process group: while
+// the parent is there it decides (it sends cancel); without a parent the signal ends the worker.
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (!process.connected) process.exit(sig === 'SIGINT' ? 130 : 143);
+  });
+}
 host.start();

@@ -20,7 +20,7 @@ export const HYPERPARAMETERS = {
   dropout_rate: z.number().min(0).max(0.9),
   batch_size: int(1, 65_536),
   epochs: int(1, 10_000),
-  max_seq_len: int(3, 4096),
+  max_seq_len: int(3, 512),
   seed: z.number().int(),
   weight_decay: z.number().min(0).max(1),
   max_grad_norm: z.number().positive(),
