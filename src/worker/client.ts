@@ -338,8 +338,15 @@ export class WorkerClient {
     if (!proc) return;
     proc.retired = true;
     if (this.proc === proc) this.proc = undefined;
-    if (signal) proc.child.kill(signal);
-    else if (proc.child.connected) proc.child.send({ type: 'shutdown' } satisfies ToWorker);
+    if (signal) {
+      proc.child.kill(signal);
+      return;
+    }
+    if (proc.child.connected) proc.child.send({ type: 'shutdown' } satisfies ToWorker);
+    // A retired worker that does not leave on its own is not left behind.
+    const t = setTimeout(() => proc.child.kill('SIGKILL'), this.cancelTimeoutMs);
+    t.unref();
+    proc.child.once('exit', () => clearTimeout(t));
   }
 
   private settle(p: Pending, error?: Error, value?: unknown): void {
