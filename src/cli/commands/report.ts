@@ -6,12 +6,13 @@
  * worker) — only on request, never used for selection. Reads the journal without locking it,
  * so it works while `tune` runs.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UserError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/fsutil';
+import { upsertNotesBlock } from '../../core/notes';
 import { loadStudy, studyStateDir, type LoadedStudy } from '../../core/study';
 import type { EvalResult } from '../../engine/types';
 import { openStore } from '../../store';
@@ -26,6 +27,20 @@ interface ReportOptions {
   format: 'md' | 'csv' | 'json';
   test?: boolean;
   out?: string;
+  notes?: boolean | string;
+}
+
+/**
+ * Writes the Markdown report into the notes file between the study's trialbook markers: the
+ * block is replaced in place on later runs and nothing outside it changes. Refuses where git
+ * conflict markers overlap the place it would write.
+ */
+export function writeReportToNotes(notesFile: string, study: string, markdown: string): string {
+  const before = existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : '';
+  const update = upsertNotesBlock(before, study, markdown);
+  if (!update.ok) throw new UserError(`${notesFile}:${update.line}: ${update.message}`, 'E_NOTES');
+  if (update.action !== 'unchanged') writeFileAtomic(notesFile, update.text);
+  return update.action;
 }
 
 async function testScore(loaded: LoadedStudy, best: number): Promise<ReportExtras['test']> {
@@ -51,6 +66,7 @@ export function register(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['md', 'csv', 'json']).default('md'))
     .option('--test', "also score the best trial's saved model on the test split (only on request)")
     .option('--out <file>', 'write the report to this file (atomically) instead of stdout')
+    .option('--notes [file]', "write the Markdown report into the study's notes file (or FILE) between trialbook markers")
     .action(async (file: string, opts: ReportOptions) => {
       const loaded = loadStudy(file);
       const journal = join(studyStateDir(loaded), JOURNAL_FILE);
@@ -67,6 +83,14 @@ export function register(program: Command): void {
       }
       const text =
         opts.format === 'json' ? JSON.stringify(buildJsonReport(view, extras), null, 2) + '\n' : opts.format === 'csv' ? renderCsvReport(view) : renderMarkdownReport(view, extras);
+      if (opts.notes) {
+        const notesPath = typeof opts.notes === 'string' ? opts.notes : loaded.study.notes ? loaded.resolve(loaded.study.notes) : undefined;
+        if (!notesPath) throw new UserError(`${loaded.file}: notes: the study names no notes file (add "notes": "notes.md" or pass --notes FILE)`, 'E_STUDY');
+        const md = opts.format === 'md' ? text : renderMarkdownReport(view, extras);
+        const action = writeReportToNotes(notesPath, loaded.study.name, md);
+        process.stderr.write(`notes: ${action} the trialbook block for study ${loaded.study.name} in ${notesPath}\n`);
+        if (!opts.out) return;
+      }
       if (opts.out) writeFileAtomic(opts.out, text);
       else process.stdout.write(text);
     });
