@@ -147,7 +147,7 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
     assert.equal(trials.filter((x) => x.state === 'complete').length, 6);
     // The explorer shows the finished study with its best trial starred.
     const view = ed.page.locator('.pane', { has: ed.page.locator('.pane-header', { hasText: 'Trials' }) });
-    await view.locator('.monaco-list-row', { hasText: /demo\s+6\/6 complete/ }).first().waitFor({ timeout: 10_000 });
+    await view.locator('.monaco-list-row', { hasText: /demo\s*6\/6 complete/ }).first().waitFor({ timeout: 10_000 });
     await view.locator('.monaco-list-row', { hasText: '★' }).first().waitFor({ timeout: 10_000 });
     await ed.screenshot('explorer-after-tuning.png');
   });
@@ -205,6 +205,32 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
     await ed.screenshot('broken-study.png');
   });
 
+  await step('New Study: the wizard detects the columns and label counts and writes a valid study', async () => {
+    await ed.command('Trialbook: New Study');
+    await ed.pick('reviews.tsv');
+    await ed.pick('document');
+    // The label step shows the values with their counts.
+    const label = ed.page.locator('.quick-input-widget .monaco-list-row', { hasText: 'label' }).first();
+    await label.waitFor({ timeout: 10_000 });
+    assert.match(await label.innerText(), /0: 100 · 1: 100/);
+    await label.click();
+    await ed.pick('vocab.txt');
+    await ed.pick('notes.md');
+    const input = ed.page.locator('.quick-input-widget input');
+    await input.fill('wizard');
+    await input.press('Enter');
+    const file = join(ws, 'wizard.trialbook.json');
+    await waitFor('wizard.trialbook.json', () => existsSync(file) || undefined, 10_000);
+    const spec = JSON.parse(readFileSync(file, 'utf8'));
+    assert.deepEqual(spec.data, { file: './reviews.tsv', textColumn: 'document', labelColumn: 'label' });
+    assert.equal(spec.tokenizer.vocab, './vocab.txt');
+    assert.equal(spec.notes, './notes.md');
+    assert.equal(spec.tuner.type, 'bayesian');
+    assert.ok(spec.searchSpace.learning_rate && spec.searchSpace.batch_size);
+    await ed.page.locator('.tabs-container .tab', { hasText: 'wizard.trialbook.json' }).first().waitFor({ timeout: 10_000 });
+    await ed.screenshot('new-study.png');
+  });
+
   await step('activation is fast and the webview raised no errors', async () => {
     const act = /activated in ([\d.]+) ms/.exec(ed.extensionLog());
     assert.ok(act, 'activation logged');
@@ -212,4 +238,25 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
     assert.ok(Number(act[1]) < 100);
     assert.deepEqual(pageErrors, []);
   });
+});
+
+test('Restricted Mode: commands that run things refuse with a message', { skip, timeout: 120_000 }, async (t) => {
+  const root = mkdtempSync(join(tmpdir(), 'tb-e2e-trust-'));
+  const ws = join(root, 'workspace');
+  makeWorkspace(ws);
+  const vsix = buildVsix(join(root, 'trialbook.vsix'));
+  const ed = new Editor(root, ws);
+  ed.install(vsix);
+  await ed.start({ TRIALBOOK_TEST_OBJECTIVE: 'quadratic' }, { trust: false });
+  t.after(async () => {
+    await ed.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+  // The trust prompt may open on start; leave the workspace untrusted.
+  const dontTrust = ed.page.locator('.monaco-dialog-box .monaco-button', { hasText: /Don't Trust|No, I don't trust/ });
+  if (await dontTrust.first().isVisible({ timeout: 5_000 }).catch(() => false)) await dontTrust.first().click();
+  await ed.command('Trialbook: Start Tuning');
+  await ed.notification(/disabled in Restricted Mode/, 20_000);
+  await ed.screenshot('restricted-mode.png');
+  assert.equal(existsSync(join(ws, '.trialbook', 'demo', 'journal.jsonl')), false, 'nothing ran');
 });

@@ -104,7 +104,9 @@ export class Editor {
     const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
     for (let attempt = 0; ; attempt++) {
       await page.keyboard.press('Escape');
-      await page.locator('.monaco-workbench .part.editor').click({ position: { x: 200, y: 200 } }).catch(() => undefined);
+      // Focus the workbench without clicking into a webview (its iframe swallows clicks): the
+      // empty middle of the status bar is inert.
+      if (attempt) await page.locator('.part.statusbar').click({ position: { x: 700, y: 10 }, timeout: 1_000 }).catch(() => undefined);
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
       if (await input.isVisible().catch(() => false)) {
