@@ -38,7 +38,7 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
   if (m.what === 'throughput') {
     const train = randomSplit(m.batch * m.steps, m.seq, 1);
     const val = randomSplit(m.batch, m.seq, 2);
-    const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params, memoryBudgetMiB: 4096 });
+    const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params });
     const model = BertClassifier.fromSeed(presetConfig(m.preset, VOCAB), 2, 1);
     const inf = randomSplit(m.batch * m.steps * 2, m.seq, 3);
     scoreRows(model, randomSplit(m.batch, m.seq, 4), m.batch);
@@ -52,7 +52,7 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
   if (m.what === 'epoch') {
     const train = randomSplit(m.batch * m.steps, m.seq, 1);
     const val = randomSplit(m.batch, m.seq, 2);
-    const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs: 1 }, memoryBudgetMiB: 4096 });
+    const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs: 1 } });
     return { examples: train.count, seconds_per_epoch: r.secondsPerEpoch, s_per_1k_examples: (r.secondsPerEpoch / train.count) * 1000, micro_batch: r.microBatch, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
   }
   if (m.what === 'frozen') {

@@ -24,6 +24,8 @@ import { mapCheckpoint, readModelFolder, saveModelFolder } from './weights';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors';
 import { scoreRows, pooledFeatures } from './score';
 
+const WASM_BUDGET_MIB = 1536;
+
 /** Test hook: pretend allocation fails for micro-batches larger than this. */
 export const faults = { failMicroAbove: Infinity };
 
@@ -358,7 +360,10 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
     checkSplit('val', val, config.vocab_size, input.numLabels, config.max_position_embeddings);
     if (input.saveBestTo) assertWritableFolder(input.saveBestTo);
     if (input.checkpointDir) assertWritableFolder(input.checkpointDir);
-    const plan = pickMicroBatch(config, train.maxLen, p.batch_size, input.memoryBudgetMiB);
+    // The wasm heap tops out at 4 GiB and an allocation failure there aborts the module (no
+    // recoverable error), so the activation budget stays well inside it on wasm.
+    const budget = backend.name === 'wasm' ? Math.min(input.memoryBudgetMiB ?? WASM_BUDGET_MIB, WASM_BUDGET_MIB) : input.memoryBudgetMiB;
+    const plan = pickMicroBatch(config, train.maxLen, p.batch_size, budget);
     strategy = p.freeze_body ? frozenStrategy(built, train, val, p, input.checkpointDir, log) : fullStrategy(model, train, val, p, plan.microBatch, log);
     opt = new AdamW(strategy.trainable, { weightDecay: p.weight_decay });
     const stepsPerEpoch = Math.ceil(train.count / p.batch_size);
