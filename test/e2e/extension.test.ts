@@ -254,9 +254,15 @@ test('Restricted Mode: commands that run things refuse with a message', { skip, 
   });
   // The trust prompt may open on start; leave the workspace untrusted.
   const dontTrust = ed.page.locator('.monaco-dialog-box .monaco-button', { hasText: /Don't Trust|No, I don't trust/ });
-  if (await dontTrust.first().isVisible({ timeout: 5_000 }).catch(() => false)) await dontTrust.first().click();
-  await ed.command('Trialbook: Start Tuning');
-  await ed.notification(/disabled in Restricted Mode/, 20_000);
+  if (await dontTrust.first().waitFor({ timeout: 20_000 }).then(() => true, () => false)) await dontTrust.first().click();
+  await ed.page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: 10_000 });
+  try {
+    await ed.command('Trialbook: Start Tuning');
+    await ed.notification(/disabled in Restricted Mode/, 20_000);
+  } catch (e) {
+    await ed.screenshot('failed-restricted-mode.png');
+    throw e;
+  }
   await ed.screenshot('restricted-mode.png');
   assert.equal(existsSync(join(ws, '.trialbook', 'demo', 'journal.jsonl')), false, 'nothing ran');
 });

@@ -40,7 +40,7 @@ export function buildVsix(out: string): string {
   const build = spawnSync(process.execPath, ['scripts/build.mjs'], { cwd: repoRoot, encoding: 'utf8' });
   if (build.status !== 0) throw new Error(`build failed: ${build.stderr}`);
   const vsce = join(repoRoot, 'node_modules', '@vscode', 'vsce', 'vsce');
-  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--out', out], { cwd: repoRoot, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out], { cwd: repoRoot, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`vsce package failed: ${r.stdout}\n${r.stderr}`);
   return out;
 }
