@@ -30,7 +30,10 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-export function registerCommands(f: Features): vscode.Disposable[] {
+export type CommandHandler = (...args: unknown[]) => Promise<unknown>;
+
+/** Every command's handler by id (extension.ts registers them, before this module is loaded). */
+export function commandHandlers(f: Features): Map<string, CommandHandler> {
   const { ctx, log, studies } = f;
   const t = vscode.l10n.t;
 
@@ -99,8 +102,9 @@ export function registerCommands(f: Features): vscode.Disposable[] {
     DashboardPanel.show(ctx, studies, log, e.file);
   }
 
-  const reg = (id: string, fn: (...args: unknown[]) => unknown): vscode.Disposable =>
-    vscode.commands.registerCommand(id, async (...args: unknown[]) => {
+  const reg = (id: string, fn: (...args: unknown[]) => unknown): [string, CommandHandler] => [
+    id,
+    async (...args: unknown[]) => {
       try {
         return await fn(...args);
       } catch (e) {
@@ -111,9 +115,10 @@ export function registerCommands(f: Features): vscode.Disposable[] {
         if (p === open) log.show();
         return undefined;
       }
-    });
+    },
+  ];
 
-  return [
+  return new Map([
     reg('trialbook.newStudy', async () => {
       if (!(await requireTrust(t('New Study')))) return;
       const file = await newStudyWizard();
@@ -266,7 +271,7 @@ export function registerCommands(f: Features): vscode.Disposable[] {
     reg('trialbook.refresh', async () => {
       for (const e of studies.list()) await studies.reload(e.file);
     }),
-  ];
+  ]);
 }
 
 /** The worker's lengths result → the dashboard's histogram (tolerant of its exact shape). */

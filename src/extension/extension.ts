@@ -1,52 +1,53 @@
 /**
- * VS Code extension entry. activate() only wires features together; each feature is a small
- * class in its own file, disposed through context.subscriptions. Heavy work never runs here:
- * single jobs go to the worker process, tuning runs in a CLI child process.
+ * VS Code extension entry. activate() only wires: the output channel, the status bar, command
+ * stubs, the tree view and the dashboard serializer. The features behind them (study index,
+ * explorer, runs, worker jobs, dashboard) live in ./features, loaded on first use or right
+ * after activation, so activation stays cheap. Heavy work never runs in this process: single
+ * jobs go to the worker process, tuning runs in a CLI child process.
  */
 import * as vscode from 'vscode';
-import { registerCommands } from './commands';
-import { DASHBOARD_VIEW_TYPE, DashboardPanel } from './dashboard';
-import { StudyDiagnostics } from './diagnostics';
-import { TrialExplorer } from './explorer';
+import { COMMAND_IDS } from './command-ids';
+import type { ExplorerNode } from './explorer';
+import type { LoadedFeatures } from './features';
 import { Log } from './log';
-import { RunManager } from './runs';
 import { StatusBar } from './status-bar';
-import { StudyIndex } from './studies';
-import { WorkerJobs } from './worker-jobs';
 
 export function activate(ctx: vscode.ExtensionContext): void {
   const t0 = performance.now();
   const log = new Log();
-  const studies = new StudyIndex(log);
-  const explorer = new TrialExplorer(studies);
   const status = new StatusBar();
-  const runs = new RunManager(ctx, studies, explorer, status, log);
-  const jobs = new WorkerJobs(ctx, log);
-  const diagnostics = new StudyDiagnostics(studies);
+  ctx.subscriptions.push(log, status);
 
+  let loading: Promise<LoadedFeatures> | undefined;
+  const load = (): Promise<LoadedFeatures> =>
+    (loading ??= import('./features').then((m) => {
+      const f = m.startFeatures(ctx, log, status);
+      ctx.subscriptions.push(f.explorer.onDidChangeTreeData((n) => treeChanged.fire(n)));
+      return f;
+    }));
+
+  for (const id of COMMAND_IDS) {
+    ctx.subscriptions.push(vscode.commands.registerCommand(id, async (...args: unknown[]) => (await load()).handlers.get(id)?.(...args)));
+  }
+
+  // The tree asks for children only after activation; the real provider answers then.
+  const treeChanged = new vscode.EventEmitter<ExplorerNode | undefined>();
+  const provider: vscode.TreeDataProvider<ExplorerNode> = {
+    onDidChangeTreeData: treeChanged.event,
+    getChildren: async (node) => (await load()).explorer.getChildren(node),
+    getTreeItem: async (node) => (await load()).explorer.getTreeItem(node),
+  };
   ctx.subscriptions.push(
-    log,
-    studies,
-    explorer,
-    status,
-    runs,
-    jobs,
-    diagnostics,
-    vscode.window.createTreeView('trialbook.trials', { treeDataProvider: explorer, showCollapseAll: true }),
-    vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, DashboardPanel.serializer(ctx, studies, log)),
-    vscode.workspace.onDidOpenTextDocument((d) => {
-      if (d.fileName.endsWith('.trialbook.json')) diagnostics.update();
+    treeChanged,
+    vscode.window.createTreeView('trialbook.trials', { treeDataProvider: provider, showCollapseAll: true }),
+    vscode.window.registerWebviewPanelSerializer('trialbook.dashboard', {
+      deserializeWebviewPanel: async (panel, state) => (await load()).serializer.deserializeWebviewPanel(panel, state),
     }),
-    ...registerCommands({ ctx, log, studies, explorer, runs, jobs }),
   );
-  // The welcome view shows while no study is known.
-  const setHasStudy = (): void => void vscode.commands.executeCommand('setContext', 'trialbook.hasStudy', studies.list().length > 0);
-  ctx.subscriptions.push(studies.onDidChange(setHasStudy));
-  void studies.ready().then(setHasStudy);
 
-  const done = performance.now();
-  // Module loading is measured by VS Code itself (Developer: Show Running Extensions).
-  log.info(`activated in ${(done - t0).toFixed(1)} ms (activate call)`);
+  log.info(`activated in ${(performance.now() - t0).toFixed(1)} ms (activate call; features load next)`);
+  // Load the features now, off the activation path (activation was caused by a study or a view).
+  setTimeout(() => void load(), 0);
 }
 
 export function deactivate(): void {}

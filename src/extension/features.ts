@@ -1,0 +1,43 @@
+/**
+ * Everything behind the commands and views, loaded right after activation (extension.ts imports
+ * this module lazily, so activation does not pay for zod, the store and the report code).
+ */
+import * as vscode from 'vscode';
+import { commandHandlers, type CommandHandler } from './commands';
+import { DashboardPanel } from './dashboard';
+import { StudyDiagnostics } from './diagnostics';
+import { TrialExplorer } from './explorer';
+import type { Log } from './log';
+import { RunManager } from './runs';
+import type { StatusBar } from './status-bar';
+import { StudyIndex } from './studies';
+import { WorkerJobs } from './worker-jobs';
+
+export interface LoadedFeatures {
+  explorer: TrialExplorer;
+  handlers: Map<string, CommandHandler>;
+  serializer: vscode.WebviewPanelSerializer;
+}
+
+export function startFeatures(ctx: vscode.ExtensionContext, log: Log, status: StatusBar): LoadedFeatures {
+  const studies = new StudyIndex(log);
+  const explorer = new TrialExplorer(studies);
+  const runs = new RunManager(ctx, studies, explorer, status, log);
+  const jobs = new WorkerJobs(ctx, log);
+  const diagnostics = new StudyDiagnostics(studies);
+  ctx.subscriptions.push(
+    studies,
+    explorer,
+    runs,
+    jobs,
+    diagnostics,
+    vscode.workspace.onDidOpenTextDocument((d) => {
+      if (d.fileName.endsWith('.trialbook.json')) diagnostics.update();
+    }),
+  );
+  // The welcome view shows while no study is known.
+  const setHasStudy = (): void => void vscode.commands.executeCommand('setContext', 'trialbook.hasStudy', studies.list().length > 0);
+  ctx.subscriptions.push(studies.onDidChange(setHasStudy));
+  void studies.ready().then(setHasStudy);
+  return { explorer, handlers: commandHandlers({ ctx, log, studies, explorer, runs, jobs }), serializer: DashboardPanel.serializer(ctx, studies, log) };
+}
