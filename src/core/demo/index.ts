@@ -24,7 +24,6 @@ export function demoTsv(reviews: DemoReview[]): string {
 
 export function demoStudy(): StudyInput {
   return {
-    $schema: './trialbook-study.schema.json',
     name: 'demo',
     data: { file: 'reviews.tsv', textColumn: 'document', labelColumn: 'label', ratios: [0.8, 0.1, 0.1], seed: 42 },
     tokenizer: { vocab: 'vocab.txt', lowercase: false, stripAccents: false },

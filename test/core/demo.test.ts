@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { generateDemoCorpus, writeDemoWorkspace } from '../../src/core/demo';
+import { loadStudy } from '../../src/core/study';
+import { loadVocab } from '../../src/core/tokenizer';
+import { tempDir } from '../helpers';
+import { STUDY_SCHEMA_PATH, studyJsonSchemaText } from '../../src/core/study-schema';
+import { repoRoot } from '../helpers';
+
+test('the demo corpus is deterministic for a seed and differs across seeds', () => {
+  const a = generateDemoCorpus({ count: 500, seed: 3 });
+  const b = generateDemoCorpus({ count: 500, seed: 3 });
+  const c = generateDemoCorpus({ count: 500, seed: 4 });
+  assert.deepEqual(a, b);
+  assert.notDeepEqual(a, c);
+});
+
+test('the demo corpus looks like real reviews: balanced, Korean, a long tail, duplicates', () => {
+  const rows = generateDemoCorpus({ count: 3000, seed: 7 });
+  const pos = rows.filter((r) => r.label === 1).length / rows.length;
+  assert.ok(pos > 0.4 && pos < 0.6, `positive share ${pos}`);
+  assert.ok(rows.every((r) => /[가-힣]/.test(r.text)), 'every review has Hangul');
+  const long = rows.filter((r) => r.text.length > 256).length;
+  assert.ok(long > 30, `${long} reviews over 256 characters`);
+  assert.ok(new Set(rows.map((r) => r.text)).size < rows.length, 'some exact duplicates');
+  assert.ok(rows.every((r) => !/[\t\n]/.test(r.text)));
+});
+
+test('the demo workspace is a valid study whose vocab and data belong together', (t) => {
+  const dir = tempDir(t);
+  writeDemoWorkspace(dir, { count: 400, seed: 1 });
+  const loaded = loadStudy(join(dir, 'demo.trialbook.json'));
+  const vocab = loadVocab(loaded.resolve(loaded.study.tokenizer.vocab));
+  assert.ok(vocab.tokens.length > 100);
+  const tsv = readFileSync(loaded.resolve(loaded.study.data.file), 'utf8').split('\n');
+  assert.equal(tsv[0], 'id\tdocument\tlabel');
+  assert.equal(tsv.filter(Boolean).length, 401);
+  assert.match(readFileSync(loaded.resolve(loaded.study.notes!), 'utf8'), /!\[\[/);
+});
+
+test('the committed study JSON Schema is the one the zod schema generates', () => {
+  const committed = readFileSync(join(repoRoot, STUDY_SCHEMA_PATH), 'utf8');
+  assert.equal(committed, studyJsonSchemaText(), 'run: node --import tsx scripts/gen-schema.ts');
+  const schema = JSON.parse(committed);
+  assert.deepEqual(schema.required.sort(), ['data', 'name', 'searchSpace', 'tokenizer', 'tuner']);
+});
