@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { generateDemoCorpus, writeDemoWorkspace } from '../../src/core/demo';
+import { DEMO_DEFAULTS, generateDemoCorpus, writeDemoWorkspace } from '../../src/core/demo';
 import { loadStudy } from '../../src/core/study';
 import { loadVocab } from '../../src/core/tokenizer';
 import { tempDir } from '../helpers';
@@ -45,4 +45,18 @@ test('the committed study JSON Schema is the one the zod schema generates', () =
   assert.equal(committed, studyJsonSchemaText(), 'run: node --import tsx scripts/gen-schema.ts');
   const schema = JSON.parse(committed);
   assert.deepEqual(schema.required.sort(), ['data', 'name', 'searchSpace', 'tokenizer', 'tuner']);
+});
+
+test('examples/demo is exactly what the generator writes', (t) => {
+  const dir = tempDir(t);
+  writeDemoWorkspace(dir, DEMO_DEFAULTS);
+  for (const f of ['reviews.tsv', 'vocab.txt', 'notes.md', 'demo.trialbook.json']) {
+    assert.ok(readFileSync(join(dir, f)).equals(readFileSync(join(repoRoot, 'examples', 'demo', f))), `${f} differs: run node --import tsx scripts/gen-examples.ts`);
+  }
+});
+
+test('the KR-BERT example study is valid', () => {
+  const loaded = loadStudy(join(repoRoot, 'examples', 'steam-krbert.trialbook.json'));
+  assert.equal(loaded.study.tuner.type, 'hyperband');
+  assert.deepEqual((loaded.study.searchSpace.batch_size as { values: number[] }).values, [32, 64, 128, 256, 512]);
 });

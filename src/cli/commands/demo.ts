@@ -9,7 +9,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { writeDemoWorkspace } from '../../core/demo';
+import { DEMO_DEFAULTS, writeDemoWorkspace } from '../../core/demo';
 import { loadStudy, studyStateDir } from '../../core/study';
 import { JOURNAL_FILE } from '../../store/journal';
 import { buildProgram } from '../main';
@@ -37,8 +37,8 @@ export function register(program: Command): void {
     .command('demo')
     .description('run the whole workflow (split → lengths → tune → report into notes) on a generated demo corpus')
     .option('--dir <dir>', 'folder for the demo workspace (created if missing)', 'trialbook-demo')
-    .option('--count <n>', 'reviews to generate', '2400')
-    .option('--seed <n>', 'seed of the generated corpus', '7')
+    .option('--count <n>', 'reviews to generate', String(DEMO_DEFAULTS.count))
+    .option('--seed <n>', 'seed of the generated corpus', String(DEMO_DEFAULTS.seed))
     .action(async (opts: DemoOptions) => {
       const dir = resolve(opts.dir);
       const study = join(dir, STUDY_FILE);

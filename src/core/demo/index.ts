@@ -60,6 +60,9 @@ See [[demo.trialbook.json]] for the study and [[HyperBand]] for how the tuner sp
 Trialbook writes the results of the study below, between its markers, and updates them in place.
 `;
 
+/** What `trialbook demo` and examples/demo use. */
+export const DEMO_DEFAULTS = { count: 2400, seed: 7 } as const;
+
 export interface DemoWorkspaceOptions {
   count: number;
   seed: number;
