@@ -34,8 +34,8 @@ export interface RepeatSummary {
   state: TrialRecord['state'];
 }
 
-/** Groups trials by configuration; `repeats` is how many each configuration should have. */
-export function summariseRepeats(history: TrialRecord[], repeats: number): RepeatSummary[] {
+/** Trials of each configuration, indexed by repeat (trials without a repeat tag are left out). */
+function groupByConfig(history: TrialRecord[]): Map<number, TrialRecord[]> {
   const groups = new Map<number, TrialRecord[]>();
   for (const t of history) {
     const tag = repeatTag(t);
@@ -44,6 +44,12 @@ export function summariseRepeats(history: TrialRecord[], repeats: number): Repea
     g[tag.repeat] = t;
     groups.set(tag.config, g);
   }
+  return groups;
+}
+
+/** Groups trials by configuration; `repeats` is how many each configuration should have. */
+export function summariseRepeats(history: TrialRecord[], repeats: number): RepeatSummary[] {
+  const groups = groupByConfig(history);
   const out: RepeatSummary[] = [];
   for (const [config, g] of [...groups.entries()].sort((a, b) => a[0] - b[0])) {
     const first = g.find((t) => t !== undefined)!;
@@ -72,14 +78,7 @@ export function withRepeats(inner: Tuner, repeats: number): Tuner {
   return {
     name: `${inner.name}×${repeats}`,
     suggest(history: TrialRecord[]): Suggestion {
-      const groups = new Map<number, TrialRecord[]>();
-      for (const t of history) {
-        const tag = repeatTag(t);
-        if (!tag) continue;
-        const g = groups.get(tag.config) ?? [];
-        g[tag.repeat] = t;
-        groups.set(tag.config, g);
-      }
+      const groups = groupByConfig(history);
       // First finish issuing the repeats of a configuration already started.
       for (const [config, g] of [...groups.entries()].sort((a, b) => a[0] - b[0])) {
         for (let r = 0; r < repeats; r++) {
