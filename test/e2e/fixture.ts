@@ -1,8 +1,10 @@
 /**
- * The e2e workspace: examples/demo when it is there, else a small generated one (reviews.tsv,
- * vocab.txt, notes.md, demo.trialbook.json). Journals are written through the real store.
+ * The e2e workspace: a small demo workspace generated here (reviews.tsv, vocab.txt, notes.md,
+ * demo.trialbook.json), shaped like examples/demo but with a plain-markdown notes file and a
+ * balanced 200-row corpus, so each assertion knows what to expect. Journals are written
+ * through the real store.
  */
-import { cpSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { JournalStore } from '../../src/store/journal';
 import type { Params } from '../../src/protocol/messages';
@@ -10,11 +12,6 @@ import type { Params } from '../../src/protocol/messages';
 export const repoRoot = resolve(__dirname, '..', '..');
 
 export function makeWorkspace(dir: string): { study: string; notes: string } {
-  const demo = join(repoRoot, 'examples', 'demo');
-  if (existsSync(join(demo, 'demo.trialbook.json'))) {
-    cpSync(demo, dir, { recursive: true, filter: (src) => !src.includes(`${'/'}.trialbook`) });
-    return { study: join(dir, 'demo.trialbook.json'), notes: join(dir, 'notes.md') };
-  }
   mkdirSync(dir, { recursive: true });
   const good = ['좋아요', '재밌다', '최고', '감동', 'great', 'fun'];
   const bad = ['별로', '지루해', '최악', '실망', 'boring', 'bad'];
