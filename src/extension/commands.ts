@@ -217,9 +217,10 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       const cfg = vscode.workspace.getConfiguration('trialbook');
       const current = cfg.get<string>('runtime.backend', 'auto');
       const items = [
-        { label: 'auto', description: t('best available: tensorflow (native) > wasm > cpu') },
+        { label: 'auto', description: t('best available: tensorflow-gpu > tensorflow (native) > wasm > cpu') },
+        { label: 'tensorflow-gpu', description: t('@tensorflow/tfjs-node-gpu (CUDA, needs it installed)') },
         { label: 'tensorflow', description: t('@tensorflow/tfjs-node (native, needs it installed)') },
-        { label: 'wasm', description: t('WebAssembly, bundled, multi-threaded') },
+        { label: 'wasm', description: t('WebAssembly with SIMD, bundled, one thread per worker') },
         { label: 'cpu', description: t('plain JavaScript, slowest') },
       ].map((i) => ({ ...i, picked: i.label === current, detail: i.label === current ? t('current') : undefined }));
       const p = await vscode.window.showQuickPick(items, { title: t('Trialbook runtime backend') });

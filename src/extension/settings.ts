@@ -1,7 +1,7 @@
 /** The extension's settings (package.json `contributes.configuration`) and the child env they imply. */
 import * as vscode from 'vscode';
 
-export type Backend = 'auto' | 'tensorflow' | 'wasm' | 'cpu';
+export type Backend = 'auto' | 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu';
 export type EmbedSetting = 'auto' | 'markdown' | 'obsidian';
 
 export interface Settings {

@@ -203,6 +203,50 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
     await ed.screenshot('token-lengths.png');
   });
 
+  await step('Select Runtime stores the chosen backend in the workspace settings', async () => {
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Select Runtime');
+    // Exact label: other rows mention wasm in their descriptions.
+    const row = ed.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: ed.page.locator('.label-name', { hasText: /^wasm$/ }) });
+    await row.first().waitFor({ timeout: 10_000 });
+    assert.equal(await ed.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: ed.page.locator('.label-name', { hasText: /^tensorflow-gpu$/ }) }).count(), 1, 'the GPU runtime is offered');
+    await row.first().click();
+    await ed.notification(/runtime backend set to wasm/, 10_000);
+    const settings = join(ws, '.vscode', 'settings.json');
+    await waitFor('settings.json', () => (existsSync(settings) && /"trialbook\.runtime\.backend":\s*"wasm"/.test(readFileSync(settings, 'utf8'))) || undefined, 10_000);
+  });
+
+  await step('Export Report writes the chosen format next to the study', async () => {
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Export Report');
+    await ed.pick('demo');
+    await ed.pick('Markdown');
+    // The save dialog (VS Code's own, as a quick input) proposes <study>-report.md: accept it.
+    const input = ed.page.locator('.quick-input-widget input');
+    await waitFor('the save dialog', async () => (/demo-report\.md$/.test(await input.inputValue().catch(() => '')) ? true : undefined), 10_000);
+    await input.press('Enter');
+    await ed.notification(/report written to/, 30_000);
+    const report = readFileSync(join(ws, 'demo-report.md'), 'utf8');
+    assert.match(report, /## Study `demo`/);
+    assert.equal((report.match(/^\| \d+ \| complete \|/gm) ?? []).length, 6, 'one row per finished trial');
+  });
+
+  await step('Run Sequence-Length Study from the palette: error bars drawn on the dashboard', async () => {
+    const spec = JSON.parse(readFileSync(join(ws, 'demo.trialbook.json'), 'utf8'));
+    writeFileSync(join(ws, 'lens.trialbook.json'), JSON.stringify({ ...spec, name: 'lens', notes: undefined, training: { ...spec.training, epochs: 1 }, seqlen: { lengths: [32, 64], repeats: 2 } }, null, 2));
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Run Sequence-Length Study');
+    await ed.pick('lens');
+    await ed.notification(/lens finished/, 90_000);
+    const trials = await journalTrials(ws, 'lens');
+    assert.equal(trials.filter((x) => x.state === 'complete').length, 4, '2 lengths × 2 repeats');
+    await ed.command('Trialbook: Open Dashboard');
+    await ed.pick('lens');
+    await waitFor('the sequence-length chart', async () => ((await painted(ed, 'chart-seqlen').catch(() => 0)) > 0.005 ? true : undefined), 20_000);
+    await ed.dashboard().locator('#chart-seqlen').scrollIntoViewIfNeeded();
+    await ed.screenshot('seqlen-study.png');
+  });
+
   await step('a broken study file shows its error', async () => {
     await ed.command('View: Close All Editors');
     writeFileSync(join(ws, 'broken.trialbook.json'), JSON.stringify({ name: 'broken', data: { file: './reviews.tsv', textColumn: 'document' }, tokenizer: { vocab: './vocab.txt' }, searchSpace: {}, tuner: { type: 'random' } }, null, 2));
