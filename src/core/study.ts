@@ -129,27 +129,133 @@ export interface LoadedStudy {
 /** Validates a parsed study object; errors name the file and the key path. */
 export function parseStudy(value: unknown, file: string): Study {
   const r = StudySpec.safeParse(value);
-  if (!r.success) {
-    const lines = r.error.issues.slice(0, 8).map((i) => {
-      const path = i.path.length ? i.path.map(String).join('.') : '(top level)';
-      return `  ${path}: ${i.message}`;
-    });
-    throw new UserError(`${file}: invalid study file\n${lines.join('\n')}`, 'E_STUDY');
-  }
-  const s = r.data;
+  if (!r.success) throw studyError(file, r.error.issues.flatMap((i) => describeIssue(i, value)));
+  const problems = semanticProblems(r.data);
+  if (problems.length) throw studyError(file, problems);
+  return r.data;
+}
+
+/**
+ * One problem: `FILE: key.path: message`. Several: a first line, then one `  key.path: message`
+ * line each (the editor places each line on its key).
+ */
+function studyError(file: string, problems: string[]): UserError {
+  if (problems.length === 1) return new UserError(`${file}: ${problems[0]}`, 'E_STUDY');
+  const shown = problems.slice(0, 8).map((p) => `  ${p}`);
+  if (problems.length > 8) shown.push(`  … and ${problems.length - 8} more`);
+  return new UserError(`${file}: invalid study file (${problems.length} problems)\n${shown.join('\n')}`, 'E_STUDY');
+}
+
+/** Checks zod cannot express per key: ranges, ratios, epochs. */
+function semanticProblems(s: Study): string[] {
+  const out: string[] = [];
   for (const [name, d] of Object.entries(s.searchSpace)) {
-    if ((d.type === 'float' || d.type === 'int') && !(d.low < d.high)) {
-      throw new UserError(`${file}: searchSpace.${name}: low (${d.low}) must be below high (${d.high})`, 'E_STUDY');
+    if ((d.type === 'float' || d.type === 'int') && !(d.low < d.high)) out.push(`searchSpace.${name}: low (${d.low}) must be below high (${d.high})`);
+    if ((d.type === 'float' || d.type === 'int') && d.log && d.low <= 0) out.push(`searchSpace.${name}: a log scale needs low > 0`);
+  }
+  // 8:1:1 written as whole parts is normalised by the splitter; fractions must already sum to 1.
+  const ratios = s.data.ratios;
+  const sum = ratios[0] + ratios[1] + ratios[2];
+  if (!ratios.every(Number.isInteger) && Math.abs(sum - 1) > 1e-6) {
+    out.push(`data.ratios: [${ratios.join(', ')}] sums to ${+sum.toFixed(6)}, not 1; write fractions that sum to 1 ([0.8, 0.1, 0.1]) or whole parts ([8, 1, 1])`);
+  }
+  if (s.tuner.type === 'asha' && s.tuner.min_epochs > s.tuner.max_epochs) {
+    out.push(`tuner.min_epochs: ${s.tuner.min_epochs} must not exceed tuner.max_epochs (${s.tuner.max_epochs})`);
+  }
+  return out;
+}
+
+const keyPath = (path: readonly PropertyKey[]): string => (path.length ? path.map(String).join('.') : '(top level)');
+
+/** Turns a zod issue into `key.path: message` lines in the words a study author needs. */
+function describeIssue(issue: z.core.$ZodIssue, value: unknown): string[] {
+  const at = keyPath(issue.path);
+  switch (issue.code) {
+    case 'unrecognized_keys': {
+      const known = knownKeys(issue.path, value);
+      return issue.keys.map((k) => {
+        const hint = closest(k, known);
+        return `${keyPath([...issue.path, k])}: unknown key${hint ? ` (did you mean ${hint}?)` : known.length ? ` (allowed here: ${known.join(', ')})` : ''}`;
+      });
     }
-    if ((d.type === 'float' || d.type === 'int') && d.log && d.low <= 0) {
-      throw new UserError(`${file}: searchSpace.${name}: a log scale needs low > 0`, 'E_STUDY');
+    case 'invalid_union': {
+      const options = (issue as { options?: unknown[] }).options;
+      if (!options) break;
+      const got = valueAt(value, issue.path);
+      const names = options.map(String);
+      const hint = typeof got === 'string' ? closest(got, names) : undefined;
+      return [`${at}: ${JSON.stringify(got) ?? 'missing'} is not one of ${names.join(', ')}${hint ? ` (did you mean ${hint}?)` : ''}`];
+    }
+    case 'invalid_type': {
+      const got = valueAt(value, issue.path);
+      if (got === undefined) return [`${at}: required key is missing (expected ${issue.expected})`];
+      if (issue.expected === 'int') return [`${at}: expected a whole number, received ${JSON.stringify(got)}`];
+      return [`${at}: expected ${issue.expected}, received ${got === null ? 'null' : Array.isArray(got) ? 'array' : typeof got}`];
+    }
+    case 'invalid_value':
+      return [`${at}: ${JSON.stringify(valueAt(value, issue.path))} is not allowed; expected one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`];
+  }
+  return [`${at}: ${issue.message.replace(/^Invalid input: /, '').replace(/^Too (small|big): /, '')}`];
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let v = value;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<PropertyKey, unknown>)[k] : undefined;
+  return v;
+}
+
+/** Keys the schema allows for the object at `path` (discriminated unions: the option the value names). */
+function knownKeys(path: readonly PropertyKey[], value: unknown): string[] {
+  let schema: z.core.$ZodType | undefined = StudySpec;
+  const unwrap = (s: z.core.$ZodType | undefined): z.core.$ZodType | undefined => {
+    while (s && ['default', 'prefault', 'optional', 'nullable'].includes(s._zod.def.type)) s = (s._zod.def as unknown as { innerType: z.core.$ZodType }).innerType;
+    if (s && s._zod.def.type === 'union') {
+      const disc = (s._zod.def as { discriminator?: string }).discriminator;
+      const wanted = disc ? (valueAt(value, path.slice(0, depth)) as Record<string, unknown> | undefined)?.[disc] : undefined;
+      const options = (s._zod.def as unknown as { options: z.core.$ZodType[] }).options;
+      s = options.find((o) => {
+        const lit = (o._zod.def as { shape?: Record<string, z.core.$ZodType> }).shape?.[disc ?? ''];
+        return lit && (lit._zod.def as { values?: unknown[] }).values?.includes(wanted);
+      });
+    }
+    return s;
+  };
+  let depth = 0;
+  schema = unwrap(schema);
+  for (const k of path) {
+    depth++;
+    const def = schema?._zod.def as { type: string; shape?: Record<string, z.core.$ZodType>; valueType?: z.core.$ZodType } | undefined;
+    schema = unwrap(def?.type === 'object' ? def.shape?.[String(k)] : def?.type === 'record' ? def.valueType : undefined);
+  }
+  const shape = (schema?._zod.def as { shape?: Record<string, unknown> } | undefined)?.shape;
+  return shape ? Object.keys(shape) : [];
+}
+
+/** The allowed name nearest to a misspelt one (case, `_`/`-` and one or two edits forgiven). */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const c of candidates) {
+    const d = editDistance(norm(word), norm(c));
+    if (d < bestD) [best, bestD] = [c, d];
+  }
+  return best !== undefined && bestD <= Math.max(1, Math.floor(norm(word).length / 4)) ? best : undefined;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
+export function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
+      d[i]![j] = v;
     }
   }
-  const sum = s.data.ratios[0] + s.data.ratios[1] + s.data.ratios[2];
-  if (Math.abs(sum - 1) > 1e-6 && Math.abs(sum - 10) > 1e-6) {
-    // 8:1:1 written as [8,1,1] is normalised by the splitter; anything else is a mistake.
-  }
-  return s;
+  return d[a.length]![b.length]!;
 }
 
 export function loadStudy(path: string): LoadedStudy {

@@ -69,7 +69,45 @@ test('a study file with a wrong type or an unknown key names the file and the ke
   const r = runCli(['plan', out]);
   assert.equal(r.code, 2);
   assert.ok(r.stderr.includes(out), r.stderr);
-  assert.match(r.stderr, /tuner\.max_epochs: .*number/);
-  assert.match(r.stderr, /budget: .*maxTrails/);
+  assert.match(r.stderr, /^ {2}tuner\.max_epochs: expected number, received string$/m);
+  assert.match(r.stderr, /^ {2}budget\.maxTrails: unknown key \(did you mean maxTrials\?\)$/m);
   assert.doesNotMatch(r.stderr, /at .*\.js:\d+/);
+});
+
+test('init: tuner, name and model options; a model folder needs config.json', (t) => {
+  const dir = tempDir(t);
+  const { data, vocab } = fixture(dir);
+  const out = join(dir, 'a.trialbook.json');
+  const base = ['init', '--data', data, '--text-col', 'document', '--label-col', 'label', '--vocab', vocab];
+  const r = runCli([...base, '--tuner', 'bayesian', '--name', 'steam-v2', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const { study } = loadStudy(out);
+  assert.equal(study.name, 'steam-v2');
+  assert.deepEqual(study.tuner, { type: 'bayesian', initial_points: 5, acquisition: 'ei', beta: 2.6 });
+  assert.equal(study.model, 'tiny');
+
+  const model = join(dir, 'krbert');
+  const noModel = runCli([...base, '--model', model, '--out', join(dir, 'b.trialbook.json')]);
+  assert.equal(noModel.code, 2);
+  assert.match(noModel.stderr, /krbert.*config\.json/);
+  assert.equal(existsSync(join(dir, 'b.trialbook.json')), false);
+
+  const bad = runCli([...base, '--tuner', 'hyprband', '--out', join(dir, 'c.trialbook.json')]);
+  assert.notEqual(bad.code, 0);
+  assert.match(bad.stderr, /hyprband/);
+});
+
+test('init: a missing data file or one-class labels are refused with the file named', (t) => {
+  const dir = tempDir(t);
+  const { vocab } = fixture(dir);
+  const out = join(dir, 'x.trialbook.json');
+  const missing = runCli(['init', '--data', join(dir, 'nope.tsv'), '--text-col', 'document', '--label-col', 'label', '--vocab', vocab, '--out', out]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope\.tsv/);
+  const one = join(dir, 'one.csv');
+  writeFileSync(one, 'text,label\n"좋아요, 정말",1\n최고,1\n');
+  const r = runCli(['init', '--data', one, '--text-col', 'text', '--label-col', 'label', '--vocab', vocab, '--out', out]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /one\.csv: column "label" has 1 distinct label/);
+  assert.equal(existsSync(out), false);
 });

@@ -26,6 +26,24 @@ test('the demo corpus looks like real reviews: balanced, Korean, a long tail, du
   assert.ok(long > 30, `${long} reviews over 256 characters`);
   assert.ok(new Set(rows.map((r) => r.text)).size < rows.length, 'some exact duplicates');
   assert.ok(rows.every((r) => !/[\t\n]/.test(r.text)));
+  // The noise and the hard cases are all there.
+  const share = (re: RegExp) => rows.filter((r) => re.test(r.text)).length / rows.length;
+  assert.ok(share(/\p{Extended_Pictographic}/u) > 0.1, 'emoji');
+  assert.ok(share(/\b(gg|lag|pay to win|refund)\b/) > 0.03, 'English');
+  assert.ok(share(/(ㅋㅋ|ㅠㅠ|ㅜㅜ|!!!)/) > 0.1, 'repeated characters');
+  assert.ok(share(/나쁘지 않아요|좋지 않아요/) > 0.1, 'negated predicates');
+  assert.ok(share(/(하지만|그런데|근데|그래도|반면에)/) > 0.2, 'mixed reviews that turn around');
+  assert.ok(rows.some((r) => r.text.length > 1000) && rows.every((r) => r.text.length < 2500), 'long tail, bounded');
+  // Particles agree with the noun (서버가, 그래픽이), apart from the typos.
+  assert.ok(share(/서버가|그래픽이/) > 0.05 && share(/서버이 |그래픽가 /) < 0.01);
+});
+
+test('the committed demo data stays small and its study is the quick CPU study', () => {
+  assert.ok(readFileSync(join(repoRoot, 'examples', 'demo', 'reviews.tsv')).length < 1024 * 1024);
+  const { study } = loadStudy(join(repoRoot, 'examples', 'demo', 'demo.trialbook.json'));
+  assert.equal(study.model, 'tiny');
+  assert.deepEqual([study.tuner.type, study.budget.maxTrials, study.training.epochs, study.training.max_seq_len], ['hyperband', 6, 2, 64]);
+  assert.deepEqual(Object.keys(study.searchSpace).sort(), ['batch_size', 'dropout_rate', 'freeze_body', 'learning_rate', 'warmup_steps']);
 });
 
 test('the demo workspace is a valid study whose vocab and data belong together', (t) => {

@@ -30,16 +30,52 @@ function clause(rng: Rng, positive: boolean): string {
   const aspect = pick(rng, W.ASPECTS);
   const intens = rng.next() < 0.4 ? pick(rng, W.INTENSIFIERS) + ' ' : '';
   const pred = pick(rng, positive ? W.POSITIVE : W.NEGATIVE);
-  const particle = rng.next() < 0.5 ? '은' : '이';
-  return `${aspect}${particle} ${intens}${pred}`;
+  return `${aspect}${subjectParticle(aspect, rng.next() < 0.5)} ${intens}${pred}`;
 }
 
-/** Character-level noise: swap two neighbours or drop one character. */
+const HANGUL_FIRST = 0xac00;
+const HANGUL_LAST = 0xd7a3;
+const isSyllable = (c: string) => c.codePointAt(0)! >= HANGUL_FIRST && c.codePointAt(0)! <= HANGUL_LAST;
+/** Final consonant index (0 = none) of a precomposed Hangul syllable. */
+const finalOf = (c: string) => (c.codePointAt(0)! - HANGUL_FIRST) % 28;
+
+/** Vowels people mix up when typing (ㅐ/ㅔ, ㅓ/ㅗ, ㅜ/ㅡ, ㅏ/ㅑ), by vowel index. */
+const CONFUSED_VOWELS: Record<number, number> = { 1: 5, 5: 1, 4: 8, 8: 4, 13: 18, 18: 13, 0: 2, 2: 0 };
+
+/** Topic (은/는) or subject (이/가) particle agreeing with the word's last syllable. */
+function subjectParticle(word: string, topic: boolean): string {
+  const last = Array.from(word).pop()!;
+  const closed = isSyllable(last) && finalOf(last) !== 0;
+  return topic ? (closed ? '은' : '는') : closed ? '이' : '가';
+}
+
+/**
+ * Typing noise: swap two neighbouring characters, drop one, or a jamo-level slip inside a
+ * Hangul syllable (final consonant dropped as in 조아요 for 좋아요, or the vowel replaced).
+ */
 function typo(rng: Rng, s: string): string {
   const chars = Array.from(s);
   if (chars.length < 4) return s;
+  const kind = rng.next();
+  if (kind < 0.5) {
+    const syllables = chars.flatMap((c, i) => (isSyllable(c) ? [i] : []));
+    if (syllables.length) {
+      const i = syllables[rng.int(syllables.length)]!;
+      const code = chars[i]!.codePointAt(0)! - HANGUL_FIRST;
+      const fin = code % 28;
+      const vowel = Math.floor(code / 28) % 21;
+      const initial = Math.floor(code / 588);
+      const swapped = CONFUSED_VOWELS[vowel];
+      if (fin !== 0 || swapped !== undefined) {
+        const dropFinal = fin !== 0 && (swapped === undefined || rng.next() < 0.6);
+        const next = dropFinal ? initial * 588 + vowel * 28 : initial * 588 + swapped! * 28 + fin;
+        chars[i] = String.fromCodePoint(HANGUL_FIRST + next);
+        return chars.join('');
+      }
+    }
+  }
   const i = 1 + rng.int(chars.length - 2);
-  if (rng.next() < 0.5) [chars[i], chars[i - 1]] = [chars[i - 1]!, chars[i]!];
+  if (kind < 0.75) [chars[i], chars[i - 1]] = [chars[i - 1]!, chars[i]!];
   else chars.splice(i, 1);
   return chars.join('');
 }
