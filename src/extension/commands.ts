@@ -247,7 +247,9 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       const seed = Math.floor(Math.random() * 2 ** 31);
       const result = await f.jobs.run<Record<string, unknown>>(t('Re-running trial {0} with seed {1}', x.trial.number, seed), { kind: 'trial', options: { study: x.entry.file, params: { ...x.trial.params, seed } } });
       log.info(`re-run of trial ${x.trial.number} (seed ${seed}): ${JSON.stringify(result).slice(0, 2000)}`);
-      const v = (result as { value?: unknown }).value;
+      // The trial job returns the engine's TrainResult: pick the study's objective from it.
+      const r = result as { bestValLoss?: unknown; bestValAccuracy?: unknown };
+      const v = x.entry.view!.objective.metric === 'val_accuracy' ? r.bestValAccuracy : r.bestValLoss;
       void vscode.window.showInformationMessage(t('Trialbook: trial {0} with seed {1}: {2} = {3} (was {4}).', x.trial.number, seed, x.entry.view!.objective.metric, typeof v === 'number' ? v.toFixed(4) : '—', x.trial.value?.toFixed(4) ?? '—'));
     }),
 
