@@ -143,7 +143,9 @@ const r2 = (x: number) => Math.round(x * 100) / 100;
 export async function run(): Promise<object> {
   const out: Record<string, unknown> = {};
   const steps: Record<string, number> = { tiny: 10, mini: 5 };
-  for (const preset of ['tiny', 'mini']) {
+  // TRIALBOOK_BENCH_PRESETS=tiny narrows the throughput pairs; TRIALBOOK_BENCH_THROUGHPUT_ONLY=1 skips the rest.
+  const presets = (process.env.TRIALBOOK_BENCH_PRESETS ?? 'tiny,mini').split(',').filter((p) => p in steps);
+  for (const preset of presets) {
     const ours = await child({ preset, seq: 128, batch: 16, steps: steps[preset], what: 'throughput' });
     const peer = torchPeer(preset, 128, 16, steps[preset] * 2) as { train_ex_s?: number; infer_ex_s?: number };
     // Two trials at once, one process per core: machine throughput.
@@ -158,6 +160,7 @@ export async function run(): Promise<object> {
       two_workers: { train_ex_s: pairTrain, infer_ex_s: pairInfer, ratio_train: peer.train_ex_s ? r2(pairTrain / peer.train_ex_s) : null, ratio_infer: peer.infer_ex_s ? r2(pairInfer / peer.infer_ex_s) : null },
     };
   }
+  if (process.env.TRIALBOOK_BENCH_THROUGHPUT_ONLY === '1') return out;
   const growth: Record<string, unknown> = {};
   for (const seq of [64, 128, 256, 512]) growth[`max_len_${seq}`] = await child({ preset: 'mini', seq, batch: 16, steps: seq >= 256 ? 1 : 2, what: 'epoch' });
   out.mini_cost_growth = growth;
