@@ -277,7 +277,7 @@ test('study option errors name the study file and key; an output path that is a 
   const study = (data: object) =>
     writeFileSync(studyFile, JSON.stringify({ name: 'bad', data: { file: 'reviews.tsv', textColumn: 'text', labelColumn: 'label', ...data }, tokenizer: { vocab: 'v.txt' }, searchSpace: {}, tuner: { type: 'random' } }));
   study({ ratios: [0.8, 0.1, 0.2] });
-  assert.match(userError(() => splitFromStudy(loadStudy(studyFile))), /bad\.trialbook\.json: data\.ratios: 0\.8:0\.1:0\.2 sums to 1\.1, not 1/);
+  assert.match(userError(() => splitFromStudy(loadStudy(studyFile))), /bad\.trialbook\.json: data\.ratios: \[0\.8, 0\.1, 0\.2\] sums to 1\.1, not 1/);
   study({ labelColumn: 'text' });
   assert.match(userError(() => splitFromStudy(loadStudy(studyFile))), /bad\.trialbook\.json: data\.textColumn and data\.labelColumn are both "text"/);
   study({ file: 'nope.tsv' });
