@@ -1,16 +1,21 @@
-/** Opens the store a study names: the local journal, or (later) a PostgreSQL database. */
+/** Opens the store a study names: the local journal, or a PostgreSQL database (./postgres). */
 import { UserError } from '../core/errors';
 import { studyStateDir, type LoadedStudy } from '../core/study';
 import { JournalStore, type JournalOptions } from './journal';
+import { isPostgresUrl, openPostgresStudy, redactUrl } from './postgres';
 import type { StoredTrial, StudyStore } from './types';
 
-export type OpenOptions = JournalOptions;
+/** `storage`: a --storage URL that overrides the study file's `storage`. */
+export type OpenOptions = JournalOptions & { storage?: string };
 
 export async function openStore(loaded: LoadedStudy, opts: OpenOptions = {}): Promise<StudyStore> {
-  const storage = loaded.study.storage;
-  if (storage.startsWith('postgresql://') || storage.startsWith('postgres://')) {
-    // src/store/postgres.ts plugs in here once it exists (same StudyStore interface).
-    throw new UserError(`${loaded.file}: storage: PostgreSQL studies are not supported yet; use "journal" (the default)`, 'E_STUDY');
+  const storage = opts.storage ?? loaded.study.storage;
+  if (isPostgresUrl(storage)) {
+    // Shared studies: readers attach directly; trials are run by `trialbook worker` (atomic claims).
+    if (!opts.readOnly) {
+      throw new UserError(`${loaded.file}: storage is a PostgreSQL database (${redactUrl(storage)}): run its trials with \`trialbook worker ${loaded.file}\` (any number of them, on any machines); \`tune\` runs local journal studies`, 'E_STUDY');
+    }
+    return openPostgresStudy(storage, loaded, { readOnly: true, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
   }
   if (storage !== 'journal') {
     throw new UserError(`${loaded.file}: storage: expected "journal" or a postgresql:// URL, got ${JSON.stringify(storage)}`, 'E_STUDY');

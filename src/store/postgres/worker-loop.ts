@@ -1,0 +1,297 @@
+/**
+ * One worker of a shared study. Any number of them, on any machines, loop:
+ *   expire lost trials → claim (one serialised transaction: replay, ask the tuner with the
+ *   pending trials in its history, create+start the trial) → run it with a heartbeat timer →
+ *   write the result (retrying through connection loss; the result stays in memory until the
+ *   database has it) → claim the next one.
+ * A worker leaves when nothing is left to run and no trial is running anywhere (a running trial
+ * may still be lost and need someone to re-run it).
+ */
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Metric, Params } from '../../protocol/messages';
+import { hasCheckpoint, TrialFailure, type FailureReason, type Objective, type TrialSpec } from '../../runner/objective';
+import { bestTrial, toHistory, trialDir, willRerun, type TrialSource } from '../../runner/study-runner';
+import type { TrialRecord } from '../../tuners/types';
+import { isEpochSummary } from '../replay';
+import type { StoredTrial, TrialEvent } from '../types';
+import { sleep } from './retry';
+import type { PostgresStore } from './store';
+
+export interface PgWorkerOptions {
+  store: PostgresStore;
+  source: TrialSource;
+  objective: Objective;
+  stateDir: string;
+  metric: 'val_loss' | 'val_accuracy';
+  direction: 'minimize' | 'maximize';
+  epochs: number;
+  baseSeed: number;
+  /** Trials in the whole study (all workers together); undefined: the tuner decides. */
+  maxTrials?: number;
+  maxRetries: number;
+  maxConsecutiveFailures?: number;
+  /** A running trial without a heartbeat for this long is lost (seconds). */
+  heartbeatTimeoutS: number;
+  /** How often this worker heart-beats (ms; default a quarter of the timeout, at most 10 s). */
+  heartbeatEveryMs?: number;
+  /** How long to wait before asking again when the tuner waits for running trials (ms). */
+  pollMs?: number;
+  include?: (t: StoredTrial) => boolean;
+  workerId?: string;
+  onEvent?: (e: PgWorkerEvent) => void;
+}
+
+export type PgWorkerEvent =
+  | { type: 'claimed'; trial: number; params: Params; attempt: number; resume: boolean; epochs: number; claimMs: number; rerun: boolean }
+  | { type: 'metric'; trial: number; metric: Metric }
+  | { type: 'finished'; trial: number; value: number; best?: { trial: number; value: number } }
+  | { type: 'failed'; trial: number; reason: string; message: string }
+  | { type: 'pruned'; trial: number; epoch: number }
+  | { type: 'lost'; trials: number[] }
+  | { type: 'taken-over'; trial: number }
+  | { type: 'waiting'; running: number }
+  | { type: 'stopped'; reason: 'done' | 'cancelled' | 'failures'; message: string; ran: number };
+
+export interface PgWorkerOutcome {
+  reason: 'done' | 'cancelled' | 'failures';
+  message: string;
+  /** Trials this worker ran to an outcome. */
+  ran: number[];
+  /** Milliseconds each claim transaction took. */
+  claimMs: number[];
+}
+
+interface Claimed {
+  trial: StoredTrial;
+  attempt: number;
+  resume: boolean;
+  claimMs: number;
+}
+
+type ClaimResult = { kind: 'run'; claimed: Claimed; history: TrialRecord[] } | { kind: 'wait'; running: number } | { kind: 'done' };
+
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}`;
+}
+
+export class PgWorker {
+  private stopping: 'cancelled' | 'failures' | undefined;
+  private stopMessage = '';
+  private current: AbortController | undefined;
+  private wake: (() => void) | undefined;
+  private consecutive: string[] = [];
+  readonly id: string;
+
+  constructor(private readonly o: PgWorkerOptions) {
+    this.id = o.workerId ?? defaultWorkerId();
+  }
+
+  /** Stops after the running trial is cancelled and recorded (another worker re-runs it). */
+  stop(reason: 'cancelled' | 'failures' = 'cancelled', message = 'stopped on request'): void {
+    if (this.stopping) return;
+    this.stopping = reason;
+    this.stopMessage = message;
+    this.current?.abort(reason);
+    this.wake?.();
+  }
+
+  get isStopping(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  private emit(e: PgWorkerEvent): void {
+    this.o.onEvent?.(e);
+  }
+
+  private include(t: StoredTrial): boolean {
+    return this.o.include ? this.o.include(t) : true;
+  }
+
+  async run(): Promise<PgWorkerOutcome> {
+    const ran: number[] = [];
+    const claimMs: number[] = [];
+    while (!this.stopping) {
+      const lost = await this.o.store.expireLost(this.o.heartbeatTimeoutS);
+      if (lost.length) this.emit({ type: 'lost', trials: lost });
+      const c = await this.claim();
+      if (c.kind === 'done') break;
+      if (c.kind === 'wait') {
+        this.emit({ type: 'waiting', running: c.running });
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+          setTimeout(resolve, this.o.pollMs ?? 250);
+        });
+        this.wake = undefined;
+        continue;
+      }
+      claimMs.push(c.claimed.claimMs);
+      const done = await this.runTrial(c.claimed, c.history);
+      if (done) ran.push(c.claimed.trial.number);
+    }
+    await this.o.objective.close?.();
+    const reason = this.stopping ?? 'done';
+    const message = reason === 'done' ? 'nothing left to run in the study' : this.stopMessage;
+    this.emit({ type: 'stopped', reason, message, ran: ran.length });
+    return { reason, message, ran, claimMs };
+  }
+
+  /** The serialised decision: re-run a failed/queued trial, or a new one from the tuner, or wait. */
+  private async claim(): Promise<ClaimResult> {
+    const t0 = performance.now();
+    return this.o.store.claim<ClaimResult>(async (ctx) => {
+      const mine = ctx.trials.filter((t) => this.include(t));
+      const history = toHistory(mine, this.o.maxRetries, this.o.metric);
+      const running = mine.filter((t) => t.state === 'running').length;
+      const rerun = mine.find((t) => t.state === 'queued' || willRerun(t, this.o.maxRetries));
+      if (rerun) {
+        const started = this.startEvent(rerun);
+        return { events: [started.event], result: { kind: 'run', claimed: { ...started.claimed, claimMs: performance.now() - t0 }, history } };
+      }
+      const capped = this.o.maxTrials !== undefined && mine.length >= this.o.maxTrials;
+      const s = capped ? ({ kind: 'done' } as const) : this.o.source.suggest(history, mine);
+      if (s.kind !== 'trial') return { events: [], result: running ? { kind: 'wait', running } : { kind: 'done' } };
+      const n = await ctx.nextNumber();
+      const from = s.resumeFrom !== undefined ? mine.find((t) => t.number === s.resumeFrom) : undefined;
+      const repeat = typeof s.tag?.repeat === 'number' ? s.tag.repeat : undefined;
+      const created: TrialEvent & { type: 'created' } = {
+        type: 'created',
+        trial: n,
+        params: s.params,
+        epochs: s.epochs ?? this.o.epochs,
+        seed: from?.seed ?? this.o.baseSeed + (repeat ?? 0),
+        at: Date.now(),
+        ...(s.tag ? { tag: s.tag } : {}),
+        ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
+        ...(repeat !== undefined ? { repeat } : {}),
+      };
+      const trial: StoredTrial = {
+        number: n,
+        params: s.params,
+        state: 'queued',
+        curve: [],
+        epochs: created.epochs!,
+        seed: created.seed!,
+        attempts: 0,
+        failures: [],
+        ...(s.tag ? { tag: s.tag } : {}),
+        ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
+      };
+      const started = this.startEvent(trial);
+      return { events: [created, started.event], result: { kind: 'run', claimed: { ...started.claimed, claimMs: performance.now() - t0 }, history } };
+    });
+  }
+
+  /** The `started` event; prepares the local checkpoint (own, or the promoted trial's copy). */
+  private startEvent(t: StoredTrial): { event: TrialEvent; claimed: Omit<Claimed, 'claimMs'> } {
+    const dir = trialDir(this.o.stateDir, t.number);
+    const checkpointDir = join(dir, 'checkpoint');
+    mkdirSync(dir, { recursive: true });
+    let resume = hasCheckpoint(checkpointDir);
+    if (!resume && t.resumeFrom !== undefined) {
+      // Promotion: the earlier trial's weights, if they are on this machine; else train from scratch.
+      const from = join(trialDir(this.o.stateDir, t.resumeFrom), 'checkpoint');
+      if (hasCheckpoint(from)) {
+        rmSync(checkpointDir, { recursive: true, force: true });
+        cpSync(from, checkpointDir, { recursive: true });
+        resume = true;
+      }
+    }
+    const attempt = (t.attempts ?? 0) + 1;
+    return { event: { type: 'started', trial: t.number, worker: this.id, attempt, resume, at: Date.now() }, claimed: { trial: t, attempt, resume } };
+  }
+
+  /** Runs a claimed trial; true when its outcome was recorded by this worker. */
+  private async runTrial(c: Claimed, history: TrialRecord[]): Promise<boolean> {
+    const { store } = this.o;
+    const t = c.trial;
+    const epochs = t.epochs ?? this.o.epochs;
+    const abort = new AbortController();
+    this.current = abort;
+    let prunedAt: number | undefined;
+    let takenOver = false;
+    this.emit({ type: 'claimed', trial: t.number, params: t.params, attempt: c.attempt, resume: c.resume, epochs, claimMs: c.claimMs, rerun: c.attempt > 1 || t.state !== 'queued' });
+    const beatEvery = this.o.heartbeatEveryMs ?? Math.min(10_000, Math.max(100, (this.o.heartbeatTimeoutS * 1000) / 4));
+    const beat = setInterval(() => {
+      void store.heartbeat(t.number, this.id, c.attempt).then((ours) => {
+        if (ours === false && !takenOver) {
+          takenOver = true;
+          abort.abort('taken-over');
+        }
+      }, () => undefined);
+    }, beatEvery);
+    const spec: TrialSpec = { number: t.number, params: t.params, epochs, seed: t.seed ?? this.o.baseSeed, checkpointDir: join(trialDir(this.o.stateDir, t.number), 'checkpoint'), resume: c.resume, attempt: c.attempt };
+    // Metrics are written in order, each retried through connection loss, all before the outcome.
+    let writes: Promise<void> = Promise.resolve();
+    const curve: number[] = [];
+    if (c.resume) for (const m of t.curve) if (isEpochSummary(m) && typeof m[this.o.metric] === 'number') curve[m.epoch - 1] = m[this.o.metric] as number;
+    const onMetric = (m: Metric): void => {
+      writes = writes.then(() => store.append({ type: 'metric', trial: t.number, metric: m, at: Date.now() })).catch(() => undefined);
+      this.emit({ type: 'metric', trial: t.number, metric: m });
+      const v = m[this.o.metric];
+      if (!isEpochSummary(m) || typeof v !== 'number' || !this.o.source.shouldPrune || prunedAt !== undefined) return;
+      curve[m.epoch - 1] = v;
+      const record: TrialRecord = { number: t.number, params: t.params, state: 'running', intermediate: curve.filter((x) => x !== undefined), epochs, ...(t.tag ? { tag: t.tag } : {}) };
+      if (this.o.source.shouldPrune(record, m.epoch, history)) {
+        prunedAt = m.epoch;
+        abort.abort('pruned');
+      }
+    };
+    let outcome: TrialEvent;
+    try {
+      const r = await this.o.objective.run(spec, { onMetric, signal: abort.signal });
+      if (!Number.isFinite(r.value)) throw new TrialFailure(`objective ${this.o.metric} is ${r.value} (training diverged: learning rate too high?)`, 'nan');
+      outcome = { type: 'finished', trial: t.number, value: r.value, result: r.result, at: Date.now() };
+    } catch (e) {
+      if (prunedAt !== undefined) outcome = { type: 'pruned', trial: t.number, epoch: prunedAt, at: Date.now() };
+      else if (takenOver) outcome = { type: 'failed', trial: t.number, reason: 'interrupted', cause: 'another worker took the trial over after this worker\'s heartbeats stopped', at: Date.now() };
+      else if (this.stopping || abort.signal.aborted) outcome = { type: 'failed', trial: t.number, reason: 'cancelled', cause: `worker ${this.id} stopped`, at: Date.now() };
+      else {
+        const reason: FailureReason = e instanceof TrialFailure ? e.reason : 'error';
+        outcome = { type: 'failed', trial: t.number, reason, cause: (e as Error)?.message ?? String(e), at: Date.now() };
+      }
+    } finally {
+      this.current = undefined;
+    }
+    await writes;
+    // The outcome is kept here and retried (store.finish) until the database has it; the heartbeat
+    // keeps running meanwhile so nobody takes the trial over while we are only reconnecting.
+    let written: Awaited<ReturnType<PostgresStore['finish']>>;
+    try {
+      written = await store.finish(outcome, this.id, c.attempt);
+    } finally {
+      clearInterval(beat);
+    }
+    if (written === 'taken-over') {
+      this.emit({ type: 'taken-over', trial: t.number });
+      return false;
+    }
+    this.after(outcome, t);
+    return true;
+  }
+
+  private after(outcome: TrialEvent, t: StoredTrial): void {
+    if (outcome.type === 'finished') {
+      this.consecutive = [];
+      this.emit({ type: 'finished', trial: t.number, value: outcome.value });
+    } else if (outcome.type === 'pruned') {
+      this.consecutive = [];
+      this.emit({ type: 'pruned', trial: t.number, epoch: outcome.epoch });
+    } else if (outcome.type === 'failed') {
+      this.emit({ type: 'failed', trial: t.number, reason: outcome.reason, message: outcome.cause ?? outcome.reason });
+      if (outcome.reason === 'cancelled' || outcome.reason === 'interrupted') return;
+      this.consecutive.push(outcome.reason);
+      const max = this.o.maxConsecutiveFailures;
+      if (max !== undefined && this.consecutive.length >= max) {
+        this.stop('failures', `worker stopped: ${this.consecutive.length} trials in a row failed on this worker (${this.consecutive.join(', ')}; last: ${outcome.cause ?? outcome.reason}); the limit is budget.max_consecutive_failed_trials (${max})`);
+      }
+    }
+  }
+}
+
+/** Best finished trial of a list, for the summary line. */
+export function bestOf(trials: StoredTrial[], direction: 'minimize' | 'maximize'): { trial: number; value: number } | undefined {
+  const b = bestTrial(trials, direction);
+  return b ? { trial: b.number, value: b.value! } : undefined;
+}
