@@ -54,7 +54,7 @@ fsync = on
 EOF
     as_owner "$BIN/pg_ctl" -D "$DIR/data" -l "$DIR/server.log" -w start >/dev/null
     as_owner "$BIN/psql" -h "$DIR" -p "$PORT" -U postgres -q -v ON_ERROR_STOP=1 \
-      -c "CREATE ROLE $USER_NAME LOGIN PASSWORD '$PASSWORD'" -c "CREATE DATABASE $DB OWNER $USER_NAME" >/dev/null
+      -c "CREATE ROLE $USER_NAME LOGIN CREATEDB PASSWORD '$PASSWORD'" -c "CREATE DATABASE $DB OWNER $USER_NAME" >/dev/null
     echo "$BIN" > "$DIR/bin"
     url
     ;;

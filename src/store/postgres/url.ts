@@ -16,7 +16,7 @@ export function redactUrl(url: string): string {
     for (const key of [...u.searchParams.keys()]) if (/pass|secret|token/i.test(key)) u.searchParams.set(key, '***');
     return u.toString();
   } catch {
-    return url.replace(/(\/\/[^:/@\s]*:)[^@\s]*@/g, '$1***@').replace(/(password=)[^&\s]*/gi, '$1***');
+    return url.replace(/(\/\/[^:/@\s]*:)[^@]*@/g, '$1***@').replace(/(password=)[^&\s]*/gi, '$1***');
   }
 }
 
