@@ -112,6 +112,7 @@ export class PgWorker {
   async run(): Promise<PgWorkerOutcome> {
     const ran: number[] = [];
     const claimMs: number[] = [];
+    let waits = 0;
     while (!this.stopping) {
       const lost = await this.o.store.expireLost(this.o.heartbeatTimeoutS);
       if (lost.length) this.emit({ type: 'lost', trials: lost });
@@ -119,13 +120,17 @@ export class PgWorker {
       if (c.kind === 'done') break;
       if (c.kind === 'wait') {
         this.emit({ type: 'waiting', running: c.running });
+        // Poll less often the longer others' trials run (real training: minutes), at most every 2 s.
+        const base = this.o.pollMs ?? 250;
+        const delay = Math.min(Math.max(base, 2000), base * 2 ** Math.min(waits++, 4));
         await new Promise<void>((resolve) => {
           this.wake = resolve;
-          setTimeout(resolve, this.o.pollMs ?? 250);
+          setTimeout(resolve, delay);
         });
         this.wake = undefined;
         continue;
       }
+      waits = 0;
       claimMs.push(c.claimed.claimMs);
       const done = await this.runTrial(c.claimed, c.history);
       if (done) ran.push(c.claimed.trial.number);
