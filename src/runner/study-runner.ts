@@ -82,6 +82,27 @@ export function trialDir(stateDir: string, n: number): string {
 }
 
 /** Objective values per epoch (epoch summaries only), for pruning and multi-fidelity tuners. */
+/**
+ * Makes a trial's folder and says whether it resumes: from its own checkpoint, or, for a
+ * promotion, from a copy of the earlier trial's (whose own checkpoint stays intact). A promoted
+ * trial whose source checkpoint is not on this machine trains from scratch.
+ */
+export function prepareCheckpoint(stateDir: string, t: StoredTrial): { checkpointDir: string; resume: boolean } {
+  const dir = trialDir(stateDir, t.number);
+  const checkpointDir = join(dir, 'checkpoint');
+  mkdirSync(dir, { recursive: true });
+  if (hasCheckpoint(checkpointDir)) return { checkpointDir, resume: true };
+  if (t.resumeFrom !== undefined) {
+    const from = join(trialDir(stateDir, t.resumeFrom), 'checkpoint');
+    if (hasCheckpoint(from)) {
+      rmSync(checkpointDir, { recursive: true, force: true });
+      cpSync(from, checkpointDir, { recursive: true });
+      return { checkpointDir, resume: true };
+    }
+  }
+  return { checkpointDir, resume: false };
+}
+
 export function intermediate(t: StoredTrial, metric: 'val_loss' | 'val_accuracy'): number[] {
   const out: number[] = [];
   for (const m of t.curve) {
@@ -256,18 +277,7 @@ export class StudyRunner {
   private async runTrial(t: StoredTrial, slot: number, entry: { abort: AbortController; prunedAt?: number }, index: number): Promise<void> {
     const { store } = this.o;
     const dir = trialDir(this.o.stateDir, t.number);
-    const checkpointDir = join(dir, 'checkpoint');
-    mkdirSync(dir, { recursive: true });
-    let resume = hasCheckpoint(checkpointDir);
-    if (!resume && t.resumeFrom !== undefined) {
-      // Promotion: continue the earlier trial's weights in a copy, leaving its own checkpoint intact.
-      const from = join(trialDir(this.o.stateDir, t.resumeFrom), 'checkpoint');
-      if (hasCheckpoint(from)) {
-        rmSync(checkpointDir, { recursive: true, force: true });
-        cpSync(from, checkpointDir, { recursive: true });
-        resume = true;
-      }
-    }
+    const { checkpointDir, resume } = prepareCheckpoint(this.o.stateDir, t);
     const attempt = (t.attempts ?? 0) + 1;
     const objective = this.objectiveFor(slot);
     const epochs = t.epochs ?? this.o.epochs;

@@ -7,12 +7,11 @@
  * A worker leaves when nothing is left to run and no trial is running anywhere (a running trial
  * may still be lost and need someone to re-run it).
  */
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Metric, Params } from '../../protocol/messages';
-import { hasCheckpoint, TrialFailure, type FailureReason, type Objective, type TrialSpec } from '../../runner/objective';
-import { bestTrial, toHistory, trialDir, willRerun, type TrialSource } from '../../runner/study-runner';
+import { TrialFailure, type FailureReason, type Objective, type TrialSpec } from '../../runner/objective';
+import { bestTrial, prepareCheckpoint, toHistory, trialDir, willRerun, type TrialSource } from '../../runner/study-runner';
 import type { TrialRecord } from '../../tuners/types';
 import { isEpochSummary } from '../replay';
 import type { StoredTrial, TrialEvent } from '../types';
@@ -190,19 +189,7 @@ export class PgWorker {
 
   /** The `started` event; prepares the local checkpoint (own, or the promoted trial's copy). */
   private startEvent(t: StoredTrial): { event: TrialEvent; claimed: Omit<Claimed, 'claimMs'> } {
-    const dir = trialDir(this.o.stateDir, t.number);
-    const checkpointDir = join(dir, 'checkpoint');
-    mkdirSync(dir, { recursive: true });
-    let resume = hasCheckpoint(checkpointDir);
-    if (!resume && t.resumeFrom !== undefined) {
-      // Promotion: the earlier trial's weights, if they are on this machine; else train from scratch.
-      const from = join(trialDir(this.o.stateDir, t.resumeFrom), 'checkpoint');
-      if (hasCheckpoint(from)) {
-        rmSync(checkpointDir, { recursive: true, force: true });
-        cpSync(from, checkpointDir, { recursive: true });
-        resume = true;
-      }
-    }
+    const { resume } = prepareCheckpoint(this.o.stateDir, t);
     const attempt = (t.attempts ?? 0) + 1;
     return { event: { type: 'started', trial: t.number, worker: this.id, attempt, resume, at: Date.now() }, claimed: { trial: t, attempt, resume } };
   }
