@@ -47,7 +47,7 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
     const inferEps = inf.count / ((performance.now() - t0) / 1000);
     model.dispose();
     // Epoch 2 is warm (kernels compiled, memory grown).
-    return { backend: backend.name, threads: backend.threads, train_ex_s: r.curve[1].examples_per_sec!, infer_ex_s: inferEps, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
+    return { backend: backend.name, threads: backend.threads, matmul: backend.matmul ?? 'wasm kernels', train_ex_s: r.curve[1].examples_per_sec!, infer_ex_s: inferEps, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
   }
   if (m.what === 'epoch') {
     const train = randomSplit(m.batch * m.steps, m.seq, 1);
@@ -106,9 +106,9 @@ async function nsmc(preset: string, epochs: number): Promise<Record<string, numb
   return { preset, train: train.count, val: val.count, epochs, best_val_accuracy: r.bestValAccuracy, val_accuracy_by_epoch: r.curve.map((c) => c.val_accuracy!.toFixed(4)).join(' '), seconds: (performance.now() - t0) / 1000, naive_bayes_reference: 0.83 };
 }
 
-function child(m: Measure): Promise<Record<string, number | string>> {
+function child(m: Measure, env: NodeJS.ProcessEnv = {}): Promise<Record<string, number | string>> {
   return new Promise((res, rej) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(m)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(m)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
     let out = '';
     p.stdout.on('data', (d) => (out += d));
     p.on('close', (code) => {
@@ -146,15 +146,26 @@ export async function run(): Promise<object> {
   // TRIALBOOK_BENCH_PRESETS=tiny narrows the throughput pairs; TRIALBOOK_BENCH_THROUGHPUT_ONLY=1 skips the rest.
   const presets = (process.env.TRIALBOOK_BENCH_PRESETS ?? 'tiny,mini').split(',').filter((p) => p in steps);
   for (const preset of presets) {
-    const ours = await child({ preset, seq: 128, batch: 16, steps: steps[preset], what: 'throughput' });
+    const m: Measure = { preset, seq: 128, batch: 16, steps: steps[preset], what: 'throughput' };
+    // The steps in one run: wasm kernels only, then matmuls on the native BLAS with one thread
+    // (PyTorch's best setting is often one core) and with every core.
+    const wasmOnly = await child(m, { TRIALBOOK_NATIVE_BLAS: '0' });
+    const blas1 = await child(m, { TRIALBOOK_BLAS_THREADS: '1' });
+    const ours = await child(m);
     const peer = torchPeer(preset, 128, 16, steps[preset] * 2) as { train_ex_s?: number; infer_ex_s?: number };
-    // Two trials at once, one process per core: machine throughput.
-    const pair = await Promise.all([0, 1].map(() => child({ preset, seq: 128, batch: 16, steps: steps[preset], what: 'throughput' })));
+    // Two trials at once, one process per core (one BLAS thread each): machine throughput.
+    const pair = await Promise.all([0, 1].map(() => child(m, { TRIALBOOK_BLAS_THREADS: '1' })));
     const pairTrain = pair.reduce((a, b) => a + Number(b.train_ex_s), 0);
     const pairInfer = pair.reduce((a, b) => a + Number(b.infer_ex_s), 0);
     out[preset] = {
       trialbook: ours,
       pytorch: peer,
+      steps: Object.fromEntries(
+        ([['wasm_kernels_only', wasmOnly], ['native_blas_1_thread', blas1], ['native_blas_all_cores', ours]] as const).map(([k, v]) => [
+          k,
+          { train_ex_s: r2(Number(v.train_ex_s)), infer_ex_s: r2(Number(v.infer_ex_s)), ratio_train: peer.train_ex_s ? r2(Number(v.train_ex_s) / peer.train_ex_s) : null, ratio_infer: peer.infer_ex_s ? r2(Number(v.infer_ex_s) / peer.infer_ex_s) : null },
+        ]),
+      ),
       ratio_train: peer.train_ex_s ? r2(Number(ours.train_ex_s) / peer.train_ex_s) : null,
       ratio_infer: peer.infer_ex_s ? r2(Number(ours.infer_ex_s) / peer.infer_ex_s) : null,
       two_workers: { train_ex_s: pairTrain, infer_ex_s: pairInfer, ratio_train: peer.train_ex_s ? r2(pairTrain / peer.train_ex_s) : null, ratio_infer: peer.infer_ex_s ? r2(pairInfer / peer.infer_ex_s) : null },

@@ -27,4 +27,6 @@ const wasmDist = join(wasmDir, 'dist');
 for (const f of readdirSync(wasmDist)) {
   if (f.endsWith('.wasm')) cpSync(join(wasmDist, f), join('dist', f));
 }
+// The optional native BLAS matmul addon (its own script: it may fail without failing the build).
+await import('./build-native.mjs');
 if (watch) console.log('watch mode is not implemented; re-run npm run build');

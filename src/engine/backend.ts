@@ -8,12 +8,15 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../core/errors';
+import { installNativeMatmul } from './native-blas';
 
 export interface BackendInfo {
   name: string;
   threads: number;
   /** Why each better backend was not used. */
   skipped: string[];
+  /** On wasm: the native BLAS that runs the matmuls (native-blas.ts), e.g. "OpenBLAS 0.3.21 (…), 2 threads". */
+  matmul?: string;
 }
 
 const ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -94,6 +97,11 @@ export async function initBackend(preference?: string): Promise<BackendInfo> {
       await tf.ready();
       const name = tf.getBackend();
       current = { name: c === 'tensorflow-gpu' ? 'tensorflow-gpu' : name, threads: threadsOf(name), skipped };
+      if (name === 'wasm') {
+        const blas = installNativeMatmul();
+        if (blas.info) current.matmul = `${blas.info.library}, ${blas.info.threads} thread${blas.info.threads === 1 ? '' : 's'}`;
+        else if (blas.why) skipped.push(blas.why);
+      }
       return current;
     }
     skipped.push(why);
@@ -115,6 +123,12 @@ function threadsOf(name: string): number {
   }
   if (name === 'tensorflow') return Number(process.env.TF_NUM_INTRAOP_THREADS) || require('node:os').cpus().length;
   return 1;
+}
+
+/** One line for people: "wasm (1 thread), matmuls on OpenBLAS 0.3.21 (…), 2 threads". */
+export function describeBackend(b: BackendInfo): string {
+  const base = `${b.name} (${b.threads} thread${b.threads === 1 ? '' : 's'})`;
+  return b.matmul ? `${base}, matmuls on ${b.matmul}` : base;
 }
 
 /** The backend initBackend chose (initialising with defaults if nobody called it yet). */

@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
 import { batchedMatmul, simdAvailable } from './simd-matmul';
+import { nativeMatmulInfo } from './native-blas';
 
 /** Swaps the last two axes with an explicit Transpose kernel (never a matMul flag). */
 export function swapLast(t: tf.Tensor): tf.Tensor {
@@ -22,7 +23,7 @@ export function swapLast(t: tf.Tensor): tf.Tensor {
  * loop, so shapes the SIMD kernel takes (rows and columns multiples of 4) go there instead.
  */
 function bmm(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
-  if (a.rank === 3 && b.rank === 3 && simdBackend()) {
+  if (a.rank === 3 && b.rank === 3 && simdBackend() && !nativeMatmulInfo()) {
     const [G, M, K] = a.shape as [number, number, number];
     const N = b.shape[2] as number;
     if (M % 4 === 0 && N % 4 === 0 && b.shape[0] === G && b.shape[1] === K) {
@@ -37,14 +38,24 @@ function simdBackend(): boolean {
   return (name === 'wasm' || name === 'cpu') && simdAvailable() && process.env.TRIALBOOK_SIMD_MATMUL !== '0';
 }
 
-/** a·b for rank-2 or batched rank-3 operands, gradients via explicit transposes. */
+/**
+ * op(a)·op(b) with op a transpose of the last two axes when asked. The native BLAS takes the
+ * transpose flags at full speed; the wasm kernels do not, so there the operand is transposed
+ * explicitly first.
+ */
+function matMulT(a: tf.Tensor, b: tf.Tensor, transA: boolean, transB: boolean): tf.Tensor {
+  if (nativeMatmulInfo()) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transA, transB);
+  return bmm(transA ? swapLast(a) : a, transB ? swapLast(b) : b);
+}
+
+/** a·b for rank-2 or batched rank-3 operands, gradients without matMul transpose flags on wasm. */
 export const mm = tf.customGrad(((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([a, b]);
   return {
     value: bmm(a, b),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sa, sb] = saved;
-      return [bmm(dy, swapLast(sb)), bmm(swapLast(sa), dy)];
+      return [matMulT(dy, sb, false, true), matMulT(sa, dy, true, false)];
     },
   };
 }) as never) as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor;
@@ -67,8 +78,8 @@ export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, s
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx, sw] = saved;
       return [
-        tf.matMul(dy as tf.Tensor2D, tf.transpose(sw) as tf.Tensor2D),
-        tf.matMul(tf.transpose(sx) as tf.Tensor2D, dy as tf.Tensor2D),
+        matMulT(dy, sw, false, true),
+        matMulT(sx, dy, true, false),
         colSum(dy),
       ];
     },

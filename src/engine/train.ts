@@ -463,6 +463,7 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
       epochsRun: state.curve.length,
       curve: state.curve,
       backend: backend.name,
+      ...(backend.matmul ? { matmul: backend.matmul } : {}),
       microBatch: strategy.microBatch(),
       accumulationSteps: strategy.accumulationSteps(p.batch_size),
       secondsPerEpoch: epochSeconds.length ? epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length : 0,

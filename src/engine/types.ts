@@ -74,6 +74,8 @@ export interface TrainResult {
   epochsRun: number;
   curve: Metric[];
   backend: string;
+  /** On wasm: the native BLAS that ran the matmuls, if any (native-blas.ts). */
+  matmul?: string;
   microBatch: number;
   accumulationSteps: number;
   secondsPerEpoch: number;

@@ -14,7 +14,7 @@ export interface JobContext {
   /** Throws CancelledError when cancelled: call it between stages. */
   checkCancelled(): void;
   /** Initialises the engine backend once per worker (lazily: split/tokenize jobs never pay). */
-  backend(preference?: string): Promise<{ name: string; threads: number }>;
+  backend(preference?: string): Promise<{ name: string; threads: number; matmul?: string }>;
   /** Escape hatch for the test-only echo job: sends a raw, unvalidated message. */
   sendRaw(msg: unknown): void;
 }

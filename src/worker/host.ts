@@ -10,7 +10,7 @@ import { CancelledError, toWorkerError } from './errors';
 export interface HostDeps {
   send(msg: FromWorker, done?: () => void): void;
   runJob(job: Job, ctx: JobContext): Promise<unknown>;
-  initBackend(preference?: string): Promise<{ name: string; threads: number }>;
+  initBackend(preference?: string): Promise<{ name: string; threads: number; matmul?: string }>;
   exit(code: number): void;
 }
 
@@ -21,7 +21,7 @@ interface Running {
 
 export class WorkerHost {
   private running: Running | undefined;
-  private backendInfo: { pref: string | undefined; info: Promise<{ name: string; threads: number }> } | undefined;
+  private backendInfo: { pref: string | undefined; info: Promise<{ name: string; threads: number; matmul?: string }> } | undefined;
   private shuttingDown = false;
 
   constructor(private readonly deps: HostDeps) {}
@@ -102,7 +102,7 @@ export class WorkerHost {
     if (this.shuttingDown) this.deps.exit(0);
   }
 
-  private backend(pref: string | undefined): Promise<{ name: string; threads: number }> {
+  private backend(pref: string | undefined): Promise<{ name: string; threads: number; matmul?: string }> {
     if (!this.backendInfo || (pref !== undefined && pref !== this.backendInfo.pref)) {
       const info = this.deps.initBackend(pref);
       this.backendInfo = { pref, info };

@@ -6,6 +6,7 @@ import { BertClassifier, paramSpecs } from '../../src/engine/model';
 import { Rng } from '../../src/core/rng';
 import { batchedMatmul, simdAvailable } from '../../src/engine/simd-matmul';
 import { mm } from '../../src/engine/ops';
+import { nativeMatmulInfo, setNativeMatmulEnabled } from '../../src/engine/native-blas';
 import type { BertConfig } from '../../src/engine/types';
 
 const cfg: BertConfig = { vocab_size: 20, hidden_size: 8, num_hidden_layers: 2, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 10, type_vocab_size: 2, hidden_dropout_prob: 0, attention_probs_dropout_prob: 0, layer_norm_eps: 1e-12, hidden_act: 'gelu' };
@@ -13,8 +14,21 @@ const cfg: BertConfig = { vocab_size: 20, hidden_size: 8, num_hidden_layers: 2, 
 /** Groups of parameters checked separately, so an error in one op cannot hide behind another. */
 const GROUPS = ['word_embeddings', 'position_embeddings', 'embeddings.LayerNorm', 'self.query', 'self.key', 'self.value', 'attention.output.dense', 'intermediate.dense', 'output.dense', 'output.LayerNorm', 'pooler', 'classifier'];
 
-test('hand-written gradients match central differences on a tiny BERT', async () => {
-  const backend = await initBackend();
+test('hand-written gradients match central differences on a tiny BERT (wasm kernels, and native BLAS when built)', async (t) => {
+  await initBackend();
+  const paths = nativeMatmulInfo() ? [true, false] : [false];
+  if (!nativeMatmulInfo()) t.diagnostic('native BLAS matmul not in use here: checked the wasm kernels only');
+  try {
+    for (const native of paths) {
+      setNativeMatmulEnabled(native);
+      checkGradients(native ? 'native BLAS' : 'wasm kernels');
+    }
+  } finally {
+    setNativeMatmulEnabled(true);
+  }
+});
+
+function checkGradients(path: string): void {
   // Larger-than-usual weights so every gradient is well above float32 noise.
   const rng = new Rng(3);
   const values = new Map<string, Float32Array>();
@@ -46,16 +60,18 @@ test('hand-written gradients match central differences on a tiny BERT', async ()
     };
     const numeric = (shifted(eps) - shifted(-eps)) / (2 * eps);
     const rel = Math.abs(analytic - numeric) / Math.max(1e-3, Math.abs(numeric));
-    assert.ok(rel < 0.02, `${group} on ${backend.name}: analytic ${analytic} vs numeric ${numeric} (rel ${rel.toFixed(4)})`);
+    assert.ok(rel < 0.02, `${group} with ${path}: analytic ${analytic} vs numeric ${numeric} (rel ${rel.toFixed(4)})`);
     for (const d of dirs.values()) d.dispose();
   }
   for (const g of Object.values(grads)) g.dispose();
   ids.dispose();
   model.dispose();
-});
+}
 
-test('SIMD batched matmul equals tf.matMul, and is used for attention shapes', async () => {
+test('SIMD batched matmul equals tf.matMul, and is used for attention shapes without native BLAS', async (t) => {
   await initBackend();
+  setNativeMatmulEnabled(false); // the SIMD kernel is the path when no native BLAS is in use
+  t.after(() => setNativeMatmulEnabled(true));
   assert.ok(simdAvailable(), 'WebAssembly SIMD is available in Node 20');
   const a = tf.randomNormal([6, 8, 5], 0, 1, 'float32', 1);
   const b = tf.randomNormal([6, 5, 12], 0, 1, 'float32', 2);

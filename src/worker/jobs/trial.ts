@@ -25,7 +25,7 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
   const ds = await encodedStudySplits(loaded, params.max_seq_len, vocabPath, ctx);
   ctx.checkCancelled();
   const backend = await ctx.backend(o.backend);
-  ctx.progress(0, params.epochs, `training on ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'})`);
+  ctx.progress(0, params.epochs, `training on ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'})${backend.matmul ? `, matmuls on ${backend.matmul}` : ''}`);
   // Scoring the test split needs the best model on disk, even when the caller did not ask to keep it.
   const saveBestTo = o.saveTo ? resolve(o.saveTo) : o.evaluateTest ? join(studyStateDir(loaded), 'last-trial-model') : undefined;
   const r = await trainModel(

@@ -1,0 +1,147 @@
+/**
+ * Matmuls of the wasm backend handed to the machine's BLAS (OpenBLAS or Apple Accelerate)
+ * through a small optional N-API addon (native/blas). TensorFlow.js's wasm backend runs matmuls
+ * at 2–30 GFLOP/s on one thread; OpenBLAS runs the same shapes at 100–130 GFLOP/s per core and
+ * can use every core. The addon reads and writes the operands in place in the wasm heap (offsets
+ * into WebAssembly memory), so nothing is copied.
+ *
+ * Everything else stays on the wasm backend: this only replaces the BatchMatMul and _FusedMatMul
+ * kernels, and only for what the addon handles (float32, linear activation, bias row); other
+ * cases call the backend's own kernel. Without the addon (not built: no compiler or no node
+ * headers; or no BLAS library on the machine) the engine runs as before and says why.
+ * TRIALBOOK_NATIVE_BLAS=0 turns it off; TRIALBOOK_BLAS_THREADS sets its thread count.
+ */
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { dirname, join } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+
+interface Addon {
+  load(path?: string): { available: boolean; library: string; config: string; threads: number; error: string };
+  setThreads(n: number): number;
+  gemm(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
+}
+
+export interface NativeBlasInfo {
+  /** e.g. "OpenBLAS 0.3.21 (libopenblas.so.0)". */
+  library: string;
+  threads: number;
+}
+
+/** The addon file name; the build copies it next to the bundles in dist/. */
+export const ADDON_FILE = 'trialbook_blas.node';
+
+/** Where the addon may be: next to this bundle (dist/), else the package's native build folder. */
+function addonCandidates(): string[] {
+  const here = typeof __dirname === 'string' ? __dirname : process.cwd();
+  const out = [join(here, ADDON_FILE)];
+  for (let dir = here, i = 0; i < 6; i++, dir = dirname(dir)) {
+    out.push(join(dir, 'native', 'blas', 'build', 'Release', ADDON_FILE));
+  }
+  return out;
+}
+
+let addon: Addon | undefined;
+let installed: NativeBlasInfo | undefined;
+/** Off: the installed kernels hand every product back to the wasm kernels (benchmarks, tests). */
+let enabled = true;
+
+/**
+ * Loads the addon and its BLAS library. Returns undefined (with the reason) when either is
+ * missing; never throws.
+ */
+export function loadNativeBlas(): { info?: NativeBlasInfo; why?: string } {
+  if (process.env.TRIALBOOK_NATIVE_BLAS === '0') return { why: 'native BLAS: off (TRIALBOOK_NATIVE_BLAS=0)' };
+  if (!addon) {
+    const file = addonCandidates().find((f) => existsSync(f));
+    if (!file) return { why: 'native BLAS: addon not built (npm run build needs a C compiler and Node headers)' };
+    try {
+      addon = createRequire(file)(file) as Addon;
+    } catch (e) {
+      return { why: `native BLAS: addon failed to load (${(e as Error).message.split('\n')[0]})` };
+    }
+  }
+  const r = addon.load(process.env.TRIALBOOK_BLAS_LIB || undefined);
+  if (!r.available) return { why: `native BLAS: no BLAS library found (${r.error}); install OpenBLAS (Debian: libopenblas0-pthread)` };
+  const wanted = Number(process.env.TRIALBOOK_BLAS_THREADS) || cpus().length;
+  const threads = addon.setThreads(wanted) || wanted;
+  const name = r.config ? r.config.split(' ').slice(0, 2).join(' ') : 'BLAS';
+  return { info: { library: `${name} (${r.library})`, threads } };
+}
+
+// The wasm backend's internals this relies on (stable across tfjs 4.x): tensor data lives in the
+// wasm heap at `memoryOffset`, and makeOutput allocates there.
+interface WasmBackendLike {
+  dataIdMap: { get(id: object): { memoryOffset: number } };
+  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  wasm: { HEAPU8: Uint8Array };
+}
+
+interface MatmulArgs {
+  inputs: { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
+  backend: WasmBackendLike;
+  attrs: { transposeA: boolean; transposeB: boolean; activation?: string };
+}
+
+const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
+
+/** Runs the product on the addon, or returns undefined for a case it does not take. */
+function nativeMatmul(args: MatmulArgs): tf.TensorInfo | undefined {
+  const { inputs, backend, attrs } = args;
+  const { a, b, bias } = inputs;
+  if (!addon || !enabled || a.dtype !== 'float32' || b.dtype !== 'float32') return undefined;
+  if (inputs.preluActivationWeights || (attrs.activation && attrs.activation !== 'linear')) return undefined;
+  const ra = a.shape.length, rb = b.shape.length;
+  if (ra < 2 || rb < 2) return undefined;
+  const m = attrs.transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
+  const k = attrs.transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
+  const kb = attrs.transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
+  const n = attrs.transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
+  if (k !== kb || m === 0 || n === 0 || k === 0) return undefined;
+  const outerA = a.shape.slice(0, -2), outerB = b.shape.slice(0, -2);
+  const batchA = size(outerA), batchB = size(outerB);
+  // Batches must match exactly or one side be a single matrix; other broadcasts go to wasm.
+  const sameOuter = outerA.length === outerB.length && outerA.every((d, i) => d === outerB[i]);
+  if (!sameOuter && batchA !== 1 && batchB !== 1) return undefined;
+  if (bias && (bias.dtype !== 'float32' || size(bias.shape) !== n)) return undefined;
+  const outer = batchA >= batchB ? outerA : outerB;
+  const out = backend.makeOutput([...outer, m, n], 'float32');
+  const off = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
+  // Read the heap after makeOutput: allocating may have grown (and replaced) the wasm memory.
+  addon.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(a), off(b), off(out), bias ? off(bias) : -1, batchA, batchB, m, n, k, attrs.transposeA, attrs.transposeB);
+  return out;
+}
+
+/**
+ * Puts the addon behind the wasm backend's matmul kernels (call after the wasm backend is ready).
+ * Returns what it installed, or why not.
+ */
+export function installNativeMatmul(): { info?: NativeBlasInfo; why?: string } {
+  if (installed) return { info: installed };
+  if (tf.getBackend() !== 'wasm') return { why: 'native BLAS: only used with the wasm backend' };
+  const loaded = loadNativeBlas();
+  if (!loaded.info) return loaded;
+  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+    const original = tf.getKernel(name, 'wasm');
+    if (!original) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({
+      kernelName: name,
+      backendName: 'wasm',
+      kernelFunc: ((args: MatmulArgs) => nativeMatmul(args) ?? original.kernelFunc(args as never)) as never,
+    });
+  }
+  installed = loaded.info;
+  return { info: installed };
+}
+
+/** What installNativeMatmul put in place and is in use, if anything. */
+export function nativeMatmulInfo(): NativeBlasInfo | undefined {
+  return enabled ? installed : undefined;
+}
+
+/** Switches the native matmuls off and on again in one process (for side-by-side measurements). */
+export function setNativeMatmulEnabled(on: boolean): void {
+  enabled = on;
+}

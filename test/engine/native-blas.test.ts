@@ -1,0 +1,98 @@
+/**
+ * The optional native BLAS matmul (native/blas + src/engine/native-blas.ts): where it is built and
+ * a BLAS library is present, every product shape the model uses must equal the wasm backend's own
+ * kernel (within float32 rounding of a different summation order), and whatever it does not
+ * handle must still work through the wasm kernel.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src/engine';
+import { describeBackend } from '../../src/engine/backend';
+import { nativeMatmulInfo, setNativeMatmulEnabled } from '../../src/engine/native-blas';
+
+function both(f: () => tf.Tensor, ref: () => tf.Tensor): { native: Float32Array; wasm: Float32Array; shape: number[] } {
+  setNativeMatmulEnabled(true);
+  const n = tf.tidy(f);
+  setNativeMatmulEnabled(false);
+  const w = tf.tidy(ref);
+  setNativeMatmulEnabled(true);
+  const out = { native: n.dataSync() as Float32Array, wasm: w.dataSync() as Float32Array, shape: n.shape };
+  assert.deepEqual(n.shape, w.shape);
+  tf.dispose([n, w]);
+  return out;
+}
+
+function maxRelError(a: Float32Array, b: Float32Array): number {
+  let err = 0;
+  for (let i = 0; i < a.length; i++) err = Math.max(err, Math.abs(a[i] - b[i]) / Math.max(1, Math.abs(b[i])));
+  return err;
+}
+
+test('native BLAS matmul equals the wasm kernels for every transpose, batch, broadcast and bias case', async (t) => {
+  const b = await initBackend('wasm');
+  if (!nativeMatmulInfo()) {
+    t.skip(`native BLAS not in use (${b.skipped.filter((s) => s.startsWith('native BLAS')).join('; ') || 'unknown'}): npm run build builds native/blas; Debian needs libopenblas0-pthread`);
+    return;
+  }
+  assert.match(describeBackend(b), /^wasm \(1 thread\), matmuls on .+, \d+ threads?$/);
+  let seed = 1;
+  const r = (shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', seed++);
+  // Fused cases are compared with matMul + add on wasm: the wasm backend's own _FusedMatMul gives
+  // wrong sums with transposeB and a bias (tfjs 4.22; e.g. [[3,4]]·[[0,1]]ᵀ + 20 → 34, not 24).
+  const fusedRef = (a: number[], b: number[], transposeB: boolean) => () => tf.add(tf.matMul(r(a), r(b), false, transposeB), r([b[transposeB ? 0 : 1]]));
+  const cases: Array<[string, () => tf.Tensor, (() => tf.Tensor)?]> = [
+    ['2D', () => tf.matMul(r([7, 5]), r([5, 9]))],
+    ['2D aᵀ', () => tf.matMul(r([5, 7]), r([5, 9]), true, false)],
+    ['2D bᵀ', () => tf.matMul(r([7, 5]), r([9, 5]), false, true)],
+    ['2D aᵀbᵀ', () => tf.matMul(r([5, 7]), r([9, 5]), true, true)],
+    ['3D batched (attention)', () => tf.matMul(r([6, 8, 4]), r([6, 4, 8]))],
+    ['3D batched bᵀ', () => tf.matMul(r([6, 8, 4]), r([6, 8, 4]), false, true)],
+    ['3D batched aᵀ', () => tf.matMul(r([6, 4, 8]), r([6, 4, 3]), true, false)],
+    ['4D batched', () => tf.matMul(r([2, 3, 5, 4]), r([2, 3, 4, 6]))],
+    ['broadcast a single matrix b', () => tf.matMul(r([3, 5, 4]), r([4, 6]) as never)],
+    ['broadcast a single matrix a', () => tf.matMul(r([1, 5, 4]), r([3, 4, 6]))],
+    ['fused bias', () => tf.fused.matMul({ a: r([7, 5]) as tf.Tensor2D, b: r([5, 9]) as tf.Tensor2D, bias: r([9]) }), fusedRef([7, 5], [5, 9], false)],
+    ['fused bias, bᵀ', () => tf.fused.matMul({ a: r([7, 5]) as tf.Tensor2D, b: r([9, 5]) as tf.Tensor2D, bias: r([9]), transposeB: true }), fusedRef([7, 5], [9, 5], true)],
+    ['fused relu (wasm kernel)', () => tf.fused.matMul({ a: r([7, 5]) as tf.Tensor2D, b: r([5, 9]) as tf.Tensor2D, bias: r([9]), activation: 'relu' })],
+    ['large dense', () => tf.matMul(r([256, 128]), r([128, 512]))],
+  ];
+  for (const [name, f, ref] of cases) {
+    const startSeed = seed;
+    // The same operands for both paths: each path starts from the same seed.
+    const out = both(
+      () => ((seed = startSeed), f()),
+      () => ((seed = startSeed), (ref ?? f)()),
+    );
+    const err = maxRelError(out.native, out.wasm);
+    assert.ok(err < 1e-4, `${name}: native vs wasm max relative error ${err}`);
+    assert.ok(out.native.some((v) => v !== 0), `${name}: all zeros`);
+  }
+});
+
+test('native BLAS matmul keeps memory flat and survives wasm heap growth', async (t) => {
+  await initBackend('wasm');
+  if (!nativeMatmulInfo()) {
+    t.skip('native BLAS not in use');
+    return;
+  }
+  const a = tf.randomNormal([64, 64], 0, 1, 'float32', 5);
+  const before = tf.memory().numTensors;
+  // Allocate far more than the heap's starting size between products, so the wasm memory grows
+  // (and its ArrayBuffer is replaced) while operands stay valid.
+  const big: tf.Tensor[] = [];
+  for (let i = 0; i < 6; i++) {
+    big.push(tf.zeros([8 * 1024 * 1024]));
+    const p = tf.tidy(() => tf.sum(tf.matMul(a, a)).dataSync()[0]);
+    const q = tf.tidy(() => {
+      setNativeMatmulEnabled(false);
+      const v = tf.sum(tf.matMul(a, a)).dataSync()[0];
+      setNativeMatmulEnabled(true);
+      return v;
+    });
+    assert.ok(Math.abs(p - q) <= 1e-3 * Math.max(1, Math.abs(q)), `round ${i}: ${p} vs ${q}`);
+  }
+  tf.dispose(big);
+  assert.equal(tf.memory().numTensors, before);
+  a.dispose();
+});
