@@ -259,6 +259,21 @@ export class PostgresStore implements StudyStore {
     return this.replay.trials();
   }
 
+  /**
+   * Reads the events committed since the last read and says whether there were any: a follower
+   * (the editor's live view) polls this one indexed query and asks for trials() only on news.
+   */
+  async refresh(): Promise<boolean> {
+    const before = this.cursor;
+    await this.guard(() => this.pull(), 'reading the study');
+    return this.cursor !== before;
+  }
+
+  /** The study is in the database (a reader may open before any worker created it). */
+  get exists(): boolean {
+    return this.studyId !== undefined;
+  }
+
   /** Next number from what this process has seen; workers number trials inside claim() instead. */
   async nextTrialNumber(): Promise<number> {
     this.writable();
