@@ -4,7 +4,7 @@
  */
 import type { LoadedStudy } from '../core/study';
 import type { StudyView, TrialView } from '../protocol/messages';
-import type { StoredTrial } from '../store/types';
+import type { CheckpointOrigin, StoredTrial } from '../store/types';
 import { importance, IMPORTANCE_METHOD, type Importance } from './importance';
 import { seqlenTag, summarizeSeqlen, type SeqlenSummary } from './seqlen';
 import { hyperbandTag } from '../tuners/hyperband';
@@ -99,6 +99,28 @@ export interface ReportExtras {
   seqlen?: SeqlenSummary;
   /** How many rows the Markdown trial table shows. */
   top?: number;
+  /** Where each promoted trial's latest attempt started from (Hyperband, ASHA). */
+  promotions?: PromotionOrigin[];
+}
+
+export interface PromotionOrigin {
+  trial: number;
+  from: number;
+  /** own: its own checkpoint; local / database: the source trial's; none: from scratch. */
+  source: CheckpointOrigin['source'];
+  epoch?: number;
+  reason?: string;
+}
+
+/** Promoted trials and where their training started (recorded by the runner and the workers). */
+export function promotionOrigins(trials: StoredTrial[]): PromotionOrigin[] {
+  const out: PromotionOrigin[] = [];
+  for (const t of trials) {
+    if (t.resumeFrom === undefined || !t.checkpoint) continue;
+    const c = t.checkpoint;
+    out.push({ trial: t.number, from: t.resumeFrom, source: c.source, ...(c.epoch !== undefined ? { epoch: c.epoch } : {}), ...(c.reason ? { reason: c.reason } : {}) });
+  }
+  return out;
 }
 
 function fmt(v: number | null | undefined, digits = 4): string {
@@ -154,6 +176,12 @@ export function renderMarkdownReport(view: StudyView, extras: ReportExtras = {})
     for (const i of imp) out.push(`| ${i.name} | ${(i.share * 100).toFixed(1)}% |`);
     out.push('');
   }
+  const scratch = (extras.promotions ?? []).filter((p) => p.source === 'none');
+  if (scratch.length) {
+    out.push('### Promotions trained from scratch', '', 'These promoted trials could not continue the checkpoint of the trial they were promoted from, so they trained their whole budget from epoch 1:', '');
+    for (const p of scratch) out.push(`- #${p.trial} (promoted from #${p.from}): ${p.reason ?? 'no checkpoint'}`);
+    out.push('');
+  }
   if (extras.seqlen) out.push(...renderSeqlenMarkdown(extras.seqlen));
   else if (view.seqlen?.length) {
     out.push('### Sequence length', '', '| max_seq_len | runs | val loss (mean ± std) |', '|---|---|---|');
@@ -199,5 +227,6 @@ export function buildJsonReport(view: StudyView, extras: ReportExtras = {}): Rec
     importance: { method: IMPORTANCE_METHOD, on: importanceTrials(view).note, values: viewImportance(view) ?? null },
     ...(extras.seqlen ? { seqlen: extras.seqlen } : {}),
     ...(extras.test ? { test: extras.test } : {}),
+    ...(extras.promotions?.length ? { promotions: extras.promotions } : {}),
   };
 }

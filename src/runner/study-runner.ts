@@ -7,8 +7,8 @@
 import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Metric, Params } from '../protocol/messages';
-import { isEpochSummary } from '../store/replay';
-import type { StoredTrial, StudyStore, TrialEvent } from '../store/types';
+import { isEpochSummary, lastEpoch } from '../store/replay';
+import type { CheckpointOrigin, StoredTrial, StudyStore, TrialEvent } from '../store/types';
 import type { Suggestion, TrialRecord } from '../tuners/types';
 import { hasCheckpoint, TrialFailure, type FailureReason, type Objective, type TrialSpec } from './objective';
 
@@ -85,20 +85,23 @@ export function trialDir(stateDir: string, n: number): string {
 /**
  * Makes a trial's folder and says whether it resumes: from its own checkpoint, or, for a
  * promotion, from a copy of the earlier trial's (whose own checkpoint stays intact). A promoted
- * trial whose source checkpoint is not on this machine trains from scratch.
+ * trial whose source checkpoint is not on this machine trains from scratch, and `origin` says so
+ * (the runner records it in the trial). (Shared studies: the PostgreSQL worker also fetches the
+ * source checkpoint from the database; see store/postgres/worker-loop.ts.)
  */
-export function prepareCheckpoint(stateDir: string, t: StoredTrial): { checkpointDir: string; resume: boolean } {
+export function prepareCheckpoint(stateDir: string, t: StoredTrial): { checkpointDir: string; resume: boolean; origin?: CheckpointOrigin } {
   const dir = trialDir(stateDir, t.number);
   const checkpointDir = join(dir, 'checkpoint');
   mkdirSync(dir, { recursive: true });
-  if (hasCheckpoint(checkpointDir)) return { checkpointDir, resume: true };
+  if (hasCheckpoint(checkpointDir)) return { checkpointDir, resume: true, origin: { source: 'own' } };
   if (t.resumeFrom !== undefined) {
     const from = join(trialDir(stateDir, t.resumeFrom), 'checkpoint');
     if (hasCheckpoint(from)) {
       rmSync(checkpointDir, { recursive: true, force: true });
       cpSync(from, checkpointDir, { recursive: true });
-      return { checkpointDir, resume: true };
+      return { checkpointDir, resume: true, origin: { source: 'local', from: t.resumeFrom } };
     }
+    return { checkpointDir, resume: false, origin: { source: 'none', from: t.resumeFrom, reason: `the checkpoint of trial ${t.resumeFrom} is not in ${from}` } };
   }
   return { checkpointDir, resume: false };
 }
@@ -277,11 +280,18 @@ export class StudyRunner {
   private async runTrial(t: StoredTrial, slot: number, entry: { abort: AbortController; prunedAt?: number }, index: number): Promise<void> {
     const { store } = this.o;
     const dir = trialDir(this.o.stateDir, t.number);
-    const { checkpointDir, resume } = prepareCheckpoint(this.o.stateDir, t);
+    const { checkpointDir, resume, origin } = prepareCheckpoint(this.o.stateDir, t);
     const attempt = (t.attempts ?? 0) + 1;
     const objective = this.objectiveFor(slot);
     const epochs = t.epochs ?? this.o.epochs;
     await store.append({ type: 'started', trial: t.number, worker: `${objective.name}#${slot}`, attempt, resume, at: Date.now() });
+    // A promotion records where it started from; one without its source checkpoint says so.
+    if (origin && t.resumeFrom !== undefined) {
+      const src = (await store.trials()).find((x) => x.number === t.resumeFrom);
+      const epoch = origin.source === 'local' && src ? lastEpoch(src.curve) : undefined;
+      await store.append({ type: 'checkpoint', trial: t.number, at: Date.now(), ...origin, attempt, ...(epoch !== undefined ? { epoch } : {}) });
+      if (origin.source === 'none') this.emit({ type: 'log', trial: t.number, level: 'warn', text: `promoted from trial ${t.resumeFrom}, but ${origin.reason}: training from scratch for all ${epochs} epochs` });
+    }
     this.emit({ type: 'trial-started', trial: t.number, params: t.params, attempt, resume, epochs, index, ...(this.o.maxTrials !== undefined ? { total: this.o.maxTrials } : {}), ...(t.tag ? { tag: t.tag } : {}) });
     const spec: TrialSpec = {
       number: t.number,

@@ -10,6 +10,13 @@ export function isEpochSummary(m: Metric): boolean {
   return m.step === undefined || (m.val_loss !== null && m.val_loss !== undefined);
 }
 
+/** The last epoch summary of a curve: the epoch its trial's last checkpoint holds. */
+export function lastEpoch(curve: Metric[]): number | undefined {
+  let e: number | undefined;
+  for (const m of curve) if (isEpochSummary(m) && (e === undefined || m.epoch > e)) e = m.epoch;
+  return e;
+}
+
 function position(m: Metric): number {
   return (m.step ?? Number.MAX_SAFE_INTEGER) + (isEpochSummary(m) ? 0.5 : 0);
 }
@@ -79,6 +86,13 @@ export class Replay {
       case 'heartbeat':
         t.worker = ev.worker;
         break;
+      case 'checkpoint': {
+        const { type: _t, trial: _n, at: _at, ...origin } = ev;
+        t.checkpoint = origin;
+        // From scratch after all: the epochs of an earlier attempt are trained again.
+        if (ev.source === 'none') t.curve = [];
+        break;
+      }
     }
   }
 

@@ -1,18 +1,25 @@
 /**
- * `trialbook tune STUDY [--resume|--fresh] [--n-trials N] [--parallel K] [--json]`
+ * `trialbook tune STUDY [--storage URL] [--resume|--fresh] [--n-trials N] [--parallel K] [--json]`
  *
  * Runs the study's tuner until its budget is spent. A study that already has trials is not
  * silently extended or overwritten: `--resume` continues it (finished trials kept, the trial
  * that was running re-run from its last checkpoint), `--fresh` moves the old journal and
  * checkpoints to an archive folder and starts over. Ctrl-C stops after cancelling the running
  * trial, which `--resume` re-runs.
+ *
+ * A shared study (storage a postgresql:// URL, in the study file or `--storage`) is tuned the
+ * way `trialbook worker` tunes it: this process joins it with `--parallel` workers, whether or
+ * not other machines have started it already, so the same `tune` command works on every
+ * machine. `--resume` is then implied; `--fresh` is refused (other machines may be running it).
  */
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
 import { UserError } from '../../core/errors';
 import { loadStudy, studyStateDir, toSearchSpace, type LoadedStudy } from '../../core/study';
-import { openStore } from '../../store';
+import { openStore, studyStorage } from '../../store';
+import { redactUrl } from '../../store/postgres';
 import { isEpochSummary } from '../../store/replay';
 import { JOURNAL_FILE } from '../../store/journal';
 import type { StudyStore } from '../../store/types';
@@ -20,9 +27,13 @@ import { makeObjective } from '../../runner/objective-factory';
 import { seqlenTag } from '../../runner/seqlen';
 import { bestTrial, StudyRunner, willRerun, type RunnerEvent, type RunOutcome } from '../../runner/study-runner';
 import { makeTuner } from '../../runner/tuner-source';
+import { checkpointPolicy } from '../../runner/promotions';
 import { attachStopSignals, formatMetric, formatParams, parsePositiveInt } from '../../runner/progress';
+import { asRunnerEvents, describeCheckpoint, runShared, sharedBudget } from '../shared-study';
 
 interface TuneOptions {
+  storage?: string;
+  heartbeatTimeout?: number;
   resume?: boolean;
   fresh?: boolean;
   nTrials?: number;
@@ -35,19 +46,99 @@ export function register(program: Command): void {
     .command('tune')
     .description('run the study\'s hyperparameter search (journal under .trialbook/<name>/; resumable)')
     .argument('<study>', 'study file (NAME.trialbook.json)')
-    .option('--resume', 'continue a study that already has trials (after a crash, kill or Ctrl-C)')
-    .option('--fresh', 'start over: move the existing journal and checkpoints to an archive folder')
-    .option('--n-trials <n>', 'trial budget (default: budget.maxTrials of the study)', (v) => parsePositiveInt(v, '--n-trials'))
+    .option('--storage <url>', 'tune a study shared through PostgreSQL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE; default: storage in the study file): this process joins it as a worker, like `trialbook worker`, and other machines may join too')
+    .option('--resume', 'continue a study that already has trials (after a crash, kill or Ctrl-C); implied for a shared study')
+    .option('--fresh', 'start over: move the existing journal and checkpoints to an archive folder (local studies only)')
+    .option('--n-trials <n>', 'trial budget (default: budget.maxTrials of the study; shared: of the whole study, all machines together)', (v) => parsePositiveInt(v, '--n-trials'))
     .option('--parallel <k>', 'trials at once, one worker each (default: budget.parallel)', (v) => parsePositiveInt(v, '--parallel'))
+    .option('--heartbeat-timeout <s>', 'shared study: a trial whose worker sent no heartbeat for this long is re-run elsewhere (default 60)', parseSeconds)
     .option('--json', 'print JSON lines (one per event) instead of progress text')
     .action(async (file: string, opts: TuneOptions) => {
       if (opts.resume && opts.fresh) throw new UserError('--resume and --fresh exclude each other: pick one', 'E_USAGE');
       const loaded = loadStudy(file);
+      const storage = studyStorage(loaded, opts.storage);
+      if (storage.kind === 'postgres') {
+        if (opts.fresh) {
+          throw new UserError(`--fresh: study "${loaded.study.name}" is shared through ${redactUrl(storage.url)}, where other machines may be running it, so tune does not start it over; give the study another name to start a new one`, 'E_USAGE');
+        }
+        const outcome = await tuneShared(loaded, storage.url, opts);
+        if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
+        if (outcome.reason === 'cancelled') process.exitCode = 130;
+        return;
+      }
+      if (opts.heartbeatTimeout !== undefined) throw new UserError(`--heartbeat-timeout: only for a shared study (storage postgresql://…); ${loaded.file} keeps its trials in the local journal`, 'E_USAGE');
       const store = await openForTune(loaded, opts);
       const outcome = await runTune(loaded, store, opts);
       if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
       if (outcome.reason === 'cancelled') process.exitCode = 130;
     });
+}
+
+function parseSeconds(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--heartbeat-timeout must be a number of seconds > 0, got "${v}"`);
+  return n;
+}
+
+/** Tunes a shared study as `--parallel` workers of it; prints what a local `tune` prints. */
+async function tuneShared(loaded: LoadedStudy, url: string, opts: TuneOptions): Promise<{ reason: string; message: string }> {
+  const { study } = loaded;
+  const budget = sharedBudget(loaded, opts.nTrials);
+  const policy = checkpointPolicy(study);
+  const text = opts.json ? undefined : printer(study.objective.metric, budget.cap);
+  const emit = (e: RunnerEvent): void => {
+    if (opts.json) process.stdout.write(JSON.stringify(e) + '\n');
+    else text!(e);
+  };
+  const outcome = await runShared(loaded, {
+    url,
+    parallel: opts.parallel ?? study.budget.parallel,
+    source: () => makeTuner(loaded, toSearchSpace(study.searchSpace), budget.maxTrials),
+    include: (t) => !seqlenTag(t),
+    ...(budget.cap !== undefined ? { maxTrials: budget.cap } : {}),
+    epochs: study.training.epochs,
+    heartbeatTimeoutS: opts.heartbeatTimeout ?? 60,
+    ...(policy ? { checkpoints: policy } : {}),
+    saveModels: true,
+    quiet: !!opts.json,
+    onOpen: (where, workers, trials) => {
+      if (opts.json) return;
+      const done = trials.filter((t) => t.state === 'complete').length;
+      process.stdout.write(`shared study ${study.name} at ${where}: ${trials.length ? `joining it (${trials.length} trials so far, ${done} complete)` : 'starting it'} as worker${workers.length > 1 ? 's' : ''} ${workers.join(', ')}\n`);
+    },
+    onEvent: (e) => {
+      if (e.type === 'warning' && e.trial === undefined) process.stderr.write(`trialbook: warning: ${e.message}\n`);
+      if (!opts.json && (e.type === 'checkpoint' || e.type === 'checkpoint-stored')) {
+        process.stdout.write(describeCheckpoint(e)! + '\n');
+        return;
+      }
+      for (const r of asRunnerEvents(e, budget.cap)) emit(r);
+    },
+  });
+  emit({ type: 'stopped', reason: outcome.reason, message: outcome.message });
+  const best = bestTrial(outcome.trials, study.objective.direction);
+  const count = (s: string): number => outcome.trials.filter((t) => t.state === s).length;
+  const summary = {
+    study: study.name,
+    storage: outcome.where,
+    workers: outcome.workers,
+    ran: outcome.ran.length,
+    stopped: outcome.reason,
+    message: outcome.message,
+    trials: outcome.trials.length,
+    complete: count('complete'),
+    failed: outcome.trials.filter((t) => t.state === 'failed' && !willRerun(t, study.budget.max_retries_per_trial)).length,
+    toRerun: outcome.trials.filter((t) => willRerun(t, study.budget.max_retries_per_trial)).length,
+    pruned: count('pruned'),
+    best: best ? { trial: best.number, value: best.value, params: best.params } : null,
+  };
+  if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
+  else {
+    process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned) — this machine ran ${summary.ran}; ${outcome.message}\n`);
+    if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n  ${JSON.stringify(best.params)}\n`);
+    process.stdout.write(`report: trialbook report ${loaded.file}${opts.storage ? ' --storage URL' : ''} --format md\n`);
+  }
+  return outcome;
 }
 
 function archive(loaded: LoadedStudy): string {

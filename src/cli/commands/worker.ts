@@ -9,14 +9,16 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { UserError } from '../../core/errors';
-import { loadStudy, studyStateDir, toSearchSpace } from '../../core/study';
+import { loadStudy, toSearchSpace } from '../../core/study';
+import { studyStorage } from '../../store';
 import { isEpochSummary } from '../../store/replay';
-import { isPostgresUrl, openPostgresStudy, PgWorker, redactUrl, type PgWorkerEvent } from '../../store/postgres';
+import type { PgWorkerEvent } from '../../store/postgres';
+import { checkpointPolicy } from '../../runner/promotions';
 import { bestTrial, willRerun } from '../../runner/study-runner';
-import { makeObjective } from '../../runner/objective-factory';
 import { seqlenTag } from '../../runner/seqlen';
 import { makeTuner } from '../../runner/tuner-source';
 import { formatMetric, formatParams, parsePositiveInt } from '../../runner/progress';
+import { describeCheckpoint, runShared, sharedBudget } from '../shared-study';
 
 interface WorkerOptions {
   storage?: string;
@@ -45,68 +47,48 @@ export function register(program: Command): void {
     .action(async (file: string, opts: WorkerOptions) => {
       const loaded = loadStudy(file);
       const { study } = loaded;
-      const url = opts.storage ?? study.storage;
-      if (!isPostgresUrl(url)) {
-        throw new UserError(`${loaded.file}: storage: a worker needs a shared PostgreSQL study: pass --storage postgresql://USER:PASSWORD@HOST:PORT/DATABASE or set "storage" in the study file (it is ${JSON.stringify(redactUrl(url))})`, 'E_USAGE');
+      const storage = studyStorage(loaded, opts.storage);
+      if (storage.kind !== 'postgres') {
+        throw new UserError(`${loaded.file}: storage: a worker needs a shared PostgreSQL study: pass --storage postgresql://USER:PASSWORD@HOST:PORT/DATABASE or set "storage" in the study file (it is "journal")`, 'E_USAGE');
       }
-      const store = await openPostgresStudy(url, loaded);
-      const maxTrials = opts.nTrials ?? study.budget.maxTrials;
-      // Same budget rules as `tune`: runs per configuration, Hyperband's own plan unless capped.
-      const runsPerConfig = study.tuner.type === 'asha' ? 1 : study.budget.repeats;
-      const cap = study.tuner.type === 'hyperband' ? opts.nTrials : maxTrials * runsPerConfig;
-      const worker = new PgWorker({
-        store,
-        source: makeTuner(loaded, toSearchSpace(study.searchSpace), maxTrials),
-        objective: makeObjective(loaded),
-        stateDir: studyStateDir(loaded),
-        metric: study.objective.metric,
-        direction: study.objective.direction,
-        epochs: study.training.epochs,
-        baseSeed: study.data.seed,
-        ...(cap !== undefined ? { maxTrials: cap } : {}),
-        maxRetries: study.budget.max_retries_per_trial,
-        maxConsecutiveFailures: study.budget.max_consecutive_failed_trials,
-        heartbeatTimeoutS: opts.heartbeatTimeout,
+      const budget = sharedBudget(loaded, opts.nTrials);
+      const print = opts.json ? (e: PgWorkerEvent) => process.stdout.write(JSON.stringify(e) + '\n') : printer(study.objective.metric);
+      const outcome = await runShared(loaded, {
+        url: storage.url,
+        parallel: 1,
+        source: () => makeTuner(loaded, toSearchSpace(study.searchSpace), budget.maxTrials),
         include: (t) => !seqlenTag(t),
-        ...(opts.id ? { workerId: opts.id } : {}),
-        onEvent: opts.json ? (e) => process.stdout.write(JSON.stringify(e) + '\n') : printer(study.objective.metric),
+        ...(budget.cap !== undefined ? { maxTrials: budget.cap } : {}),
+        epochs: study.training.epochs,
+        heartbeatTimeoutS: opts.heartbeatTimeout,
+        ...(opts.id ? { id: opts.id } : {}),
+        ...(checkpointPolicy(study) ? { checkpoints: checkpointPolicy(study)! } : {}),
+        saveModels: true,
+        onEvent: (e) => print(e),
+        onOpen: (where, ids) => {
+          if (!opts.json) process.stdout.write(`worker ${ids[0]}: study ${study.name} at ${where}\n`);
+        },
       });
-      if (!opts.json) process.stdout.write(`worker ${worker.id}: study ${study.name} at ${store.where}\n`);
-      const onSignal = (sig: NodeJS.Signals): void => {
-        if (worker.isStopping) process.exit(130);
-        process.stderr.write(`\ntrialbook: ${sig}: cancelling the running trial (another worker re-runs it) and stopping\n`);
-        worker.stop('cancelled', `stopped by ${sig}`);
+      const best = bestTrial(outcome.trials, study.objective.direction);
+      const summary = {
+        worker: outcome.workers[0],
+        study: study.name,
+        stopped: outcome.reason,
+        message: outcome.message,
+        ran: outcome.ran.length,
+        trials: outcome.trials.length,
+        complete: outcome.trials.filter((t) => t.state === 'complete').length,
+        failed: outcome.trials.filter((t) => t.state === 'failed' && !willRerun(t, study.budget.max_retries_per_trial)).length,
+        best: best ? { trial: best.number, value: best.value, params: best.params } : null,
+        claimMsMedian: median(outcome.claimMs),
       };
-      process.on('SIGINT', onSignal);
-      process.on('SIGTERM', onSignal);
-      try {
-        const outcome = await worker.run();
-        const trials = (await store.trials()).filter((t) => !seqlenTag(t));
-        const best = bestTrial(trials, study.objective.direction);
-        const summary = {
-          worker: worker.id,
-          study: study.name,
-          stopped: outcome.reason,
-          message: outcome.message,
-          ran: outcome.ran.length,
-          trials: trials.length,
-          complete: trials.filter((t) => t.state === 'complete').length,
-          failed: trials.filter((t) => t.state === 'failed' && !willRerun(t, study.budget.max_retries_per_trial)).length,
-          best: best ? { trial: best.number, value: best.value, params: best.params } : null,
-          claimMsMedian: median(outcome.claimMs),
-        };
-        if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
-        else {
-          process.stdout.write(`\nworker ${summary.worker}: ran ${summary.ran} trials — ${outcome.message}\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed)\n`);
-          if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n`);
-        }
-        if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
-        if (outcome.reason === 'cancelled') process.exitCode = 130;
-      } finally {
-        process.off('SIGINT', onSignal);
-        process.off('SIGTERM', onSignal);
-        await store.close();
+      if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
+      else {
+        process.stdout.write(`\nworker ${summary.worker}: ran ${summary.ran} trials — ${outcome.message}\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed)\n`);
+        if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n`);
       }
+      if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
+      if (outcome.reason === 'cancelled') process.exitCode = 130;
     });
 }
 
@@ -141,6 +123,14 @@ function printer(metric: string): (e: PgWorkerEvent) => void {
       case 'taken-over':
         out(`trial ${e.trial}: taken over by another worker while this one was unreachable; its result here is dropped`);
         break;
+      case 'checkpoint':
+      case 'checkpoint-stored':
+        out(describeCheckpoint(e)!);
+        break;
+      case 'warning':
+        process.stderr.write(`trialbook: warning: ${e.message}\n`);
+        break;
+      case 'checkpoints-dropped':
       case 'waiting':
       case 'stopped':
         break;

@@ -47,6 +47,40 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; what: string; sql: str
       CREATE INDEX trialbook_events_by_study ON trialbook_events (study_id, id);
     `,
   },
+  {
+    version: 2,
+    what: 'checkpoints of promotable trials, for promotions on another machine',
+    sql: `
+      -- One row per uploaded checkpoint: the trial's epoch checkpoint folder as its attempt left
+      -- it when it finished. Keyed by attempt, so a late upload of a lost attempt never replaces
+      -- the checkpoint of the attempt that finished; a row exists only once all its chunks do
+      -- (one transaction).
+      CREATE TABLE trialbook_checkpoints (
+        study_id    integer NOT NULL REFERENCES trialbook_studies(id) ON DELETE CASCADE,
+        trial       integer NOT NULL,
+        attempt     integer NOT NULL,
+        epoch       integer,
+        files       json NOT NULL,
+        bytes       bigint NOT NULL,
+        worker      text,
+        created_at  timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (study_id, trial, attempt)
+      );
+      -- The files, in chunks (bytea rows stay far below the 1 GB value limit and are streamed).
+      CREATE TABLE trialbook_checkpoint_chunks (
+        study_id  integer NOT NULL,
+        trial     integer NOT NULL,
+        attempt   integer NOT NULL,
+        file      text NOT NULL,
+        seq       integer NOT NULL,
+        data      bytea NOT NULL,
+        PRIMARY KEY (study_id, trial, attempt, file, seq),
+        FOREIGN KEY (study_id, trial, attempt) REFERENCES trialbook_checkpoints (study_id, trial, attempt) ON DELETE CASCADE
+      );
+      -- Float tensors do not compress: store them out of line without trying.
+      ALTER TABLE trialbook_checkpoint_chunks ALTER COLUMN data SET STORAGE EXTERNAL;
+    `,
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

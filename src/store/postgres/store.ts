@@ -12,6 +12,7 @@ import { Pool, type PoolClient } from 'pg';
 import { UserError } from '../../core/errors';
 import { Replay } from '../replay';
 import type { StoredTrial, StudyStore, TrialEvent } from '../types';
+import { checkpointInfo, downloadCheckpoint, uploadCheckpoint, type StoredCheckpoint } from './checkpoints';
 import { badUrl, connectError, isTransient } from './errors';
 import { withRetry } from './retry';
 import { LOCK_APPEND, LOCK_CLAIM, migrateSchema, schemaVersion } from './schema';
@@ -40,6 +41,8 @@ export interface ClaimContext {
   trials: StoredTrial[];
   /** The next free trial number of the study. */
   nextNumber(): Promise<number>;
+  /** The checkpoint stored for one attempt of a trial (promotions on another machine), if any. */
+  checkpoint(trial: number, attempt: number): Promise<StoredCheckpoint | undefined>;
 }
 
 export type FinishOutcome = 'written' | 'already-written' | 'taken-over';
@@ -98,7 +101,7 @@ export class PostgresStore implements StudyStore {
         }
       } else {
         await migrateSchema(client);
-        await client.query('INSERT INTO trialbook_studies (name, spec) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [studyName, opts.spec === undefined ? null : JSON.stringify(opts.spec)]);
+        await recordStudy(client, studyName, opts.spec);
         const r = await client.query<{ id: number }>('SELECT id FROM trialbook_studies WHERE name = $1', [studyName]);
         studyId = r.rows[0]!.id;
       }
@@ -327,6 +330,7 @@ export class PostgresStore implements StudyStore {
           const r = await c.query<{ n: number }>('SELECT coalesce(max(number), -1) + 1 AS n FROM trialbook_trials WHERE study_id = $1', [id]);
           return Math.max(r.rows[0]!.n, this.replay.maxNumber + 1);
         },
+        checkpoint: (trial, attempt) => checkpointInfo(c, id, trial, attempt),
       };
       const d = await decide(ctx);
       if (d.events.length) {
@@ -367,9 +371,85 @@ export class PostgresStore implements StudyStore {
     }, `writing the result of trial ${outcome.trial}`);
   }
 
+  /**
+   * Uploads a finished attempt's checkpoint folder, if that attempt still owns the trial (a lost
+   * worker's late upload is refused: 'taken-over'). One transaction: readers see all of it or none.
+   */
+  async putCheckpoint(trial: number, attempt: number, worker: string, dir: string, epoch?: number): Promise<StoredCheckpoint | 'taken-over'> {
+    const id = this.writable();
+    return this.tx(async (c) => {
+      const r = await c.query<{ worker: string | null; attempt: number; state: string }>('SELECT worker, attempt, state FROM trialbook_trials WHERE study_id = $1 AND number = $2', [id, trial]);
+      const row = r.rows[0];
+      if (!row || row.worker !== worker || row.attempt !== attempt || row.state !== 'running') return 'taken-over' as const;
+      return uploadCheckpoint(c, id, trial, attempt, dir, { ...(epoch !== undefined ? { epoch } : {}), worker });
+    }, `storing the checkpoint of trial ${trial}`);
+  }
+
+  /** The stored checkpoint of one attempt of a trial, if any. */
+  async checkpoint(trial: number, attempt: number): Promise<StoredCheckpoint | undefined> {
+    const id = this.requireStudy();
+    return this.guard(() => checkpointInfo(this.pool, id, trial, attempt), `looking for the checkpoint of trial ${trial}`);
+  }
+
+  /** Copies a stored checkpoint into `dest` (checked, then renamed into place), from one snapshot. */
+  async fetchCheckpoint(info: StoredCheckpoint, dest: string): Promise<void> {
+    const id = this.requireStudy();
+    await this.guard(async () => {
+      const client = await this.pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        await downloadCheckpoint(client, id, info, dest);
+        await client.query('COMMIT');
+      } catch (e) {
+        broken = isTransient(e);
+        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    }, `fetching the checkpoint of trial ${info.trial}`);
+  }
+
+  /** Every stored checkpoint of the study (trial, attempt, size), oldest trial first. */
+  async checkpoints(): Promise<Array<Omit<StoredCheckpoint, 'files'>>> {
+    if (this.studyId === undefined) return [];
+    const id = this.studyId;
+    const r = await this.guard(
+      () => this.pool.query<{ trial: number; attempt: number; epoch: number | null; bytes: string; worker: string | null }>('SELECT trial, attempt, epoch, bytes, worker FROM trialbook_checkpoints WHERE study_id = $1 ORDER BY trial, attempt', [id]),
+      'listing stored checkpoints',
+    );
+    return r.rows.map((x) => ({ trial: x.trial, attempt: x.attempt, epoch: x.epoch, bytes: Number(x.bytes), worker: x.worker }));
+  }
+
+  /** Deletes stored checkpoints: every attempt of `trials`, or one attempt. Returns how many went. */
+  async dropCheckpoints(trials: number[], attempt?: number): Promise<number> {
+    const id = this.writable();
+    if (!trials.length) return 0;
+    const r = await this.guard(
+      () =>
+        attempt === undefined
+          ? this.pool.query('DELETE FROM trialbook_checkpoints WHERE study_id = $1 AND trial = ANY($2::int[])', [id, trials])
+          : this.pool.query('DELETE FROM trialbook_checkpoints WHERE study_id = $1 AND trial = ANY($2::int[]) AND attempt = $3', [id, trials, attempt]),
+      'deleting checkpoints no promotion needs',
+    );
+    return r.rowCount ?? 0;
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
     await this.pool.end().catch(() => undefined);
   }
+}
+
+/** Records the study (its file's contents, the storage URL without its password) once. */
+async function recordStudy(client: PoolClient, name: string, spec: unknown): Promise<void> {
+  let json: string | null = null;
+  if (spec !== undefined) {
+    const copy = structuredClone(spec) as Record<string, unknown>;
+    if (copy && typeof copy === 'object' && typeof copy.storage === 'string') copy.storage = redactUrl(copy.storage);
+    json = JSON.stringify(copy);
+  }
+  await client.query('INSERT INTO trialbook_studies (name, spec) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING', [name, json]);
 }
