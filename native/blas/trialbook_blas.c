@@ -151,13 +151,270 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+
+/* ---- Fused element-wise kernels (GELU, LayerNorm, embedding rows) ----
+ * On wasm each of these is 4-10 separate kernels, each a pass over memory; here each is one pass.
+ * exp and erf use branch-free approximations (relative error ~1e-7, float32 rounding level) so
+ * the loops vectorise; target_clones adds an AVX2/FMA version picked at load time. */
+#include <math.h>
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define VECTORISE __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define VECTORISE
+#endif
+
+static inline __attribute__((always_inline)) float exp_approx(float x) {
+  x = x > 88.0f ? 88.0f : x;
+  x = x < -87.0f ? -87.0f : x;
+  const float t = x * 1.44269504088896341f;
+  const float r = (t + 12582912.0f) - 12582912.0f; /* round to nearest (1.5 * 2^23 trick) */
+  const float f = (t - r) * 0.693147180559945309f; /* e^x = 2^r * e^f, |f| <= ln2/2 */
+  float p = 1.0f / 720.0f;
+  p = p * f + 1.0f / 120.0f;
+  p = p * f + 1.0f / 24.0f;
+  p = p * f + 1.0f / 6.0f;
+  p = p * f + 0.5f;
+  p = p * f + 1.0f;
+  p = p * f + 1.0f;
+  const int32_t bits = ((int32_t)r + 127) << 23;
+  float scale;
+  memcpy(&scale, &bits, 4);
+  return p * scale;
+}
+
+/* erf(x/sqrt2) and exp(-x^2/2) together (Abramowitz & Stegun 7.1.26, |error| < 1.5e-7). */
+static inline __attribute__((always_inline)) float erf_scaled(float x, float *gauss) {
+  const float z = fabsf(x) * 0.70710678118654752f;
+  const float t = 1.0f / (1.0f + 0.3275911f * z);
+  const float e = exp_approx(-z * z);
+  float p = 1.061405429f;
+  p = p * t - 1.453152027f;
+  p = p * t + 1.421413741f;
+  p = p * t - 0.284496736f;
+  p = p * t + 0.254829592f;
+  const float y = 1.0f - p * t * e;
+  *gauss = e;
+  return copysignf(y, x);
+}
+
+VECTORISE static void gelu_fwd(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    float g;
+    const float v = x[i];
+    y[i] = 0.5f * v * (1.0f + erf_scaled(v, &g));
+  }
+}
+
+VECTORISE static void gelu_bwd(const float *dy, const float *x, float *dx, size_t n) {
+  const float inv_sqrt_2pi = 0.398942280401432678f;
+  for (size_t i = 0; i < n; i++) {
+    float g;
+    const float v = x[i];
+    const float cdf = 0.5f * (1.0f + erf_scaled(v, &g));
+    dx[i] = dy[i] * (cdf + v * inv_sqrt_2pi * g);
+  }
+}
+
+/* y = xhat*gamma + beta with xhat = (x - mean) * rstd per row; keeps xhat and rstd for backward. */
+static void layer_norm_fwd(const float *x, const float *gamma, const float *beta, float *y, float *xhat, float *rstd,
+                           size_t rows, size_t cols, float eps) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * cols;
+    float *yr = y + r * cols, *hr = xhat + r * cols;
+    double sum = 0;
+    for (size_t c = 0; c < cols; c++) sum += xr[c];
+    const float mean = (float)(sum / cols);
+    double sq = 0;
+    for (size_t c = 0; c < cols; c++) {
+      const float d = xr[c] - mean;
+      hr[c] = d;
+      sq += (double)d * d;
+    }
+    const float rs = 1.0f / sqrtf((float)(sq / cols) + eps);
+    rstd[r] = rs;
+    for (size_t c = 0; c < cols; c++) {
+      hr[c] *= rs;
+      yr[c] = hr[c] * gamma[c] + beta[c];
+    }
+  }
+}
+
+/* dx = rstd*(dxhat - mean(dxhat) - xhat*mean(dxhat*xhat)), dxhat = dy*gamma; dgamma, dbeta summed over rows. */
+static void layer_norm_bwd(const float *dy, const float *xhat, const float *rstd, const float *gamma, float *dx,
+                           float *dgamma, float *dbeta, size_t rows, size_t cols) {
+  memset(dgamma, 0, cols * 4);
+  memset(dbeta, 0, cols * 4);
+  for (size_t r = 0; r < rows; r++) {
+    const float *gr = dy + r * cols, *hr = xhat + r * cols;
+    float *dr = dx + r * cols;
+    double m1 = 0, m2 = 0;
+    for (size_t c = 0; c < cols; c++) {
+      const float d = gr[c] * gamma[c];
+      m1 += d;
+      m2 += (double)d * hr[c];
+      dgamma[c] += gr[c] * hr[c];
+      dbeta[c] += gr[c];
+    }
+    const float a = (float)(m1 / cols), b = (float)(m2 / cols), rs = rstd[r];
+    for (size_t c = 0; c < cols; c++) dr[c] = rs * (gr[c] * gamma[c] - a - hr[c] * b);
+  }
+}
+
+/* Arguments: heap ArrayBuffer, then byte offsets / sizes as numbers. */
+static int args_heap(napi_env env, napi_callback_info info, size_t want, napi_value *argv, char **heap, size_t *len) {
+  size_t argc = want;
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc < want || napi_get_arraybuffer_info(env, argv[0], (void **)heap, len) != napi_ok) {
+    napi_throw_type_error(env, "E_BLAS", "kernel: wrong arguments");
+    return 0;
+  }
+  return 1;
+}
+
+static int64_t arg_i64(napi_env env, napi_value v) {
+  int64_t x = -1;
+  napi_get_value_int64(env, v, &x);
+  return x;
+}
+
+/* Offset `off` holding `bytes` must lie in the heap and be 4-byte aligned. */
+static int in_heap(napi_env env, int64_t off, size_t bytes, size_t len) {
+  if (off < 0 || off % 4 || (size_t)off + bytes > len) {
+    napi_throw_range_error(env, "E_BLAS", "kernel: operand outside the buffer");
+    return 0;
+  }
+  return 1;
+}
+
+/* gelu(heap, x, y, n) / geluGrad(heap, dy, x, dx, n) */
+static napi_value gelu(napi_env env, napi_callback_info info) {
+  napi_value a[4];
+  char *h;
+  size_t len;
+  if (!args_heap(env, info, 4, a, &h, &len)) return NULL;
+  const int64_t x = arg_i64(env, a[1]), y = arg_i64(env, a[2]), n = arg_i64(env, a[3]);
+  if (n < 0 || !in_heap(env, x, n * 4, len) || !in_heap(env, y, n * 4, len)) return NULL;
+  gelu_fwd((const float *)(h + x), (float *)(h + y), (size_t)n);
+  return NULL;
+}
+
+static napi_value gelu_grad(napi_env env, napi_callback_info info) {
+  napi_value a[5];
+  char *h;
+  size_t len;
+  if (!args_heap(env, info, 5, a, &h, &len)) return NULL;
+  const int64_t dy = arg_i64(env, a[1]), x = arg_i64(env, a[2]), dx = arg_i64(env, a[3]), n = arg_i64(env, a[4]);
+  if (n < 0 || !in_heap(env, dy, n * 4, len) || !in_heap(env, x, n * 4, len) || !in_heap(env, dx, n * 4, len)) return NULL;
+  gelu_bwd((const float *)(h + dy), (const float *)(h + x), (float *)(h + dx), (size_t)n);
+  return NULL;
+}
+
+/* layerNorm(heap, x, gamma, beta, y, xhat, rstd, rows, cols, eps) */
+static napi_value layer_norm(napi_env env, napi_callback_info info) {
+  napi_value a[10];
+  char *h;
+  size_t len;
+  if (!args_heap(env, info, 10, a, &h, &len)) return NULL;
+  int64_t o[6];
+  for (int i = 0; i < 6; i++) o[i] = arg_i64(env, a[1 + i]);
+  const int64_t rows = arg_i64(env, a[7]), cols = arg_i64(env, a[8]);
+  double eps = 0;
+  napi_get_value_double(env, a[9], &eps);
+  const size_t m = (size_t)rows * cols * 4;
+  if (rows < 0 || cols <= 0 || !in_heap(env, o[0], m, len) || !in_heap(env, o[1], cols * 4, len) || !in_heap(env, o[2], cols * 4, len) ||
+      !in_heap(env, o[3], m, len) || !in_heap(env, o[4], m, len) || !in_heap(env, o[5], rows * 4, len)) return NULL;
+  layer_norm_fwd((const float *)(h + o[0]), (const float *)(h + o[1]), (const float *)(h + o[2]), (float *)(h + o[3]),
+                 (float *)(h + o[4]), (float *)(h + o[5]), (size_t)rows, (size_t)cols, (float)eps);
+  return NULL;
+}
+
+/* layerNormGrad(heap, dy, xhat, rstd, gamma, dx, dgamma, dbeta, rows, cols) */
+static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
+  napi_value a[10];
+  char *h;
+  size_t len;
+  if (!args_heap(env, info, 10, a, &h, &len)) return NULL;
+  int64_t o[7];
+  for (int i = 0; i < 7; i++) o[i] = arg_i64(env, a[1 + i]);
+  const int64_t rows = arg_i64(env, a[8]), cols = arg_i64(env, a[9]);
+  const size_t m = (size_t)rows * cols * 4;
+  if (rows < 0 || cols <= 0 || !in_heap(env, o[0], m, len) || !in_heap(env, o[1], m, len) || !in_heap(env, o[2], rows * 4, len) ||
+      !in_heap(env, o[3], cols * 4, len) || !in_heap(env, o[4], m, len) || !in_heap(env, o[5], cols * 4, len) || !in_heap(env, o[6], cols * 4, len)) return NULL;
+  layer_norm_bwd((const float *)(h + o[0]), (const float *)(h + o[1]), (const float *)(h + o[2]), (const float *)(h + o[3]),
+                 (float *)(h + o[4]), (float *)(h + o[5]), (float *)(h + o[6]), (size_t)rows, (size_t)cols);
+  return NULL;
+}
+
+/* gatherRows(heap, table, tableRows, ids, n, out, cols): out[i] = table[ids[i]]; an id out of range is an error. */
+static napi_value gather_rows(napi_env env, napi_callback_info info) {
+  napi_value a[7];
+  char *h;
+  size_t len;
+  if (!args_heap(env, info, 7, a, &h, &len)) return NULL;
+  const int64_t table = arg_i64(env, a[1]), rows = arg_i64(env, a[2]), ids = arg_i64(env, a[3]), n = arg_i64(env, a[4]),
+                out = arg_i64(env, a[5]), cols = arg_i64(env, a[6]);
+  if (rows < 0 || n < 0 || cols <= 0 || !in_heap(env, table, (size_t)rows * cols * 4, len) || !in_heap(env, ids, n * 4, len) ||
+      !in_heap(env, out, (size_t)n * cols * 4, len)) return NULL;
+  const int32_t *id = (const int32_t *)(h + ids);
+  for (int64_t i = 0; i < n; i++) {
+    if (id[i] < 0 || id[i] >= rows) {
+      napi_throw_range_error(env, "E_BLAS", "gatherRows: id outside the table");
+      return NULL;
+    }
+    memcpy(h + out + i * cols * 4, h + table + (int64_t)id[i] * cols * 4, cols * 4);
+  }
+  return NULL;
+}
+
+/* dropoutMask(heap, out, states: Uint32Array, per, rate): per example b, `per` values from its
+ * mulberry32 stream (bit for bit src/core/rng.ts): keep = 1/(1-rate) where u >= rate, else 0. */
+static napi_value dropout_mask(napi_env env, napi_callback_info info) {
+  napi_value a[5];
+  char *h;
+  size_t len;
+  if (!args_heap(env, info, 5, a, &h, &len)) return NULL;
+  const int64_t out = arg_i64(env, a[1]), per = arg_i64(env, a[3]);
+  double rate = 0;
+  napi_get_value_double(env, a[4], &rate);
+  napi_typedarray_type type;
+  size_t count;
+  void *data;
+  if (napi_get_typedarray_info(env, a[2], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_uint32_array) {
+    napi_throw_type_error(env, "E_BLAS", "dropoutMask: states must be a Uint32Array");
+    return NULL;
+  }
+  if (per < 0 || !in_heap(env, out, (size_t)per * count * 4, len)) return NULL;
+  uint32_t *states = (uint32_t *)data;
+  float *o = (float *)(h + out);
+  const float keep = (float)(1.0 / (1.0 - rate));
+  for (size_t b = 0; b < count; b++) {
+    uint32_t s = states[b];
+    float *ob = o + b * per;
+    for (int64_t i = 0; i < per; i++) {
+      s += 0x6d2b79f5u;
+      uint32_t t = (s ^ (s >> 15)) * (s | 1u);
+      t ^= t + (t ^ (t >> 7)) * (t | 61u);
+      const double u = (double)(t ^ (t >> 14)) / 4294967296.0;
+      ob[i] = u >= rate ? keep : 0.0f;
+    }
+    states[b] = s;
+  }
+  return NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_num_threads, NULL, NULL, NULL, napi_default, NULL},
     {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
+    {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
+    {"geluGrad", NULL, gelu_grad, NULL, NULL, NULL, napi_default, NULL},
+    {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
+    {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
+    {"gatherRows", NULL, gather_rows, NULL, NULL, NULL, napi_default, NULL},
+    {"dropoutMask", NULL, dropout_mask, NULL, NULL, NULL, napi_default, NULL},
   };
-  napi_define_properties(env, exports, 3, props);
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;
 }
 

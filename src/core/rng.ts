@@ -5,18 +5,12 @@
 export class Rng {
   private state: number;
   constructor(seed: number) {
-    // Mix the seed so that nearby seeds (1, 2, 3…) give unrelated streams.
-    let s = (seed ^ 0x9e3779b9) >>> 0;
-    s = Math.imul(s ^ (s >>> 16), 0x85ebca6b) >>> 0;
-    s = Math.imul(s ^ (s >>> 13), 0xc2b2ae35) >>> 0;
-    this.state = (s ^ (s >>> 16)) >>> 0;
+    this.state = mixSeed(seed);
   }
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.state = (this.state + 0x6d2b79f5) >>> 0;
+    return mulberry32Output(this.state);
   }
   /** Integer in [0, n). */
   int(n: number): number {
@@ -38,4 +32,19 @@ export class Rng {
     }
     return a;
   }
+}
+
+/** The starting state for a seed: mixed so that nearby seeds (1, 2, 3…) give unrelated streams. */
+export function mixSeed(seed: number): number {
+  let s = (seed ^ 0x9e3779b9) >>> 0;
+  s = Math.imul(s ^ (s >>> 16), 0x85ebca6b) >>> 0;
+  s = Math.imul(s ^ (s >>> 13), 0xc2b2ae35) >>> 0;
+  return (s ^ (s >>> 16)) >>> 0;
+}
+
+/** mulberry32's output in [0, 1) for an advanced state (native/blas repeats this bit for bit). */
+export function mulberry32Output(state: number): number {
+  let t = Math.imul(state ^ (state >>> 15), state | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
 }

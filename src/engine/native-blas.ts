@@ -21,6 +21,12 @@ interface Addon {
   load(path?: string): { available: boolean; library: string; config: string; threads: number; error: string };
   setThreads(n: number): number;
   gemm(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
+  gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
+  geluGrad(heap: ArrayBuffer, dy: number, x: number, dx: number, n: number): void;
+  layerNorm(heap: ArrayBuffer, x: number, gamma: number, beta: number, y: number, xhat: number, rstd: number, rows: number, cols: number, eps: number): void;
+  layerNormGrad(heap: ArrayBuffer, dy: number, xhat: number, rstd: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number): void;
+  gatherRows(heap: ArrayBuffer, table: number, tableRows: number, ids: number, n: number, out: number, cols: number): void;
+  dropoutMask(heap: ArrayBuffer, out: number, states: Uint32Array, per: number, rate: number): void;
 }
 
 export interface NativeBlasInfo {
@@ -113,6 +119,76 @@ function nativeMatmul(args: MatmulArgs): tf.TensorInfo | undefined {
   return out;
 }
 
+/** Kernels of our own (ops.ts calls them by name when nativeKernelsReady()): one pass each. */
+export const NATIVE_KERNELS = {
+  gelu: 'TrialbookGelu',
+  geluGrad: 'TrialbookGeluGrad',
+  layerNorm: 'TrialbookLayerNorm',
+  layerNormGrad: 'TrialbookLayerNormGrad',
+  gatherRows: 'TrialbookGatherRows',
+  dropoutMask: 'TrialbookDropoutMask',
+} as const;
+
+interface KernelArgs {
+  inputs: Record<string, tf.TensorInfo>;
+  backend: WasmBackendLike;
+  attrs: Record<string, unknown>;
+}
+
+function registerOwnKernels(): void {
+  const heap = (b: WasmBackendLike): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
+  const reg = (name: string, f: (a: KernelArgs, off: (t: tf.TensorInfo) => number) => tf.TensorInfo | tf.TensorInfo[]) =>
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: ((a: KernelArgs) => f(a, (t) => a.backend.dataIdMap.get(t.dataId).memoryOffset)) as never });
+  reg(NATIVE_KERNELS.gelu, ({ inputs: { x }, backend }, off) => {
+    const y = backend.makeOutput(x.shape, 'float32');
+    addon!.gelu(heap(backend), off(x), off(y), size(x.shape));
+    return y;
+  });
+  reg(NATIVE_KERNELS.geluGrad, ({ inputs: { dy, x }, backend }, off) => {
+    const dx = backend.makeOutput(x.shape, 'float32');
+    addon!.geluGrad(heap(backend), off(dy), off(x), off(dx), size(x.shape));
+    return dx;
+  });
+  reg(NATIVE_KERNELS.layerNorm, ({ inputs: { x, gamma, beta }, backend, attrs }, off) => {
+    const cols = x.shape[x.shape.length - 1];
+    const rows = size(x.shape) / cols;
+    const y = backend.makeOutput(x.shape, 'float32');
+    const xhat = backend.makeOutput(x.shape, 'float32');
+    const rstd = backend.makeOutput([rows], 'float32');
+    addon!.layerNorm(heap(backend), off(x), off(gamma), off(beta), off(y), off(xhat), off(rstd), rows, cols, attrs.eps as number);
+    return [y, xhat, rstd];
+  });
+  reg(NATIVE_KERNELS.layerNormGrad, ({ inputs: { dy, xhat, rstd, gamma }, backend }, off) => {
+    const cols = dy.shape[dy.shape.length - 1];
+    const rows = size(dy.shape) / cols;
+    const dx = backend.makeOutput(dy.shape, 'float32');
+    const dgamma = backend.makeOutput([cols], 'float32');
+    const dbeta = backend.makeOutput([cols], 'float32');
+    addon!.layerNormGrad(heap(backend), off(dy), off(xhat), off(rstd), off(gamma), off(dx), off(dgamma), off(dbeta), rows, cols);
+    return [dx, dgamma, dbeta];
+  });
+  reg(NATIVE_KERNELS.gatherRows, ({ inputs: { table, ids }, backend }, off) => {
+    const cols = table.shape[1];
+    const n = size(ids.shape);
+    const out = backend.makeOutput([n, cols], 'float32');
+    addon!.gatherRows(heap(backend), off(table), table.shape[0], off(ids), n, off(out), cols);
+    return out;
+  });
+  // Inputs: none. Attrs: shape, rate, and the per-example generator states (advanced in place).
+  reg(NATIVE_KERNELS.dropoutMask, ({ backend, attrs }, off) => {
+    const shape = attrs.shape as number[];
+    const states = attrs.states as Uint32Array;
+    const out = backend.makeOutput(shape, 'float32');
+    addon!.dropoutMask(heap(backend), off(out), states, size(shape) / states.length, attrs.rate as number);
+    return out;
+  });
+}
+
+/** Whether ops.ts may call NATIVE_KERNELS (the addon is installed on wasm and switched on). */
+export function nativeKernelsReady(): boolean {
+  return installed !== undefined && enabled && tf.getBackend() === 'wasm';
+}
+
 /**
  * Puts the addon behind the wasm backend's matmul kernels (call after the wasm backend is ready).
  * Returns what it installed, or why not.
@@ -132,13 +208,14 @@ export function installNativeMatmul(): { info?: NativeBlasInfo; why?: string } {
       kernelFunc: ((args: MatmulArgs) => nativeMatmul(args) ?? original.kernelFunc(args as never)) as never,
     });
   }
+  registerOwnKernels();
   installed = loaded.info;
   return { info: installed };
 }
 
 /** What installNativeMatmul put in place and is in use, if anything. */
 export function nativeMatmulInfo(): NativeBlasInfo | undefined {
-  return enabled ? installed : undefined;
+  return enabled && tf.getBackend() === 'wasm' ? installed : undefined;
 }
 
 /** Switches the native matmuls off and on again in one process (for side-by-side measurements). */

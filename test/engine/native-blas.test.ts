@@ -96,3 +96,43 @@ test('native BLAS matmul keeps memory flat and survives wasm heap growth', async
   assert.equal(tf.memory().numTensors, before);
   a.dispose();
 });
+
+test('native fused kernels (GELU, LayerNorm, embedding rows, dropout masks) equal the wasm formulation, gradients included', async (t) => {
+  await initBackend('wasm');
+  if (!nativeMatmulInfo()) {
+    t.skip('native BLAS not in use');
+    return;
+  }
+  const { gelu, layerNorm, embed, DropoutRng } = await import('../../src/engine/ops');
+  const x = tf.randomNormal([64, 48], 0, 2, 'float32', 7);
+  const gamma = tf.randomNormal([48], 1, 0.3, 'float32', 8);
+  const beta = tf.randomNormal([48], 0, 0.3, 'float32', 9);
+  const w = tf.randomNormal([64, 48], 0, 1, 'float32', 10);
+  const table = tf.randomNormal([30, 48], 0, 1, 'float32', 11);
+  const ids = tf.tensor1d([3, 0, 29, 3, 7, 3, 12, 28], 'int32'); // repeats: gradients must sum them
+  const paths: Record<string, Float32Array[]> = {};
+  for (const native of [true, false]) {
+    setNativeMatmulEnabled(native);
+    paths[String(native)] = tf.tidy(() => {
+      // A scalar of every output, weighted so that each element's gradient differs.
+      const f = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, tb: tf.Tensor) =>
+        tf.add(tf.sum(tf.mul(gelu(layerNorm(xi, g, b, 1e-12)), w)), tf.sum(tf.mul(embed(tb as tf.Tensor2D, ids), tf.slice(w, [0, 0], [8, 48]))));
+      const value = f(x, gamma, beta, table);
+      const [dx, dg, db, dt] = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([x, gamma, beta, table]);
+      const mask = DropoutRng.forStep(3, 5, [0, 1, 2, 3]).mask([4, 6, 50], 0.3);
+      const out = [value, dx, dg, db, dt, mask].map((v) => v.dataSync() as Float32Array);
+      return out as never;
+    }) as unknown as Float32Array[];
+  }
+  setNativeMatmulEnabled(true);
+  const names = ['value', 'dx', 'dgamma', 'dbeta', 'dtable', 'dropout mask'];
+  names.forEach((name, i) => {
+    const err = maxRelError(paths.true[i], paths.false[i]);
+    assert.ok(err < 2e-4, `${name}: native vs wasm max relative error ${err}`);
+  });
+  // Dropout masks are not approximations: the same generator, bit for bit.
+  assert.deepEqual(Array.from(paths.true[5]), Array.from(paths.false[5]));
+  const kept = paths.true[5].filter((v) => v > 0).length / paths.true[5].length;
+  assert.ok(kept > 0.6 && kept < 0.8, `kept ${kept} at rate 0.3`);
+  tf.dispose([x, gamma, beta, w, table, ids]);
+});
