@@ -181,7 +181,7 @@ async function runTune(loaded: LoadedStudy, store: StudyStore, opts: TuneOptions
   const runner = new StudyRunner({
     store,
     source: tuner,
-    objective: () => makeObjective(loaded),
+    objective: () => makeObjective(loaded, { parallel: opts.parallel ?? study.budget.parallel }),
     stateDir: studyStateDir(loaded),
     metric: study.objective.metric,
     direction: study.objective.direction,
