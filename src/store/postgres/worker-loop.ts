@@ -105,7 +105,7 @@ function localFinalAttempt(stateDir: string, n: number): number | undefined {
 }
 
 
-type ClaimResult = { kind: 'run'; claimed: Claimed; history: TrialRecord[] } | { kind: 'wait'; running: number } | { kind: 'done' };
+type ClaimResult = { kind: 'run'; claimed: Claimed; history: TrialRecord[] } | { kind: 'wait'; running: number } | { kind: 'done'; byTuner: boolean };
 
 export function defaultWorkerId(): string {
   return `${hostname()}:${process.pid}`;
@@ -150,11 +150,15 @@ export class PgWorker {
     const ran: number[] = [];
     const claimMs: number[] = [];
     let waits = 0;
+    let finished = false;
     while (!this.stopping) {
       const lost = await this.o.store.expireLost(this.o.heartbeatTimeoutS);
       if (lost.length) this.emit({ type: 'lost', trials: lost });
       const c = await this.claim();
-      if (c.kind === 'done') break;
+      if (c.kind === 'done') {
+        finished = c.byTuner;
+        break;
+      }
       if (c.kind === 'wait') {
         this.emit({ type: 'waiting', running: c.running });
         // Poll less often the longer others' trials run (real training: minutes), at most every 2 s.
@@ -173,7 +177,8 @@ export class PgWorker {
       if (done) ran.push(c.claimed.trial.number);
     }
     await this.o.objective.close?.();
-    if (!this.stopping) await this.dropObsolete(true);
+    // The tuner has nothing left to promote: checkpoints kept for promotions can go (Hyperband).
+    if (!this.stopping) await this.dropObsolete(finished);
     const reason = this.stopping ?? 'done';
     const message = reason === 'done' ? 'nothing left to run in the study' : this.stopMessage;
     this.emit({ type: 'stopped', reason, message, ran: ran.length });
@@ -195,7 +200,8 @@ export class PgWorker {
       }
       const capped = this.o.maxTrials !== undefined && mine.length >= this.o.maxTrials;
       const s = capped ? ({ kind: 'done' } as const) : this.o.source.suggest(history, mine);
-      if (s.kind !== 'trial') return { events: [], result: running ? { kind: 'wait', running } : { kind: 'done' } };
+      // Done by the tuner (its plan is spent) or only by this worker's trial cap (a larger one may go on).
+      if (s.kind !== 'trial') return { events: [], result: running ? { kind: 'wait', running } : { kind: 'done', byTuner: !capped } };
       const n = await ctx.nextNumber();
       const from = s.resumeFrom !== undefined ? mine.find((t) => t.number === s.resumeFrom) : undefined;
       const repeat = typeof s.tag?.repeat === 'number' ? s.tag.repeat : undefined;
@@ -236,7 +242,8 @@ export class PgWorker {
   private async startEvent(t: StoredTrial, trials: StoredTrial[], ctx: ClaimContext): Promise<{ event: TrialEvent; claimed: Omit<Claimed, 'claimMs'> }> {
     const attempt = (t.attempts ?? 0) + 1;
     let plan: CheckpointPlan = { kind: 'fresh' };
-    if (hasCheckpoint(join(trialDir(this.o.stateDir, t.number), 'checkpoint'))) plan = { kind: 'own' };
+    // Its own checkpoint only for a re-run (a first attempt's folder is a leftover: cleared below).
+    if (attempt > 1 && hasCheckpoint(join(trialDir(this.o.stateDir, t.number), 'checkpoint'))) plan = { kind: 'own' };
     else if (t.resumeFrom !== undefined) {
       const from = t.resumeFrom;
       const src = trials.find((x) => x.number === from);
@@ -269,10 +276,11 @@ export class PgWorker {
    */
   private async materialise(c: Claimed, epochs: number): Promise<{ resume: boolean; epoch?: number }> {
     const { plan, trial: t } = c;
-    if (plan.kind === 'fresh') return { resume: false };
     const dir = trialDir(this.o.stateDir, t.number);
     const ckpt = join(dir, 'checkpoint');
     mkdirSync(dir, { recursive: true });
+    if (plan.kind === 'fresh' || plan.kind === 'none') rmSync(ckpt, { recursive: true, force: true });
+    if (plan.kind === 'fresh') return { resume: false };
     let origin: CheckpointOrigin;
     if (plan.kind === 'own') origin = { source: 'own' };
     else if (plan.kind === 'none') origin = { source: 'none', from: plan.from, reason: plan.reason };
