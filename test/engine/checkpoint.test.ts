@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync, readFileSync, existsSync, chmodSync } from 'node:fs';
+import { writeFileSync, readFileSync, existsSync, chmodSync, cpSync, readdirSync, statSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, trainModel, evaluateModel, predictModel } from '../../src/engine';
@@ -159,4 +161,31 @@ test('a read-only output folder fails the save clearly and leaves the previous b
     await assert.rejects(trainModel({ ...input({ epochs: 1, seed: 9 }), saveBestTo: out }), /cannot write/);
   }
   assert.deepEqual(readFileSync(join(out, 'model.safetensors')), before);
+});
+
+test('a full disk fails the save clearly and leaves the previous best intact', async (t) => {
+  const first = tempDir(t);
+  await trainModel({ ...input({ epochs: 1 }), saveBestTo: first });
+  const bytes = readdirSync(first).reduce((n, f) => n + statSync(join(first, f)).size, 0);
+  // A real full file system: a tmpfs just big enough for the saved model, so the next save's
+  // temporary file cannot be written. Mounting needs root (and a container that allows it).
+  const mnt = mkdtempSync(join(tmpdir(), 'tb-full-'));
+  const size = Math.ceil((bytes + 64 * 1024) / 4096) * 4096;
+  const m = spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', mnt], { encoding: 'utf8' });
+  if (m.status !== 0) {
+    rmSync(mnt, { recursive: true, force: true });
+    t.skip(`cannot mount a small tmpfs here (${(m.stderr || m.error?.message || '').trim() || 'not root'}): the disk-full case needs root`);
+    return;
+  }
+  t.after(() => {
+    spawnSync('umount', [mnt]);
+    rmSync(mnt, { recursive: true, force: true });
+  });
+  const out = join(mnt, 'model');
+  cpSync(first, out, { recursive: true });
+  const before = readFileSync(join(out, 'model.safetensors'));
+  await assert.rejects(trainModel({ ...input({ epochs: 1, seed: 9 }), saveBestTo: out }), /cannot write \(ENOSPC: disk full\); nothing was changed/);
+  assert.deepEqual(readFileSync(join(out, 'model.safetensors')), before);
+  // No temporary file is left behind to fill the disk further.
+  assert.deepEqual(readdirSync(out).sort(), readdirSync(first).sort());
 });
