@@ -153,7 +153,7 @@ test('StudyFollower (fake store): the open fails until it works, one offline rep
   assert.equal(rec.states.length, after, 'nothing reported after stop');
 });
 
-describe('StudyFollower on a real PostgreSQL', { skip: postgresInstalled() ? false : NO_POSTGRES }, () => {
+describe('following, and connections dropped, on a real PostgreSQL behind a proxy', { skip: postgresInstalled() ? false : NO_POSTGRES }, () => {
   let cluster: TestCluster;
   const cleanup: Array<() => Promise<void> | void> = [];
   before(async () => {
@@ -221,6 +221,29 @@ describe('StudyFollower on a real PostgreSQL', { skip: postgresInstalled() ? fal
     const back = await waitFor('live again with 3 trials', () => (rec.last()?.status === 'live' && rec.last()?.trials?.length === 3 ? rec.last() : undefined));
     assert.deepEqual(back.trials!.map((t) => [t.number, t.state, t.value]), [[0, 'complete', 0.5], [1, 'complete', 0.25], [2, 'complete', 0.75]]);
     assert.deepEqual(rec.transitions(), ['live', 'offline', 'live']);
+  });
+
+  test('a connection dropped while a transaction holds it is retried, not an unhandled error that kills the process', async () => {
+    const url = await cluster.freshDatabase();
+    const proxy = TcpProxy.forUrl(url);
+    await proxy.start();
+    cleanup.push(() => proxy.cut());
+    const store = await PostgresStore.open(proxy.via(url), 'drop', { onWarning: () => undefined, retryBudgetMs: 20_000 });
+    cleanup.push(() => store.close());
+    let tries = 0;
+    // The claim's connection is checked out and idle while decide() thinks: cut it right then.
+    const n = await store.claim(async (ctx) => {
+      if (++tries === 1) {
+        await proxy.cut();
+        await new Promise((r) => setTimeout(r, 300));
+        await proxy.start();
+      }
+      const next = await ctx.nextNumber();
+      return { events: [{ type: 'created', trial: next, params: { x: 1 }, at: Date.now() }], result: next };
+    });
+    assert.equal(n, 0);
+    assert.ok(tries >= 2, 'the claim ran again on a fresh connection');
+    assert.deepEqual((await store.trials()).map((t) => t.number), [0]);
   });
 
   test('a wrong password: offline with the advice, never the password; a bad host likewise', async () => {

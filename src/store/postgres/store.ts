@@ -85,6 +85,9 @@ export class PostgresStore implements StudyStore {
     const pool = new Pool({ connectionString: url, max: opts.poolSize ?? 3, connectionTimeoutMillis: 10_000, application_name: 'trialbook' });
     // Idle connections dropped by a server restart must not crash the process: queries retry.
     pool.on('error', () => undefined);
+    // Nor may a connection that drops while checked out between two queries of a transaction
+    // (a network cut): the next query on it fails, is transient, and the transaction re-runs.
+    pool.on('connect', (c) => void c.on('error', () => undefined));
     let client: PoolClient;
     try {
       client = await pool.connect();
