@@ -260,6 +260,40 @@ static void layer_norm_bwd(const float *dy, const float *xhat, const float *rstd
   }
 }
 
+/* Softmax over the last axis of x + bias, where bias row b serves `group` consecutive rows
+ * (attention: scores [B, heads, S, S] with the padding mask [B, 1, 1, S], group = heads*S). */
+VECTORISE static void masked_softmax_fwd(const float *x, const float *bias, float *y, size_t rows, size_t cols, size_t group) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *xr = x + r * cols, *br = bias + (r / group) * cols;
+    float *yr = y + r * cols;
+    float m = -INFINITY;
+    for (size_t c = 0; c < cols; c++) {
+      const float v = xr[c] + br[c];
+      yr[c] = v;
+      m = v > m ? v : m;
+    }
+    float sum = 0;
+    for (size_t c = 0; c < cols; c++) {
+      const float e = exp_approx(yr[c] - m);
+      yr[c] = e;
+      sum += e;
+    }
+    const float inv = 1.0f / sum;
+    for (size_t c = 0; c < cols; c++) yr[c] *= inv;
+  }
+}
+
+/* dx = y * (dy - sum(dy * y)) per row. */
+VECTORISE static void softmax_bwd(const float *dy, const float *y, float *dx, size_t rows, size_t cols) {
+  for (size_t r = 0; r < rows; r++) {
+    const float *gr = dy + r * cols, *yr = y + r * cols;
+    float *dr = dx + r * cols;
+    float s = 0;
+    for (size_t c = 0; c < cols; c++) s += gr[c] * yr[c];
+    for (size_t c = 0; c < cols; c++) dr[c] = yr[c] * (gr[c] - s);
+  }
+}
+
 /* Arguments: heap ArrayBuffer, then byte offsets / sizes as numbers. */
 static int args_heap(napi_env env, napi_callback_info info, size_t want, napi_value *argv, char **heap, size_t *len) {
   size_t argc = want;
@@ -366,6 +400,33 @@ static napi_value gather_rows(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* maskedSoftmax(heap, x, bias, y, rows, cols, group) */
+static napi_value masked_softmax(napi_env env, napi_callback_info info) {
+  napi_value a[7];
+  char *h;
+  size_t len;
+  if (!args_heap(env, info, 7, a, &h, &len)) return NULL;
+  const int64_t x = arg_i64(env, a[1]), bias = arg_i64(env, a[2]), y = arg_i64(env, a[3]), rows = arg_i64(env, a[4]),
+                cols = arg_i64(env, a[5]), group = arg_i64(env, a[6]);
+  if (rows < 0 || cols <= 0 || group <= 0 || rows % group || !in_heap(env, x, (size_t)rows * cols * 4, len) ||
+      !in_heap(env, y, (size_t)rows * cols * 4, len) || !in_heap(env, bias, (size_t)(rows / group) * cols * 4, len)) return NULL;
+  masked_softmax_fwd((const float *)(h + x), (const float *)(h + bias), (float *)(h + y), (size_t)rows, (size_t)cols, (size_t)group);
+  return NULL;
+}
+
+/* softmaxGrad(heap, dy, y, dx, rows, cols) */
+static napi_value softmax_grad(napi_env env, napi_callback_info info) {
+  napi_value a[6];
+  char *h;
+  size_t len;
+  if (!args_heap(env, info, 6, a, &h, &len)) return NULL;
+  const int64_t dy = arg_i64(env, a[1]), y = arg_i64(env, a[2]), dx = arg_i64(env, a[3]), rows = arg_i64(env, a[4]), cols = arg_i64(env, a[5]);
+  const size_t m = (size_t)rows * cols * 4;
+  if (rows < 0 || cols <= 0 || !in_heap(env, dy, m, len) || !in_heap(env, y, m, len) || !in_heap(env, dx, m, len)) return NULL;
+  softmax_bwd((const float *)(h + dy), (const float *)(h + y), (float *)(h + dx), (size_t)rows, (size_t)cols);
+  return NULL;
+}
+
 /* dropoutMask(heap, out, states: Uint32Array, per, rate): per example b, `per` values from its
  * mulberry32 stream (bit for bit src/core/rng.ts): keep = 1/(1-rate) where u >= rate, else 0. */
 static napi_value dropout_mask(napi_env env, napi_callback_info info) {
@@ -413,6 +474,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
     {"gatherRows", NULL, gather_rows, NULL, NULL, NULL, napi_default, NULL},
     {"dropoutMask", NULL, dropout_mask, NULL, NULL, NULL, napi_default, NULL},
+    {"maskedSoftmax", NULL, masked_softmax, NULL, NULL, NULL, napi_default, NULL},
+    {"softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
 import type { BertConfig } from './types';
-import { crossEntropy, dense, dropout, embed, gelu, layerNorm, mm, type DropoutRng } from './ops';
+import { crossEntropy, dense, dropout, embed, gelu, layerNorm, maskedSoftmax, mm, type DropoutRng } from './ops';
 
 export interface ParamSpec {
   name: string;
@@ -120,7 +120,7 @@ export class BertClassifier {
       const q = tf.reshape(tf.transpose(tf.reshape(tf.mul(lin('attention.self.query', x), scale), [B, S, A, D]), [0, 2, 1, 3]), [B * A, S, D]);
       const kT = tf.reshape(tf.transpose(tf.reshape(lin('attention.self.key', x), [B, S, A, D]), [0, 2, 3, 1]), [B * A, D, S]);
       const v = tf.reshape(tf.transpose(tf.reshape(lin('attention.self.value', x), [B, S, A, D]), [0, 2, 1, 3]), [B * A, S, D]);
-      let probs: tf.Tensor = tf.softmax(tf.add(tf.reshape(mm(q, kT), [B, A, S, S]), maskBias));
+      let probs: tf.Tensor = maskedSoftmax(tf.reshape(mm(q, kT), [B, A, S, S]), maskBias);
       probs = dropout(probs, pAtt, rng);
       const ctx = tf.reshape(tf.transpose(tf.reshape(mm(tf.reshape(probs, [B * A, S, S]), v), [B, A, S, D]), [0, 2, 1, 3]), [B * S, H]);
       const att = dropout(lin('attention.output.dense', ctx), pHid, rng);

@@ -27,6 +27,8 @@ interface Addon {
   layerNormGrad(heap: ArrayBuffer, dy: number, xhat: number, rstd: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number): void;
   gatherRows(heap: ArrayBuffer, table: number, tableRows: number, ids: number, n: number, out: number, cols: number): void;
   dropoutMask(heap: ArrayBuffer, out: number, states: Uint32Array, per: number, rate: number): void;
+  maskedSoftmax(heap: ArrayBuffer, x: number, bias: number, y: number, rows: number, cols: number, group: number): void;
+  softmaxGrad(heap: ArrayBuffer, dy: number, y: number, dx: number, rows: number, cols: number): void;
 }
 
 export interface NativeBlasInfo {
@@ -127,6 +129,8 @@ export const NATIVE_KERNELS = {
   layerNormGrad: 'TrialbookLayerNormGrad',
   gatherRows: 'TrialbookGatherRows',
   dropoutMask: 'TrialbookDropoutMask',
+  maskedSoftmax: 'TrialbookMaskedSoftmax',
+  softmaxGrad: 'TrialbookSoftmaxGrad',
 } as const;
 
 interface KernelArgs {
@@ -181,6 +185,20 @@ function registerOwnKernels(): void {
     const out = backend.makeOutput(shape, 'float32');
     addon!.dropoutMask(heap(backend), off(out), states, size(shape) / states.length, attrs.rate as number);
     return out;
+  });
+  // x [..., cols]; bias [rows/group, cols]: one bias row for each `group` consecutive rows of x.
+  reg(NATIVE_KERNELS.maskedSoftmax, ({ inputs: { x, bias }, backend }, off) => {
+    const cols = x.shape[x.shape.length - 1];
+    const rows = size(x.shape) / cols;
+    const y = backend.makeOutput(x.shape, 'float32');
+    addon!.maskedSoftmax(heap(backend), off(x), off(bias), off(y), rows, cols, rows / (size(bias.shape) / cols));
+    return y;
+  });
+  reg(NATIVE_KERNELS.softmaxGrad, ({ inputs: { dy, y }, backend }, off) => {
+    const cols = y.shape[y.shape.length - 1];
+    const dx = backend.makeOutput(y.shape, 'float32');
+    addon!.softmaxGrad(heap(backend), off(dy), off(y), off(dx), size(y.shape) / cols, cols);
+    return dx;
   });
 }
 

@@ -155,6 +155,20 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
   return f(x, gamma, beta);
 }
 
+/**
+ * softmax(scores + maskBias) over the last axis; maskBias [B,1,1,S] is a constant (no gradient).
+ * Natively one pass each way; otherwise tf's add + softmax and its autodiff.
+ */
+export function maskedSoftmax(scores: tf.Tensor, maskBias: tf.Tensor): tf.Tensor {
+  if (!nativeKernelsReady()) return tf.softmax(tf.add(scores, maskBias));
+  const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+    const y = run(NATIVE_KERNELS.maskedSoftmax, { x, bias: maskBias })[0];
+    save([y]);
+    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [run(NATIVE_KERNELS.softmaxGrad, { dy, y: saved[0] })[0]] };
+  }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+  return f(scores);
+}
+
 /** LayerNorm as two fused native kernels (forward keeps xhat and 1/std; backward gives dx, dγ, dβ in one pass). */
 function nativeLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {

@@ -103,7 +103,10 @@ test('native fused kernels (GELU, LayerNorm, embedding rows, dropout masks) equa
     t.skip('native BLAS not in use');
     return;
   }
-  const { gelu, layerNorm, embed, DropoutRng } = await import('../../src/engine/ops');
+  const { gelu, layerNorm, embed, maskedSoftmax, DropoutRng } = await import('../../src/engine/ops');
+  const scores = tf.randomNormal([2, 3, 5, 5], 0, 3, 'float32', 12);
+  const maskBias = tf.tensor4d([0, 0, 0, -10000, -10000, 0, 0, 0, 0, 0], [2, 1, 1, 5]);
+  const sw = tf.randomNormal([2, 3, 5, 5], 0, 1, 'float32', 13);
   const x = tf.randomNormal([64, 48], 0, 2, 'float32', 7);
   const gamma = tf.randomNormal([48], 1, 0.3, 'float32', 8);
   const beta = tf.randomNormal([48], 0, 0.3, 'float32', 9);
@@ -120,12 +123,15 @@ test('native fused kernels (GELU, LayerNorm, embedding rows, dropout masks) equa
       const value = f(x, gamma, beta, table);
       const [dx, dg, db, dt] = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([x, gamma, beta, table]);
       const mask = DropoutRng.forStep(3, 5, [0, 1, 2, 3]).mask([4, 6, 50], 0.3);
-      const out = [value, dx, dg, db, dt, mask].map((v) => v.dataSync() as Float32Array);
+      const sm = (z: tf.Tensor) => tf.sum(tf.mul(maskedSoftmax(z, maskBias), sw));
+      const probs = maskedSoftmax(scores, maskBias);
+      const [dscores] = tf.grads(sm)([scores]);
+      const out = [value, dx, dg, db, dt, mask, probs, dscores].map((v) => v.dataSync() as Float32Array);
       return out as never;
     }) as unknown as Float32Array[];
   }
   setNativeMatmulEnabled(true);
-  const names = ['value', 'dx', 'dgamma', 'dbeta', 'dtable', 'dropout mask'];
+  const names = ['value', 'dx', 'dgamma', 'dbeta', 'dtable', 'dropout mask', 'masked softmax', 'masked softmax gradient'];
   names.forEach((name, i) => {
     const err = maxRelError(paths.true[i], paths.false[i]);
     assert.ok(err < 2e-4, `${name}: native vs wasm max relative error ${err}`);
@@ -134,5 +140,7 @@ test('native fused kernels (GELU, LayerNorm, embedding rows, dropout masks) equa
   assert.deepEqual(Array.from(paths.true[5]), Array.from(paths.false[5]));
   const kept = paths.true[5].filter((v) => v > 0).length / paths.true[5].length;
   assert.ok(kept > 0.6 && kept < 0.8, `kept ${kept} at rate 0.3`);
-  tf.dispose([x, gamma, beta, w, table, ids]);
+  // Padding gets no attention: masked columns are 0 in every row of the first example.
+  for (let r = 0; r < 15; r++) assert.ok(paths.true[6][r * 5 + 3] < 1e-6 && paths.true[6][r * 5 + 4] < 1e-6);
+  tf.dispose([x, gamma, beta, w, table, ids, scores, maskBias, sw]);
 });
