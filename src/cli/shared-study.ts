@@ -58,7 +58,7 @@ export async function runShared(loaded: LoadedStudy, o: SharedRunOptions): Promi
         new PgWorker({
           store,
           source: o.source(),
-          objective: makeObjective(loaded),
+          objective: makeObjective(loaded, { parallel: o.parallel }),
           stateDir: studyStateDir(loaded),
           metric: study.objective.metric,
           direction: study.objective.direction,

@@ -20,6 +20,7 @@ import { planHyperband } from '../../src/tuners/hyperband';
 import { NO_POSTGRES, postgresInstalled, startCluster, type TestCluster } from '../store/postgres-cluster';
 
 const PW = 'trialbook-test-pw';
+const redacted = (url: string): string => url.replace(`:${PW}@`, ':***@');
 
 const HYPERBAND = { type: 'hyperband', max_epochs: 9, factor: 3 };
 const ASHA = { type: 'asha', min_epochs: 1, max_epochs: 9, factor: 3 };
@@ -306,6 +307,39 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
     assert.equal(runCli(['worker', join(root, 'c', 'secretive.trialbook.json')], { env: quadratic(5) }).code, 0);
     const spec = await cluster.query<{ spec: { storage: string } }>(url, "SELECT spec FROM trialbook_studies WHERE name = 'secretive'");
     assert.match(spec[0]!.spec.storage, /^postgresql:\/\/trialbook:\*\*\*@/);
+  });
+
+  test('watch follows a shared study live from another machine, read-only, and leaves when the tuner is done', async (t) => {
+    const root = tempDir(t);
+    const url = await cluster.freshDatabase();
+    const [a, b, w] = ['a', 'b', 'w'].map((id) => machine(root, id, 'live', HYPERBAND, 10));
+    const c = spawn(process.execPath, [cliPath, 'watch', w!, '--storage', url, '--until-done', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    c.stdout.on('data', (d) => (out += d));
+    c.stderr.on('data', (d) => (err += d));
+    const exited = new Promise<number | null>((r) => c.on('exit', (code) => r(code)));
+    while (!out.includes('"type":"status"')) await new Promise((r) => setTimeout(r, 20));
+    assert.deepEqual(await cluster.query(url, "SELECT to_regclass('trialbook_studies') AS t"), [{ t: null }], 'watching created nothing in the database');
+    const [pa, pb] = await Promise.all([cli(['worker', a!, '--storage', url], quadratic(60)), cli(['worker', b!, '--storage', url], quadratic(60))]);
+    assert.equal(pa.code, 0, pa.stderr);
+    assert.equal(pb.code, 0, pb.stderr);
+    assert.equal(await exited, 0, err);
+    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(lines[0], { type: 'status', status: 'live', where: redacted(url) });
+    assert.deepEqual(lines[lines.length - 1], { type: 'done', trials: 22, complete: 22 });
+    const { events } = await study(url, 'live');
+    const epochsInDb = events.filter((e) => e.type === 'metric').map((e) => `${e.trial}/${(e as { metric: { epoch: number } }).metric.epoch}`);
+    const epochsSeen = lines.filter((l) => l.type === 'epoch').map((l) => `${l.trial}/${l.epoch}`);
+    assert.deepEqual([...epochsSeen].sort(), [...epochsInDb].sort(), 'every epoch shown once, as the workers wrote it');
+    assert.equal(epochsSeen.length, 69);
+    const completed = lines.filter((l) => l.type === 'trial' && l.state === 'complete').map((l) => l.trial as number);
+    assert.deepEqual(completed.sort((x, y) => x - y), [...Array(22).keys()]);
+    for (const l of lines.filter((x) => x.type === 'trial' && x.state === 'complete')) {
+      const last = lines.filter((x) => x.type === 'epoch' && x.trial === l.trial).pop();
+      assert.ok(last && lines.indexOf(last) < lines.indexOf(l), `trial ${l.trial}: its epochs come before its completion`);
+    }
+    assert.ok(!(out + err).includes(PW));
   });
 
   test('real training: a Hyperband promotion on a second machine continues the first machine\'s safetensors checkpoint from the database', async (t) => {

@@ -14,8 +14,9 @@ import { register as seqlen } from './seqlen';
 import { register as report } from './report';
 import { register as worker } from './worker';
 import { register as migrate } from './migrate';
+import { register as watch } from './watch';
 
 /** Every CLI command, in the order `--help` lists them. */
 export const commands: Array<(program: Command) => void> = [
-  init, split, tokenize, lengths, vocab, demo, plan, train, evaluate, predict, tune, seqlen, report, worker, migrate,
+  init, split, tokenize, lengths, vocab, demo, plan, train, evaluate, predict, tune, seqlen, report, watch, worker, migrate,
 ];
