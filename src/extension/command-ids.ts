@@ -7,6 +7,7 @@ export const COMMAND_IDS = [
   'trialbook.startTuning',
   'trialbook.stop',
   'trialbook.resume',
+  'trialbook.runWorker',
   'trialbook.openDashboard',
   'trialbook.insertResults',
   'trialbook.exportReport',

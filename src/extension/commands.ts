@@ -38,7 +38,7 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
   const t = vscode.l10n.t;
 
   /** The study a command is about: the explorer node, a file, the active study editor, or a pick. */
-  async function pickStudy(arg: StudyArg, needTrials = false): Promise<StudyEntry | undefined> {
+  async function pickStudy(arg: StudyArg, needTrials = false, sharedOnly = false): Promise<StudyEntry | undefined> {
     await studies.ready();
     let file: string | undefined;
     if (typeof arg === 'string') file = arg;
@@ -58,7 +58,11 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       }
       return e;
     }
-    const valid = studies.list().filter((e) => e.view && (!needTrials || e.view.trials.length));
+    const valid = studies.list().filter((e) => e.view && (!needTrials || e.view.trials.length) && (!sharedOnly || e.view.shared));
+    if (!valid.length && sharedOnly) {
+      void vscode.window.showInformationMessage(t('Trialbook: no study in this workspace is shared through PostgreSQL (set "storage": "postgresql://…" in its study file).'));
+      return undefined;
+    }
     if (!valid.length) {
       const create = t('New Study');
       const p = await vscode.window.showWarningMessage(needTrials ? t('Trialbook: no study has trials yet. Start tuning first.') : t('Trialbook: no valid study file (*.trialbook.json) in this workspace.'), create);
@@ -78,12 +82,45 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
     return n && n.kind === 'trial' ? { entry: n.entry, trial: n.trial } : undefined;
   }
 
+  /** Starts `trialbook worker` on a shared study: the one way the editor writes to its database. */
+  function startWorker(e: StudyEntry): void {
+    if (f.runs.get(e.file)) {
+      void vscode.window.showInformationMessage(t('Trialbook: {0} is already running. Stop it first.', e.view!.name));
+      return;
+    }
+    f.runs.start('worker', e.file);
+    DashboardPanel.show(ctx, studies, log, e.file);
+  }
+
+  /** A shared study is read-only here: Start Tuning and Resume offer a worker instead of `tune`. */
+  async function offerWorker(e: StudyEntry): Promise<void> {
+    const run = t('Run a Worker Here');
+    const p = await vscode.window.showInformationMessage(
+      t('Study {0} is shared through PostgreSQL: this editor shows it read-only.', e.view!.name),
+      {
+        modal: true,
+        detail: t(
+          'Its trials are run by workers (trialbook worker {0}) on any machine that has the study file and its data; they share the budget and pick up each other\'s lost trials. Run a Worker Here starts one in the background that claims trials and writes their results to {1}. Nothing is written there otherwise.',
+          vscode.workspace.asRelativePath(e.file),
+          e.view!.shared!.where,
+        ),
+      },
+      run,
+    );
+    if (p === run) startWorker(e);
+  }
+
   async function startRun(kind: 'tune' | 'seqlen', arg: StudyArg, mode: 'start' | 'resume'): Promise<void> {
     if (!(await requireTrust(kind === 'tune' ? t('Start Tuning') : t('Run Sequence-Length Study')))) return;
     const e = await pickStudy(arg);
     if (!e) return;
     if (f.runs.get(e.file)) {
       void vscode.window.showInformationMessage(t('Trialbook: {0} is already running. Stop it first.', e.view!.name));
+      return;
+    }
+    if (e.view!.shared) {
+      if (kind === 'tune') return offerWorker(e);
+      void vscode.window.showInformationMessage(t('Trialbook: {0} is shared through PostgreSQL, and the sequence-length study runs on local journal studies only: run it on a copy of the study file without "storage".', e.view!.name));
       return;
     }
     const extra: string[] = [];
@@ -153,6 +190,17 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
     reg('trialbook.runSeqlen', (arg) => startRun('seqlen', arg as StudyArg, 'start')),
     reg('trialbook.startTuning', (arg) => startRun('tune', arg as StudyArg, 'start')),
     reg('trialbook.resume', (arg) => startRun('tune', arg as StudyArg, 'resume')),
+
+    reg('trialbook.runWorker', async (arg) => {
+      if (!(await requireTrust(t('Run a Worker Here')))) return;
+      const e = await pickStudy(arg as StudyArg, false, true);
+      if (!e) return;
+      if (!e.view!.shared) {
+        void vscode.window.showInformationMessage(t('Trialbook: {0} keeps its trials in a local journal: use Start Tuning. Workers run studies shared through PostgreSQL.', e.view!.name));
+        return;
+      }
+      startWorker(e);
+    }),
 
     reg('trialbook.stop', async (arg) => {
       const running = f.runs.list();
@@ -273,6 +321,7 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
 
     reg('trialbook.refresh', async () => {
       for (const e of studies.list()) await studies.reload(e.file);
+      studies.poke();
     }),
   ]);
 }

@@ -21,6 +21,12 @@ function webviewStrings(): Record<string, string> {
     pcp: t('Hyperparameters vs objective'),
     bestOf: t('best {0} of {1}'),
     seqlen: t('Sequence-length study (mean ± std)'),
+    sharedLive: t('Shared study at {0}, read-only here · {1}'),
+    sharedConnecting: t('Shared study: connecting to {0}…'),
+    sharedOffline: t('Shared study at {0} is offline: {1} — showing the trials read at {2}; reconnecting.'),
+    sharedNoStudy: t('no worker has started it yet'),
+    sharedWorkers: t('{0} workers running'),
+    sharedIdle: t('no worker running'),
     lengths: t('Token lengths'),
     noTrials: t('No finished trials yet.'),
     noCurves: t('No curve yet: pick a trial in the table.'),
@@ -116,13 +122,17 @@ export class DashboardPanel implements vscode.Disposable {
       panel.onDidDispose(() => this.dispose()),
       panel.onDidChangeViewState(() => {
         // Hidden webviews are torn down (no retainContextWhenHidden): wait for the next render.
-        if (panel.visible) this.openedAt = performance.now();
-        else this.ready = false;
+        if (panel.visible) {
+          this.openedAt = performance.now();
+          studies.poke(studyFile);
+        } else this.ready = false;
       }),
       studies.onDidChange((e) => {
         if (!e || e.file === studyFile) this.postStudy();
       }),
     );
+    // A shared study: read it now rather than at the next (slow) poll.
+    studies.poke(studyFile);
   }
 
   /** Live metric from a running trial (before the journal refresh shows it). */

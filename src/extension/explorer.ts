@@ -3,7 +3,7 @@
  * hyperparameters in the description, the best trial starred. Built from StudyIndex views.
  */
 import * as vscode from 'vscode';
-import type { TrialView } from '../protocol/messages';
+import type { StudyView, TrialView } from '../protocol/messages';
 import type { StudyEntry, StudyIndex } from './studies';
 
 export type ExplorerNode =
@@ -26,6 +26,19 @@ export function keyParams(params: Record<string, unknown>): string {
     .slice(0, 4)
     .map((k) => `${SHORT[k] ?? k}=${typeof params[k] === 'number' ? formatValue(params[k] as number) : String(params[k])}`)
     .join(' ');
+}
+
+/** The short connection state of a shared study, for the tree. */
+export function sharedLabel(sh: NonNullable<StudyView['shared']>): string {
+  switch (sh.status) {
+    case 'connecting':
+      return vscode.l10n.t('shared, connecting…');
+    case 'offline':
+      return vscode.l10n.t('shared, offline');
+    case 'live':
+      if (!sh.exists) return vscode.l10n.t('shared, no worker yet');
+      return sh.workers ? vscode.l10n.t('shared, {0} running', sh.workers === 1 ? vscode.l10n.t('1 worker') : vscode.l10n.t('{0} workers', sh.workers)) : vscode.l10n.t('shared');
+  }
 }
 
 function stateIcon(t: TrialView, best: boolean): vscode.ThemeIcon {
@@ -90,16 +103,30 @@ export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vsc
     const v = e.view;
     const done = v.trials.filter((t) => t.state === 'complete').length;
     const best = v.trials.find((t) => t.number === v.bestTrial);
+    const running = this.running.has(e.file);
     // Small or running studies open expanded; a study of hundreds of trials starts collapsed.
-    const state = !v.trials.length ? vscode.TreeItemCollapsibleState.None : v.trials.length <= 100 || this.running.has(e.file) ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+    const state = !v.trials.length ? vscode.TreeItemCollapsibleState.None : v.trials.length <= 100 || running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
     const item = new vscode.TreeItem(v.name, state);
     // A new id once trials exist: VS Code keeps an id's old (leaf) state otherwise.
     item.id = `study:${e.file}${v.trials.length ? '' : ':empty'}`;
     item.resourceUri = uri;
-    item.iconPath = new vscode.ThemeIcon(this.running.has(e.file) ? 'loading~spin' : 'beaker');
+    item.iconPath = new vscode.ThemeIcon(running ? 'loading~spin' : 'beaker');
     item.description = vscode.l10n.t('{0}/{1} complete · best {2}', done, v.trials.length, best ? formatValue(best.value) : '—');
-    item.tooltip = new vscode.MarkdownString(`**${v.name}** — ${v.tuner}, ${v.objective.metric} (${v.objective.direction})\n\n${vscode.workspace.asRelativePath(uri)}`);
-    item.contextValue = this.running.has(e.file) ? 'study.running' : 'study';
+    const tip = `**${v.name}** — ${v.tuner}, ${v.objective.metric} (${v.objective.direction})\n\n${vscode.workspace.asRelativePath(uri)}`;
+    item.tooltip = new vscode.MarkdownString(tip);
+    item.contextValue = running ? 'study.running' : 'study';
+    const sh = v.shared;
+    if (sh) {
+      // Shared through PostgreSQL: read-only here; workers anywhere run its trials.
+      item.description += ` · ${sharedLabel(sh)}`;
+      if (!running) item.iconPath = sh.status === 'offline' ? new vscode.ThemeIcon('debug-disconnect', new vscode.ThemeColor('problemsWarningIcon.foreground')) : sh.status === 'connecting' ? new vscode.ThemeIcon('sync~spin') : new vscode.ThemeIcon('cloud');
+      const md = new vscode.MarkdownString(tip);
+      md.appendMarkdown(`\n\n${vscode.l10n.t('Shared through PostgreSQL: shown read-only here; its trials are run by `trialbook worker` on any machine (Run a Worker Here starts one on this one).')}`);
+      md.appendCodeblock(sh.where, 'text');
+      if (sh.message) md.appendMarkdown(`\n\n${vscode.l10n.t('Offline, reconnecting:')}`).appendCodeblock(sh.message, 'text');
+      item.tooltip = md;
+      item.contextValue = running ? 'study.shared.running' : 'study.shared';
+    }
     return item;
   }
 

@@ -18,10 +18,11 @@ export function activate(ctx: vscode.ExtensionContext): void {
   const status = new StatusBar();
   ctx.subscriptions.push(log, status);
 
+  let tree: vscode.TreeView<ExplorerNode> | undefined;
   let loading: Promise<LoadedFeatures> | undefined;
   const load = (): Promise<LoadedFeatures> =>
     (loading ??= import('./features').then((m) => {
-      const f = m.startFeatures(ctx, log, status);
+      const f = m.startFeatures(ctx, log, status, () => tree);
       ctx.subscriptions.push(f.explorer.onDidChangeTreeData((n) => treeChanged.fire(n)));
       return f;
     }));
@@ -37,9 +38,10 @@ export function activate(ctx: vscode.ExtensionContext): void {
     getChildren: async (node) => (await load()).explorer.getChildren(node),
     getTreeItem: async (node) => (await load()).explorer.getTreeItem(node),
   };
+  tree = vscode.window.createTreeView('trialbook.trials', { treeDataProvider: provider, showCollapseAll: true });
   ctx.subscriptions.push(
     treeChanged,
-    vscode.window.createTreeView('trialbook.trials', { treeDataProvider: provider, showCollapseAll: true }),
+    tree,
     vscode.window.registerWebviewPanelSerializer('trialbook.dashboard', {
       deserializeWebviewPanel: async (panel, state) => (await load()).serializer.deserializeWebviewPanel(panel, state),
     }),

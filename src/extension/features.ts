@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { commandHandlers, type CommandHandler } from './commands';
 import { DashboardPanel } from './dashboard';
 import { StudyDiagnostics } from './diagnostics';
-import { TrialExplorer } from './explorer';
+import { TrialExplorer, type ExplorerNode } from './explorer';
 import type { Log } from './log';
 import { RunManager } from './runs';
 import type { StatusBar } from './status-bar';
@@ -19,10 +19,14 @@ export interface LoadedFeatures {
   serializer: vscode.WebviewPanelSerializer;
 }
 
-export function startFeatures(ctx: vscode.ExtensionContext, log: Log, status: StatusBar): LoadedFeatures {
+export function startFeatures(ctx: vscode.ExtensionContext, log: Log, status: StatusBar, tree: () => vscode.TreeView<ExplorerNode> | undefined = () => undefined): LoadedFeatures {
   const studies = new StudyIndex(log);
   const explorer = new TrialExplorer(studies);
   const runs = new RunManager(ctx, studies, explorer, status, log);
+  // Shared studies are polled fast while someone looks: the explorer, their dashboard, a worker here.
+  studies.setWatched((file) => tree()?.visible !== false || DashboardPanel.get(file)?.panel.visible === true || runs.get(file) !== undefined);
+  const view = tree();
+  if (view) ctx.subscriptions.push(view.onDidChangeVisibility((e) => e.visible && studies.poke()));
   const jobs = new WorkerJobs(ctx, log);
   const diagnostics = new StudyDiagnostics(studies);
   ctx.subscriptions.push(

@@ -1,5 +1,6 @@
 /**
- * Long runs (tuning, the sequence-length study) as CLI child processes, at most one per study.
+ * Long runs (tuning, the sequence-length study, a worker of a shared study) as CLI child
+ * processes, at most one per study.
  * Feeds the status bar, a cancellable progress notification, the explorer's "running" marks and
  * the dashboard's live curves. The extension host only reads JSON lines: it stays responsive.
  */
@@ -12,7 +13,8 @@ import type { Log } from './log';
 import type { StatusBar } from './status-bar';
 import type { StudyIndex } from './studies';
 
-export type RunKind = 'tune' | 'seqlen';
+/** `worker`: `trialbook worker` on a study shared through PostgreSQL (the only run that writes there). */
+export type RunKind = 'tune' | 'seqlen' | 'worker';
 
 export interface ActiveRun {
   kind: RunKind;
@@ -24,6 +26,8 @@ export interface ActiveRun {
   total?: number;
   current?: number;
   index?: number;
+  /** A worker waits for other workers' trials (nothing to claim yet). */
+  waiting?: boolean;
 }
 
 export class RunManager implements vscode.Disposable {
@@ -45,9 +49,10 @@ export class RunManager implements vscode.Disposable {
     return [...this.runs.values()];
   }
 
-  /** Starts `trialbook tune|seqlen STUDY --json [extra]` and reports it until it exits. */
+  /** Starts `trialbook tune|seqlen|worker STUDY --json [extra]` and reports it until it exits. */
   start(kind: RunKind, studyFile: string, extra: string[] = []): ActiveRun {
     const name = this.studies.get(studyFile)?.view?.name ?? studyFile;
+    // A worker reads the database URL from the study file: it never appears on a command line.
     const args = [kind, studyFile, '--json', ...extra];
     this.log.info(`run: trialbook ${args.join(' ')}`);
     const run: ActiveRun = {
@@ -85,13 +90,22 @@ export class RunManager implements vscode.Disposable {
   }
 
   private progress(run: ActiveRun): void {
-    const title = run.kind === 'tune' ? vscode.l10n.t('Tuning {0}', run.name) : vscode.l10n.t('Sequence-length study {0}', run.name);
+    const title = run.kind === 'tune' ? vscode.l10n.t('Tuning {0}', run.name) : run.kind === 'worker' ? vscode.l10n.t('Worker for {0}', run.name) : vscode.l10n.t('Sequence-length study {0}', run.name);
     void vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, (progress, token) => {
       token.onCancellationRequested(() => this.stop(run.studyFile));
       let reported = 0;
       const tick = setInterval(() => {
         const pct = run.total ? (run.finished / run.total) * 100 : 0;
-        const msg = run.current !== undefined ? vscode.l10n.t('trial {0} ({1}/{2})', run.current, run.index ?? run.finished + 1, run.total ?? '?') : vscode.l10n.t('starting…');
+        const msg =
+          run.kind === 'worker'
+            ? run.waiting
+              ? vscode.l10n.t("waiting for other workers' trials ({0} run here)", run.finished)
+              : run.current !== undefined
+                ? vscode.l10n.t('trial {0} ({1} run here)', run.current, run.finished)
+                : vscode.l10n.t('starting…')
+            : run.current !== undefined
+              ? vscode.l10n.t('trial {0} ({1}/{2})', run.current, run.index ?? run.finished + 1, run.total ?? '?')
+              : vscode.l10n.t('starting…');
         progress.report({ message: run.proc.isStopping ? vscode.l10n.t('stopping…') : msg, increment: Math.max(0, pct - reported) });
         reported = Math.max(reported, pct);
       }, 500);
@@ -100,6 +114,7 @@ export class RunManager implements vscode.Disposable {
   }
 
   private onEvent(run: ActiveRun, e: Record<string, unknown>): void {
+    if (run.kind === 'worker') return this.onWorkerEvent(run, e);
     switch (e.type) {
       case 'trial-started':
         run.current = e.trial as number;
@@ -127,6 +142,46 @@ export class RunManager implements vscode.Disposable {
     this.status.update(this.list());
   }
 
+  /** `trialbook worker --json` events (PgWorkerEvent, then a summary). */
+  private onWorkerEvent(run: ActiveRun, e: Record<string, unknown>): void {
+    switch (e.type) {
+      case 'claimed':
+        run.current = e.trial as number;
+        run.waiting = false;
+        break;
+      case 'metric':
+        DashboardPanel.get(run.studyFile)?.postMetric(e.trial as number, e.metric as Metric);
+        break;
+      case 'finished':
+      case 'pruned':
+        run.finished++;
+        run.current = undefined;
+        break;
+      case 'failed':
+        if (e.reason !== 'cancelled' && e.reason !== 'interrupted') run.finished++;
+        run.current = undefined;
+        this.log.warn(`[${run.name}] trial ${String(e.trial)} ${String(e.reason)}: ${String(e.message)}`);
+        break;
+      case 'waiting':
+        run.waiting = true;
+        run.current = undefined;
+        break;
+      case 'lost':
+        this.log.warn(`[${run.name}] trials ${(e.trials as number[]).join(', ')}: their workers stopped heart-beating; re-queued`);
+        break;
+      case 'taken-over':
+        this.log.warn(`[${run.name}] trial ${String(e.trial)}: taken over by another worker while this one was unreachable`);
+        break;
+      case 'stopped':
+      case 'summary':
+        this.log.info(`[${run.name}] ${JSON.stringify(e)}`);
+        break;
+    }
+    // What this worker wrote is in the database now: read it at once rather than at the next poll.
+    if (e.type !== 'metric' || (e.metric as Metric | undefined)?.val_loss != null) this.studies.poke(run.studyFile);
+    this.status.update(this.list());
+  }
+
   private async onExit(run: ActiveRun, r: Awaited<CliProcess['done']>): Promise<void> {
     this.runs.delete(run.studyFile);
     this.explorer.running.delete(run.studyFile);
@@ -137,8 +192,14 @@ export class RunManager implements vscode.Disposable {
     await this.studies.reload(run.studyFile);
     this.status.update(this.list());
     this.explorer.refresh();
-    const what = run.kind === 'tune' ? vscode.l10n.t('Tuning') : vscode.l10n.t('Sequence-length study');
-    if (r.code === 0) {
+    const what = run.kind === 'tune' ? vscode.l10n.t('Tuning') : run.kind === 'worker' ? vscode.l10n.t('Worker') : vscode.l10n.t('Sequence-length study');
+    if (run.kind === 'worker' && (r.code === 0 || run.proc.isStopping || r.code === 130)) {
+      const msg = r.code === 0 ? vscode.l10n.t('Worker for {0} finished: nothing is left to run in the study ({1} trials run here).', run.name, run.finished) : vscode.l10n.t('Worker for {0} stopped ({1} trials run here). Another worker re-runs the trial it was running.', run.name, run.finished);
+      const open = vscode.l10n.t('Open Dashboard');
+      void vscode.window.showInformationMessage(msg, open).then((p) => {
+        if (p === open) void vscode.commands.executeCommand('trialbook.openDashboard', run.studyFile);
+      });
+    } else if (r.code === 0) {
       const open = vscode.l10n.t('Open Dashboard');
       void vscode.window.showInformationMessage(vscode.l10n.t('{0} of {1} finished.', what, run.name), open).then((p) => {
         if (p === open) void vscode.commands.executeCommand('trialbook.openDashboard', run.studyFile);

@@ -24,6 +24,13 @@ export class StatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
+    if (run.kind === 'worker') {
+      // A worker of a shared study: no total of its own (all workers share the budget).
+      this.item.text = `$(loading~spin) ${run.name}: ${run.current !== undefined ? vscode.l10n.t('worker, trial {0}', run.current) : vscode.l10n.t('worker, waiting')} · ${vscode.l10n.t('{0} run here', run.finished)}`;
+      this.item.tooltip = vscode.l10n.t('Trialbook: a worker of the shared study runs here — click for the dashboard');
+      this.item.show();
+      return;
+    }
     const n = run.index ?? run.finished;
     const left = eta(run);
     this.item.text = `$(loading~spin) ${run.name}: ${vscode.l10n.t('trial {0}/{1}', n, run.total ?? '?')}${left ? ` · ${vscode.l10n.t('ETA {0}', left)}` : ''}`;

@@ -2,6 +2,11 @@
  * The workspace's studies: every `*.trialbook.json`, parsed, with its journal replayed read-only
  * through the store. Study files and journals are watched, so the explorer, the dashboard and
  * the status bar follow a run live. A study file that does not parse is kept with its error.
+ *
+ * A shared study (`storage: "postgresql://…"`) is followed read-only by a StudyFollower: polled
+ * in the background (never awaited by activation, the tree or a command), fast while it is shown
+ * and trials run, slowly while nobody looks. Its connection state travels with its view; an
+ * outage gives one warning, and the view recovers by itself when the database is back.
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,7 +15,11 @@ import { loadStudy, studyStateDir, type LoadedStudy } from '../core/study';
 import type { StudyView } from '../protocol/messages';
 import { studyView } from '../runner/report';
 import { JournalStore, JOURNAL_FILE } from '../store/journal';
+import type { FollowState, StudyFollower } from '../store/postgres/follow';
+import { isPostgresUrl, passwordOf, redactText, redactUrl } from '../store/postgres/url';
 import type { Log } from './log';
+
+export type SharedInfo = NonNullable<StudyView['shared']>;
 
 export interface StudyEntry {
   /** Absolute path of the study file. */
@@ -21,6 +30,15 @@ export interface StudyEntry {
   view?: StudyView;
   /** Token-length summary from the last Inspect Token Lengths run (not in the journal). */
   lengths?: StudyView['lengths'];
+  /** A study shared through PostgreSQL: where (password hidden) and the connection state. */
+  shared?: SharedInfo;
+}
+
+interface SharedReader {
+  /** URL and study name: a new follower when either changes. */
+  key: string;
+  follower: StudyFollower;
+  state: FollowState;
 }
 
 interface Reader {
@@ -34,6 +52,9 @@ const EXCLUDE = '**/{node_modules,.trialbook,.git}/**';
 export class StudyIndex implements vscode.Disposable {
   private readonly entries = new Map<string, StudyEntry>();
   private readonly readers = new Map<string, Reader>();
+  private readonly followers = new Map<string, SharedReader>();
+  /** Whether anybody looks at a study now (the explorer, its dashboard, a run): fast polling. */
+  private watched: (file: string) => boolean = () => true;
   private readonly changed = new vscode.EventEmitter<StudyEntry | undefined>();
   readonly onDidChange = this.changed.event;
   private readonly disposables: vscode.Disposable[] = [this.changed];
@@ -90,6 +111,16 @@ export class StudyIndex implements vscode.Disposable {
     this.changed.fire(e);
   }
 
+  /** Tells shared-study followers who looks at what (polled fast when looked at, slowly when not). */
+  setWatched(fn: (file: string) => boolean): void {
+    this.watched = fn;
+  }
+
+  /** Reads a shared study now (its view became visible, a local worker reported progress). */
+  poke(file?: string): void {
+    for (const [f, r] of this.followers) if (!file || f === file) r.follower.poke();
+  }
+
   /** While a run is going, also poll: file watchers can lag or coalesce on some systems. */
   setPolling(on: boolean): void {
     if (on && !this.poll) this.poll = setInterval(() => this.refreshJournals(), 1000);
@@ -133,6 +164,9 @@ export class StudyIndex implements vscode.Disposable {
     const r = this.readers.get(file);
     if (r) void r.store.close();
     this.readers.delete(file);
+    const f = this.followers.get(file);
+    if (f) void f.follower.stop();
+    this.followers.delete(file);
   }
 
   private async load(file: string): Promise<StudyEntry> {
@@ -152,6 +186,8 @@ export class StudyIndex implements vscode.Disposable {
 
   private async refreshTrials(entry: StudyEntry): Promise<StudyEntry> {
     const loaded = entry.loaded!;
+    if (isPostgresUrl(loaded.study.storage)) return this.followShared(entry, loaded.study.storage);
+    if (this.followers.has(entry.file)) this.dropReader(entry.file);
     try {
       const dir = studyStateDir(loaded);
       const journal = join(dir, JOURNAL_FILE);
@@ -179,6 +215,79 @@ export class StudyIndex implements vscode.Disposable {
       entry.error = (e as Error).message;
     }
     return entry;
+  }
+
+  /**
+   * A shared study: its view comes from the follower's last read (an empty one until the first
+   * read), so the explorer and commands never wait for the database. The follower is kept across
+   * reloads of the study file unless its URL or name changed.
+   */
+  private async followShared(entry: StudyEntry, url: string): Promise<StudyEntry> {
+    const loaded = entry.loaded!;
+    const key = `${loaded.study.name}\n${url}`;
+    let reader = this.followers.get(entry.file);
+    if (reader && reader.key !== key) {
+      this.dropReader(entry.file);
+      reader = undefined;
+    }
+    if (!reader) {
+      if (this.readers.has(entry.file)) this.dropReader(entry.file);
+      // Loaded on the first shared study only: the pg driver stays out of activation.
+      const { StudyFollower } = await import('../store/postgres/follow');
+      const existing = this.followers.get(entry.file);
+      if (existing?.key === key) return this.applyShared(entry, existing.state);
+      const file = entry.file;
+      const follower = new StudyFollower({
+        url,
+        studyName: loaded.study.name,
+        onWarning: (text) => this.log.warn(`[${loaded.study.name}] ${redactText(text, passwordOf(url))}`),
+        watched: () => this.watched(file),
+        onChange: (state) => this.onShared(file, key, state),
+      });
+      reader = { key, follower, state: follower.current };
+      this.followers.set(file, reader);
+      this.log.info(`[${loaded.study.name}] shared study at ${redactUrl(url)}: following it read-only`);
+      follower.start();
+    } else {
+      reader.follower.poke();
+    }
+    return this.applyShared(entry, reader.state);
+  }
+
+  /** Rebuilds a shared study's view from a follower state. */
+  private applyShared(entry: StudyEntry, state: FollowState): StudyEntry {
+    const loaded = entry.loaded!;
+    const trials = state.trials ?? [];
+    const running = new Set(trials.filter((t) => t.state === 'running').map((t) => t.worker ?? '?')).size;
+    entry.shared = {
+      where: state.where,
+      status: state.status,
+      exists: state.exists,
+      workers: running,
+      ...(state.message ? { message: state.message } : {}),
+      ...(state.readAt ? { readAt: state.readAt } : {}),
+    };
+    entry.view = { ...studyView(loaded, trials), shared: entry.shared, ...(entry.lengths ? { lengths: entry.lengths } : {}) };
+    entry.error = undefined;
+    return entry;
+  }
+
+  private onShared(file: string, key: string, state: FollowState): void {
+    const reader = this.followers.get(file);
+    const entry = this.entries.get(file);
+    if (!reader || reader.key !== key || !entry?.loaded) return;
+    const before = reader.state.status;
+    reader.state = state;
+    const name = entry.loaded.study.name;
+    if (state.status === 'offline' && before !== 'offline') {
+      // One message per outage (not per retry); the view keeps the trials it read last.
+      this.log.warn(`[${name}] shared study offline: ${state.message ?? ''}; retrying in the background`);
+      void vscode.window.showWarningMessage(vscode.l10n.t('Trialbook: shared study {0}: {1}. The explorer and the dashboard keep the trials read last and reconnect by themselves.', name, state.message ?? ''));
+    } else if (state.status === 'live' && before === 'offline') {
+      this.log.info(`[${name}] shared study back online at ${state.where}`);
+      vscode.window.setStatusBarMessage(vscode.l10n.t('Trialbook: shared study {0} is back online', name), 5000);
+    }
+    this.changed.fire(this.applyShared(entry, state));
   }
 
   dispose(): void {

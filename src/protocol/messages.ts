@@ -181,6 +181,21 @@ export const StudyView = z.object({
   bestTrial: z.number().nullable(),
   seqlen: z.array(z.object({ maxLen: z.number(), mean: z.number().nullable(), std: z.number().nullable(), n: z.number() })).optional(),
   lengths: z.object({ histogram: z.array(z.tuple([z.number(), z.number()])), truncated: z.record(z.string(), z.number()) }).optional(),
+  /** A study shared through PostgreSQL, shown read-only: where (password hidden) and the connection. */
+  shared: z
+    .object({
+      where: z.string(),
+      status: z.enum(['connecting', 'live', 'offline']),
+      /** The study is in the database (false until a worker creates it). */
+      exists: z.boolean(),
+      /** Workers running trials now. */
+      workers: z.number(),
+      /** Offline: why (one line, password hidden). */
+      message: z.string().optional(),
+      /** Last successful read (ms since the epoch). */
+      readAt: z.number().optional(),
+    })
+    .optional(),
 });
 export type StudyView = z.infer<typeof StudyView>;
 

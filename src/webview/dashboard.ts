@@ -60,6 +60,7 @@ function palette(): { fg: string; grid: string; line: string[]; best: string } {
 function layout(): void {
   app.innerHTML = `
 <header><h1 id="title"></h1><span id="summary"></span></header>
+<p id="shared" class="shared" hidden></p>
 <div class="grid">
   <section data-chart="history"><h2>${S('history', 'Optimisation history')}</h2><div class="box"><canvas id="chart-history"></canvas></div><p class="empty" hidden>${S('noTrials', 'No finished trials yet.')}</p></section>
   <section data-chart="curves"><h2 id="curves-title">${S('curves', 'Loss curves')}</h2><div class="box"><canvas id="chart-curves"></canvas></div><p class="empty" hidden>${S('noCurves', 'No curve yet: pick a trial in the table.')}</p></section>
@@ -301,6 +302,7 @@ function render(): void {
   document.getElementById('title')!.textContent = v.name;
   const n = (s: string): number => v.trials.filter((t) => t.state === s).length;
   document.getElementById('summary')!.textContent = `${v.tuner} · ${v.objective.metric} (${v.objective.direction}) · ${v.trials.length} ${S('trials', 'trials')}: ${n('complete')} ${S('complete', 'complete')}, ${n('running')} ${S('running', 'running')}, ${n('failed')} ${S('failed', 'failed')}, ${n('pruned')} ${S('pruned', 'pruned')}`;
+  renderShared();
   const steps: Array<[string, () => void]> = [['table', renderTable], ['curves', drawCurves], ['history', drawHistory], ['pcp', drawPcp], ['seqlen', drawSeqlen], ['lengths', drawLengths]];
   for (const [name, step] of steps) {
     const s0 = performance.now();
@@ -312,6 +314,27 @@ function render(): void {
     firstRender = false;
     // After layout and paint of the first frame: what the user waits for.
     requestAnimationFrame(() => vscode.postMessage({ type: 'rendered', ms: performance.now() - t0, rows: v.trials.length }));
+  }
+}
+
+/** A study shared through PostgreSQL: where (password already hidden), read-only, the connection. */
+function renderShared(): void {
+  const el = document.getElementById('shared')!;
+  const s = study?.shared;
+  if (!s) {
+    el.hidden = true;
+    return;
+  }
+  const fill = (text: string, ...args: string[]): string => args.reduce((out, a, i) => out.replace(`{${i}}`, a), text);
+  el.hidden = false;
+  el.className = `shared ${s.status}`;
+  el.dataset.status = s.status;
+  el.dataset.workers = String(s.workers);
+  if (s.status === 'connecting') el.textContent = fill(S('sharedConnecting', 'Shared study: connecting to {0}…'), s.where);
+  else if (s.status === 'offline') el.textContent = fill(S('sharedOffline', 'Shared study at {0} is offline: {1} — showing the trials read at {2}; reconnecting.'), s.where, s.message ?? '', s.readAt ? new Date(s.readAt).toLocaleTimeString() : '—');
+  else {
+    const who = !s.exists ? S('sharedNoStudy', 'no worker has started it yet') : s.workers ? fill(S('sharedWorkers', '{0} workers running'), String(s.workers)) : S('sharedIdle', 'no worker running');
+    el.textContent = fill(S('sharedLive', 'Shared study at {0}, read-only here · {1}'), s.where, who);
   }
 }
 
