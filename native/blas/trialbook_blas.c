@@ -98,59 +98,85 @@ static napi_value set_num_threads(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* ---- JS entry points ----
+ * Every kernel takes the heap (an ArrayBuffer: the wasm memory) first, then numbers: byte
+ * offsets of its operands and their sizes. Each operand is bounds-checked before use, so a wrong
+ * offset throws instead of corrupting memory. */
+typedef struct {
+  napi_env env;
+  char *heap;
+  size_t len;
+  napi_value argv[12];
+} call_t;
+
+static int begin(napi_env env, napi_callback_info info, size_t want, call_t *c) {
+  size_t argc = want;
+  c->env = env;
+  napi_get_cb_info(env, info, &argc, c->argv, NULL, NULL);
+  if (argc < want || napi_get_arraybuffer_info(env, c->argv[0], (void **)&c->heap, &c->len) != napi_ok) {
+    napi_throw_type_error(env, "E_BLAS", "kernel: expected (ArrayBuffer, ...numbers)");
+    return 0;
+  }
+  return 1;
+}
+
+static int64_t num(call_t *c, int i) {
+  int64_t x = -1;
+  napi_get_value_int64(c->env, c->argv[i], &x);
+  return x;
+}
+
+static double real(call_t *c, int i) {
+  double x = 0;
+  napi_get_value_double(c->env, c->argv[i], &x);
+  return x;
+}
+
+/* The operand whose byte offset is argument i, holding `count` 4-byte values; NULL (and a thrown
+ * RangeError) when it does not lie inside the heap or is misaligned. */
+static float *operand(call_t *c, int i, int64_t count) {
+  const int64_t off = num(c, i);
+  if (count < 0 || off < 0 || off % 4 || (uint64_t)off + (uint64_t)count * 4 > c->len) {
+    napi_throw_range_error(c->env, "E_BLAS", "kernel: operand outside the buffer");
+    return NULL;
+  }
+  return (float *)(c->heap + off);
+}
+
 /*
  * gemm(heap, a, b, c, bias, batchA, batchB, m, n, k, transA, transB)
- *   C[g] = op(A[g or 0]) . op(B[g or 0]) (+ bias row), row-major, offsets in bytes into `heap`;
- *   bias < 0 means none. A batch of 1 broadcasts against the other operand's batch.
+ *   C[g] = op(A[g or 0]) . op(B[g or 0]) (+ bias row), row-major; bias < 0 means none.
+ *   A batch of 1 broadcasts against the other operand's batch.
  */
 static napi_value gemm(napi_env env, napi_callback_info info) {
-  size_t argc = 12;
-  napi_value argv[12];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (!sgemm || argc < 12) {
-    napi_throw_error(env, "E_BLAS", "gemm: BLAS not loaded or wrong arguments");
+  call_t c;
+  if (!sgemm) {
+    napi_throw_error(env, "E_BLAS", "gemm: no BLAS library loaded");
     return NULL;
   }
-  void *heap;
-  size_t heap_len;
-  if (napi_get_arraybuffer_info(env, argv[0], &heap, &heap_len) != napi_ok) {
-    napi_throw_type_error(env, "E_BLAS", "gemm: first argument must be an ArrayBuffer");
+  if (!begin(env, info, 12, &c)) return NULL;
+  const int64_t batchA = num(&c, 5), batchB = num(&c, 6), m = num(&c, 7), n = num(&c, 8), k = num(&c, 9);
+  const int64_t batch = batchA > batchB ? batchA : batchB;
+  bool ta = false, tb = false;
+  napi_get_value_bool(env, c.argv[10], &ta);
+  napi_get_value_bool(env, c.argv[11], &tb);
+  if ((batchA != batch && batchA != 1) || (batchB != batch && batchB != 1) || m <= 0 || n <= 0 || k <= 0) {
+    napi_throw_range_error(env, "E_BLAS", "gemm: batch mismatch or empty product");
     return NULL;
   }
-  int64_t off[4];
-  int32_t dim[6];
-  bool ta, tb;
-  for (int i = 0; i < 4; i++) napi_get_value_int64(env, argv[1 + i], &off[i]);
-  for (int i = 0; i < 5; i++) napi_get_value_int32(env, argv[5 + i], &dim[i]);
-  napi_get_value_bool(env, argv[10], &ta);
-  napi_get_value_bool(env, argv[11], &tb);
-  const int batchA = dim[0], batchB = dim[1], m = dim[2], n = dim[3], k = dim[4];
-  const int batch = batchA > batchB ? batchA : batchB;
-  const size_t sa = (size_t)m * k, sb = (size_t)k * n, sc = (size_t)m * n;
-  /* Bounds: every operand must lie inside the heap (a wrong offset must not corrupt memory). */
-  if (off[0] < 0 || off[1] < 0 || off[2] < 0 || (off[0] | off[1] | off[2]) % 4 ||
-      (size_t)off[0] + sa * batchA * 4 > heap_len || (size_t)off[1] + sb * batchB * 4 > heap_len ||
-      (size_t)off[2] + sc * batch * 4 > heap_len || (off[3] >= 0 && (size_t)off[3] + (size_t)n * 4 > heap_len) ||
-      (batchA != batch && batchA != 1) || (batchB != batch && batchB != 1)) {
-    napi_throw_range_error(env, "E_BLAS", "gemm: operand outside the buffer or batch mismatch");
-    return NULL;
-  }
-  char *base = (char *)heap;
-  const float *bias = off[3] >= 0 ? (const float *)(base + off[3]) : NULL;
-  for (int g = 0; g < batch; g++) {
-    const float *A = (const float *)(base + off[0]) + (batchA == 1 ? 0 : g * sa);
-    const float *B = (const float *)(base + off[1]) + (batchB == 1 ? 0 : g * sb);
-    float *C = (float *)(base + off[2]) + g * sc;
-    float beta = 0.0f;
-    if (bias) {
-      for (int i = 0; i < m; i++) memcpy(C + (size_t)i * n, bias, (size_t)n * 4);
-      beta = 1.0f;
-    }
-    sgemm(RowMajor, ta ? Trans : NoTrans, tb ? Trans : NoTrans, m, n, k, 1.0f, A, ta ? m : k, B, tb ? k : n, beta, C, n);
+  float *A = operand(&c, 1, batchA * m * k), *B = A ? operand(&c, 2, batchB * k * n) : NULL, *C = B ? operand(&c, 3, batch * m * n) : NULL;
+  if (!C) return NULL;
+  const float *bias = NULL;
+  if (num(&c, 4) >= 0 && !(bias = operand(&c, 4, n))) return NULL;
+  for (int64_t g = 0; g < batch; g++) {
+    const float *Ag = A + (batchA == 1 ? 0 : g * m * k), *Bg = B + (batchB == 1 ? 0 : g * k * n);
+    float *Cg = C + g * m * n;
+    if (bias) for (int64_t i = 0; i < m; i++) memcpy(Cg + i * n, bias, (size_t)n * 4);
+    sgemm(RowMajor, ta ? Trans : NoTrans, tb ? Trans : NoTrans, (int)m, (int)n, (int)k, 1.0f, Ag, ta ? (int)m : (int)k, Bg,
+          tb ? (int)k : (int)n, bias ? 1.0f : 0.0f, Cg, (int)n);
   }
   return NULL;
 }
-
 
 /* ---- Fused element-wise kernels (GELU, LayerNorm, embedding rows) ----
  * On wasm each of these is 4-10 separate kernels, each a pass over memory; here each is one pass.
@@ -294,159 +320,112 @@ VECTORISE static void softmax_bwd(const float *dy, const float *y, float *dx, si
   }
 }
 
-/* Arguments: heap ArrayBuffer, then byte offsets / sizes as numbers. */
-static int args_heap(napi_env env, napi_callback_info info, size_t want, napi_value *argv, char **heap, size_t *len) {
-  size_t argc = want;
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc < want || napi_get_arraybuffer_info(env, argv[0], (void **)heap, len) != napi_ok) {
-    napi_throw_type_error(env, "E_BLAS", "kernel: wrong arguments");
-    return 0;
-  }
-  return 1;
-}
-
-static int64_t arg_i64(napi_env env, napi_value v) {
-  int64_t x = -1;
-  napi_get_value_int64(env, v, &x);
-  return x;
-}
-
-/* Offset `off` holding `bytes` must lie in the heap and be 4-byte aligned. */
-static int in_heap(napi_env env, int64_t off, size_t bytes, size_t len) {
-  if (off < 0 || off % 4 || (size_t)off + bytes > len) {
-    napi_throw_range_error(env, "E_BLAS", "kernel: operand outside the buffer");
-    return 0;
-  }
-  return 1;
-}
-
-/* gelu(heap, x, y, n) / geluGrad(heap, dy, x, dx, n) */
+/* gelu(heap, x, y, n) */
 static napi_value gelu(napi_env env, napi_callback_info info) {
-  napi_value a[4];
-  char *h;
-  size_t len;
-  if (!args_heap(env, info, 4, a, &h, &len)) return NULL;
-  const int64_t x = arg_i64(env, a[1]), y = arg_i64(env, a[2]), n = arg_i64(env, a[3]);
-  if (n < 0 || !in_heap(env, x, n * 4, len) || !in_heap(env, y, n * 4, len)) return NULL;
-  gelu_fwd((const float *)(h + x), (float *)(h + y), (size_t)n);
+  call_t c;
+  if (!begin(env, info, 4, &c)) return NULL;
+  const int64_t n = num(&c, 3);
+  float *x = operand(&c, 1, n), *y = x ? operand(&c, 2, n) : NULL;
+  if (y) gelu_fwd(x, y, (size_t)n);
   return NULL;
 }
 
+/* geluGrad(heap, dy, x, dx, n) */
 static napi_value gelu_grad(napi_env env, napi_callback_info info) {
-  napi_value a[5];
-  char *h;
-  size_t len;
-  if (!args_heap(env, info, 5, a, &h, &len)) return NULL;
-  const int64_t dy = arg_i64(env, a[1]), x = arg_i64(env, a[2]), dx = arg_i64(env, a[3]), n = arg_i64(env, a[4]);
-  if (n < 0 || !in_heap(env, dy, n * 4, len) || !in_heap(env, x, n * 4, len) || !in_heap(env, dx, n * 4, len)) return NULL;
-  gelu_bwd((const float *)(h + dy), (const float *)(h + x), (float *)(h + dx), (size_t)n);
+  call_t c;
+  if (!begin(env, info, 5, &c)) return NULL;
+  const int64_t n = num(&c, 4);
+  float *dy = operand(&c, 1, n), *x = dy ? operand(&c, 2, n) : NULL, *dx = x ? operand(&c, 3, n) : NULL;
+  if (dx) gelu_bwd(dy, x, dx, (size_t)n);
   return NULL;
 }
 
 /* layerNorm(heap, x, gamma, beta, y, xhat, rstd, rows, cols, eps) */
 static napi_value layer_norm(napi_env env, napi_callback_info info) {
-  napi_value a[10];
-  char *h;
-  size_t len;
-  if (!args_heap(env, info, 10, a, &h, &len)) return NULL;
-  int64_t o[6];
-  for (int i = 0; i < 6; i++) o[i] = arg_i64(env, a[1 + i]);
-  const int64_t rows = arg_i64(env, a[7]), cols = arg_i64(env, a[8]);
-  double eps = 0;
-  napi_get_value_double(env, a[9], &eps);
-  const size_t m = (size_t)rows * cols * 4;
-  if (rows < 0 || cols <= 0 || !in_heap(env, o[0], m, len) || !in_heap(env, o[1], cols * 4, len) || !in_heap(env, o[2], cols * 4, len) ||
-      !in_heap(env, o[3], m, len) || !in_heap(env, o[4], m, len) || !in_heap(env, o[5], rows * 4, len)) return NULL;
-  layer_norm_fwd((const float *)(h + o[0]), (const float *)(h + o[1]), (const float *)(h + o[2]), (float *)(h + o[3]),
-                 (float *)(h + o[4]), (float *)(h + o[5]), (size_t)rows, (size_t)cols, (float)eps);
+  call_t c;
+  if (!begin(env, info, 10, &c)) return NULL;
+  const int64_t rows = num(&c, 7), cols = num(&c, 8), m = rows * cols;
+  if (cols <= 0) return NULL;
+  float *x = operand(&c, 1, m), *g = x ? operand(&c, 2, cols) : NULL, *b = g ? operand(&c, 3, cols) : NULL;
+  float *y = b ? operand(&c, 4, m) : NULL, *xhat = y ? operand(&c, 5, m) : NULL, *rstd = xhat ? operand(&c, 6, rows) : NULL;
+  if (rstd) layer_norm_fwd(x, g, b, y, xhat, rstd, (size_t)rows, (size_t)cols, (float)real(&c, 9));
   return NULL;
 }
 
 /* layerNormGrad(heap, dy, xhat, rstd, gamma, dx, dgamma, dbeta, rows, cols) */
 static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
-  napi_value a[10];
-  char *h;
-  size_t len;
-  if (!args_heap(env, info, 10, a, &h, &len)) return NULL;
-  int64_t o[7];
-  for (int i = 0; i < 7; i++) o[i] = arg_i64(env, a[1 + i]);
-  const int64_t rows = arg_i64(env, a[8]), cols = arg_i64(env, a[9]);
-  const size_t m = (size_t)rows * cols * 4;
-  if (rows < 0 || cols <= 0 || !in_heap(env, o[0], m, len) || !in_heap(env, o[1], m, len) || !in_heap(env, o[2], rows * 4, len) ||
-      !in_heap(env, o[3], cols * 4, len) || !in_heap(env, o[4], m, len) || !in_heap(env, o[5], cols * 4, len) || !in_heap(env, o[6], cols * 4, len)) return NULL;
-  layer_norm_bwd((const float *)(h + o[0]), (const float *)(h + o[1]), (const float *)(h + o[2]), (const float *)(h + o[3]),
-                 (float *)(h + o[4]), (float *)(h + o[5]), (float *)(h + o[6]), (size_t)rows, (size_t)cols);
+  call_t c;
+  if (!begin(env, info, 10, &c)) return NULL;
+  const int64_t rows = num(&c, 8), cols = num(&c, 9), m = rows * cols;
+  if (cols <= 0) return NULL;
+  float *dy = operand(&c, 1, m), *xhat = dy ? operand(&c, 2, m) : NULL, *rstd = xhat ? operand(&c, 3, rows) : NULL;
+  float *g = rstd ? operand(&c, 4, cols) : NULL, *dx = g ? operand(&c, 5, m) : NULL;
+  float *dg = dx ? operand(&c, 6, cols) : NULL, *db = dg ? operand(&c, 7, cols) : NULL;
+  if (db) layer_norm_bwd(dy, xhat, rstd, g, dx, dg, db, (size_t)rows, (size_t)cols);
   return NULL;
 }
 
 /* gatherRows(heap, table, tableRows, ids, n, out, cols): out[i] = table[ids[i]]; an id out of range is an error. */
 static napi_value gather_rows(napi_env env, napi_callback_info info) {
-  napi_value a[7];
-  char *h;
-  size_t len;
-  if (!args_heap(env, info, 7, a, &h, &len)) return NULL;
-  const int64_t table = arg_i64(env, a[1]), rows = arg_i64(env, a[2]), ids = arg_i64(env, a[3]), n = arg_i64(env, a[4]),
-                out = arg_i64(env, a[5]), cols = arg_i64(env, a[6]);
-  if (rows < 0 || n < 0 || cols <= 0 || !in_heap(env, table, (size_t)rows * cols * 4, len) || !in_heap(env, ids, n * 4, len) ||
-      !in_heap(env, out, (size_t)n * cols * 4, len)) return NULL;
-  const int32_t *id = (const int32_t *)(h + ids);
+  call_t c;
+  if (!begin(env, info, 7, &c)) return NULL;
+  const int64_t rows = num(&c, 2), n = num(&c, 4), cols = num(&c, 6);
+  if (cols <= 0) return NULL;
+  float *table = operand(&c, 1, rows * cols), *ids = table ? operand(&c, 3, n) : NULL, *out = ids ? operand(&c, 5, n * cols) : NULL;
+  if (!out) return NULL;
+  const int32_t *id = (const int32_t *)ids;
   for (int64_t i = 0; i < n; i++) {
     if (id[i] < 0 || id[i] >= rows) {
       napi_throw_range_error(env, "E_BLAS", "gatherRows: id outside the table");
       return NULL;
     }
-    memcpy(h + out + i * cols * 4, h + table + (int64_t)id[i] * cols * 4, cols * 4);
+    memcpy(out + i * cols, table + (int64_t)id[i] * cols, (size_t)cols * 4);
   }
   return NULL;
 }
 
 /* maskedSoftmax(heap, x, bias, y, rows, cols, group) */
 static napi_value masked_softmax(napi_env env, napi_callback_info info) {
-  napi_value a[7];
-  char *h;
-  size_t len;
-  if (!args_heap(env, info, 7, a, &h, &len)) return NULL;
-  const int64_t x = arg_i64(env, a[1]), bias = arg_i64(env, a[2]), y = arg_i64(env, a[3]), rows = arg_i64(env, a[4]),
-                cols = arg_i64(env, a[5]), group = arg_i64(env, a[6]);
-  if (rows < 0 || cols <= 0 || group <= 0 || rows % group || !in_heap(env, x, (size_t)rows * cols * 4, len) ||
-      !in_heap(env, y, (size_t)rows * cols * 4, len) || !in_heap(env, bias, (size_t)(rows / group) * cols * 4, len)) return NULL;
-  masked_softmax_fwd((const float *)(h + x), (const float *)(h + bias), (float *)(h + y), (size_t)rows, (size_t)cols, (size_t)group);
+  call_t c;
+  if (!begin(env, info, 7, &c)) return NULL;
+  const int64_t rows = num(&c, 4), cols = num(&c, 5), group = num(&c, 6);
+  if (cols <= 0 || group <= 0 || rows % group) {
+    napi_throw_range_error(env, "E_BLAS", "maskedSoftmax: rows must be a multiple of group");
+    return NULL;
+  }
+  float *x = operand(&c, 1, rows * cols), *bias = x ? operand(&c, 2, rows / group * cols) : NULL, *y = bias ? operand(&c, 3, rows * cols) : NULL;
+  if (y) masked_softmax_fwd(x, bias, y, (size_t)rows, (size_t)cols, (size_t)group);
   return NULL;
 }
 
 /* softmaxGrad(heap, dy, y, dx, rows, cols) */
 static napi_value softmax_grad(napi_env env, napi_callback_info info) {
-  napi_value a[6];
-  char *h;
-  size_t len;
-  if (!args_heap(env, info, 6, a, &h, &len)) return NULL;
-  const int64_t dy = arg_i64(env, a[1]), y = arg_i64(env, a[2]), dx = arg_i64(env, a[3]), rows = arg_i64(env, a[4]), cols = arg_i64(env, a[5]);
-  const size_t m = (size_t)rows * cols * 4;
-  if (rows < 0 || cols <= 0 || !in_heap(env, dy, m, len) || !in_heap(env, y, m, len) || !in_heap(env, dx, m, len)) return NULL;
-  softmax_bwd((const float *)(h + dy), (const float *)(h + y), (float *)(h + dx), (size_t)rows, (size_t)cols);
+  call_t c;
+  if (!begin(env, info, 6, &c)) return NULL;
+  const int64_t m = num(&c, 4) * num(&c, 5);
+  if (num(&c, 5) <= 0) return NULL;
+  float *dy = operand(&c, 1, m), *y = dy ? operand(&c, 2, m) : NULL, *dx = y ? operand(&c, 3, m) : NULL;
+  if (dx) softmax_bwd(dy, y, dx, (size_t)num(&c, 4), (size_t)num(&c, 5));
   return NULL;
 }
 
 /* dropoutMask(heap, out, states: Uint32Array, per, rate): per example b, `per` values from its
  * mulberry32 stream (bit for bit src/core/rng.ts): keep = 1/(1-rate) where u >= rate, else 0. */
 static napi_value dropout_mask(napi_env env, napi_callback_info info) {
-  napi_value a[5];
-  char *h;
-  size_t len;
-  if (!args_heap(env, info, 5, a, &h, &len)) return NULL;
-  const int64_t out = arg_i64(env, a[1]), per = arg_i64(env, a[3]);
-  double rate = 0;
-  napi_get_value_double(env, a[4], &rate);
+  call_t c;
+  if (!begin(env, info, 5, &c)) return NULL;
   napi_typedarray_type type;
   size_t count;
   void *data;
-  if (napi_get_typedarray_info(env, a[2], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_uint32_array) {
+  if (napi_get_typedarray_info(env, c.argv[2], &type, &count, &data, NULL, NULL) != napi_ok || type != napi_uint32_array) {
     napi_throw_type_error(env, "E_BLAS", "dropoutMask: states must be a Uint32Array");
     return NULL;
   }
-  if (per < 0 || !in_heap(env, out, (size_t)per * count * 4, len)) return NULL;
+  const int64_t per = num(&c, 3);
+  const double rate = real(&c, 4);
+  float *o = operand(&c, 1, per * (int64_t)count);
+  if (!o) return NULL;
   uint32_t *states = (uint32_t *)data;
-  float *o = (float *)(h + out);
   const float keep = (float)(1.0 / (1.0 - rate));
   for (size_t b = 0; b < count; b++) {
     uint32_t s = states[b];
