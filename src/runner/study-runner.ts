@@ -4,7 +4,8 @@
  * finished | failed | pruned) and runs the objective. Everything the runner knows comes back
  * from the store, so a killed study resumes by simply running again.
  */
-import { cpSync, mkdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { writeFileAtomic } from '../core/fsutil';
 import { join } from 'node:path';
 import type { Metric, Params } from '../protocol/messages';
 import { isEpochSummary, lastEpoch } from '../store/replay';
@@ -79,6 +80,26 @@ export function willRerun(t: StoredTrial, maxRetries: number): boolean {
 
 export function trialDir(stateDir: string, n: number): string {
   return join(stateDir, 'trials', String(n));
+}
+
+/**
+ * `trials/<n>/finished.json`: the attempt that finished the trial ran on this machine, so the
+ * checkpoint beside it is that attempt's whole one (a shared study's worker then continues it
+ * here instead of fetching the database copy).
+ */
+const FINISHED_MARK = 'finished.json';
+
+export function markFinished(stateDir: string, n: number, attempt: number, epoch?: number): void {
+  writeFileAtomic(join(trialDir(stateDir, n), FINISHED_MARK), JSON.stringify({ attempt, ...(epoch !== undefined ? { epoch } : {}) }) + '\n');
+}
+
+/** The attempt that finished trial `n` on this machine, if it did. */
+export function finishedHere(stateDir: string, n: number): number | undefined {
+  try {
+    return (JSON.parse(readFileSync(join(trialDir(stateDir, n), FINISHED_MARK), 'utf8')) as { attempt?: number }).attempt;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Objective values per epoch (epoch summaries only), for pruning and multi-fidelity tuners. */
@@ -306,8 +327,10 @@ export class StudyRunner {
     // Metric lines are appended in order, and all of them before the trial's final event.
     let writes: Promise<void> = Promise.resolve();
     const curve: number[] = [];
+    let last = resume ? lastEpoch(t.curve) : undefined;
     if (resume) for (const m of t.curve) if (isEpochSummary(m) && typeof m[this.o.metric] === 'number') curve[m.epoch - 1] = m[this.o.metric] as number;
     const onMetric = (m: Metric): void => {
+      if (isEpochSummary(m)) last = m.epoch;
       writes = writes.then(() => store.append({ type: 'metric', trial: t.number, metric: m, at: Date.now() }));
       this.emit({ type: 'metric', trial: t.number, metric: m });
       const v = m[this.o.metric];
@@ -335,6 +358,7 @@ export class StudyRunner {
     }
     await writes.catch(() => undefined);
     await store.append(outcome);
+    if (outcome.type === 'finished') markFinished(this.o.stateDir, t.number, attempt, last);
     this.afterTrial(outcome, t);
   }
 

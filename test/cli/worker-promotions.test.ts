@@ -309,6 +309,37 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
     assert.match(spec[0]!.spec.storage, /^postgresql:\/\/trialbook:\*\*\*@/);
   });
 
+  test('migrate carries the checkpoints a promotion may still continue, both ways', async (t) => {
+    const root = tempDir(t);
+    const url = await cluster.freshDatabase();
+    const [a, b, c] = ['a', 'b', 'c'].map((id) => machine(root, id, 'moved', HYPERBAND, 10));
+    // A local study on machine A: round 0 of the widest bracket, with the local runner.
+    const local = await cli(['tune', a!, '--n-trials', '9'], quadratic());
+    assert.equal(local.code, 0, local.stderr);
+    const up = runCli(['migrate', '--study', a!, '--to', url]);
+    assert.equal(up.code, 0, up.stderr);
+    assert.match(up.stdout, /copied study moved: 9 trials \(9 complete\), \d+ events, 9 checkpoints for promotions \(1 KiB\) from .* to postgresql:\/\/trialbook:\*\*\*@/);
+    assert.deepEqual((await stored(url)).map((x) => [x.trial, x.attempt, x.epoch]), [...Array(9).keys()].map((n) => [n, 1, 1]));
+    // Back into a fresh folder on machine C: journal and checkpoints.
+    const down = runCli(['migrate', '--study', c!, '--from', url, '--to-journal']);
+    assert.equal(down.code, 0, down.stderr);
+    assert.match(down.stdout, /, 9 checkpoints for promotions \(1 KiB\) from postgresql:\/\/trialbook:\*\*\*@/);
+    for (let n = 0; n < 9; n++) assert.deepEqual(JSON.parse(readFileSync(join(root, 'c', '.trialbook', 'moved', 'trials', String(n), 'checkpoint', 'quadratic.json'), 'utf8')), { epoch: 1 });
+    // B continues the shared study: its first promotions come from the database copies of A's trials.
+    const pb = await cli(['worker', b!, '--storage', url, '--n-trials', '12', '--id', 'B'], quadratic());
+    assert.equal(pb.code, 0, pb.stderr);
+    const shared = await study(url, 'moved');
+    assert.equal(shared.trials.length, 12);
+    const promotedB = assertPromotionsResumed(shared.events, shared.trials);
+    assert.deepEqual(promotedB.map((x) => [x.number, x.checkpoint?.source]), [[9, 'database'], [10, 'database'], [11, 'database']]);
+    // C continues its local copy: the local runner's promotions continue the fetched checkpoints.
+    const pc = await cli(['tune', c!, '--resume', '--n-trials', '12'], quadratic());
+    assert.equal(pc.code, 0, pc.stderr);
+    const journal = readFileSync(join(root, 'c', '.trialbook', 'moved', 'journal.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TrialEvent);
+    const promotedC = assertPromotionsResumed(journal, replay(journal));
+    assert.deepEqual(promotedC.map((x) => [x.number, x.checkpoint?.source]), [[9, 'local'], [10, 'local'], [11, 'local']]);
+  });
+
   test('watch follows a shared study live from another machine, read-only, and leaves when the tuner is done', async (t) => {
     const root = tempDir(t);
     const url = await cluster.freshDatabase();

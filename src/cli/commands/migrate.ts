@@ -3,7 +3,9 @@
  * `trialbook migrate --study STUDY --from URL --to-journal`  PostgreSQL → local journal
  *
  * Copies the study's events as they are (the same JSON lines), so both sides replay to the same
- * trials. Refuses to write over a study that already has trials on the other side.
+ * trials. Refuses to write over a study that already has trials on the other side. The
+ * checkpoints a promotion may still continue (Hyperband, ASHA) travel too: into the database
+ * from this machine's trial folders, and back into them from the database.
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,7 +17,10 @@ import { JournalFile } from '../../store/journal-file';
 import { JOURNAL_FILE } from '../../store/journal';
 import { acquireLock } from '../../store/lock';
 import { isPostgresUrl, openPostgresStudy, redactUrl } from '../../store/postgres';
-import { replay } from '../../store/replay';
+import { lastEpoch, replay } from '../../store/replay';
+import { hasCheckpoint } from '../../runner/objective';
+import { checkpointPolicy } from '../../runner/promotions';
+import { trialDir } from '../../runner/study-runner';
 import type { TrialEvent } from '../../store/types';
 
 interface MigrateOptions {
@@ -45,6 +50,10 @@ function requireUrl(url: string, flag: string): void {
   if (!isPostgresUrl(url)) throw new UserError(`${flag}: expected a postgresql:// URL, got ${JSON.stringify(redactUrl(url))}`, 'E_USAGE');
 }
 
+function mib(bytes: number): string {
+  return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MiB` : `${Math.max(1, Math.round(bytes / 1024))} KiB`;
+}
+
 function describe(events: TrialEvent[]): string {
   const trials = replay(events);
   return `${trials.length} trials (${trials.filter((t) => t.state === 'complete').length} complete), ${events.length} events`;
@@ -61,7 +70,22 @@ async function toDatabase(loaded: LoadedStudy, url: string): Promise<void> {
     const existing = await store.trials();
     if (existing.length) throw new UserError(`${store.where}: study "${loaded.study.name}" already has ${existing.length} trials there; nothing copied (rename the study or drop it from the database first)`, 'E_STUDY_EXISTS');
     await store.appendMany(batch.events);
-    process.stdout.write(`copied study ${loaded.study.name}: ${describe(batch.events)} from ${path} to ${store.where}\n`);
+    // Checkpoints that a promotion on another machine may still continue.
+    const policy = checkpointPolicy(loaded.study);
+    let copied = 0;
+    let bytes = 0;
+    if (policy) {
+      const trials = replay(batch.events);
+      const obsolete = new Set(policy.obsolete(trials, false));
+      for (const t of trials) {
+        const dir = join(trialDir(studyStateDir(loaded), t.number), 'checkpoint');
+        if (t.state !== 'complete' || !policy.promotable(t) || obsolete.has(t.number) || !hasCheckpoint(dir)) continue;
+        const epoch = lastEpoch(t.curve);
+        bytes += (await store.importCheckpoint(t.number, t.attempts ?? 1, dir, epoch)).bytes;
+        copied++;
+      }
+    }
+    process.stdout.write(`copied study ${loaded.study.name}: ${describe(batch.events)}${copied ? `, ${copied} checkpoints for promotions (${mib(bytes)})` : ''} from ${path} to ${store.where}\n`);
   } finally {
     await store.close();
   }
@@ -80,14 +104,28 @@ async function toJournal(loaded: LoadedStudy, url: string): Promise<void> {
     }
     const store = await openPostgresStudy(url, loaded, { readOnly: true });
     let events: TrialEvent[];
+    let copied = 0;
+    let bytes = 0;
     try {
       events = await store.events();
       if (!events.length) throw new UserError(`${store.where}: no study "${loaded.study.name}" with trials in this database`, 'E_NOT_FOUND');
+      // The stored checkpoints of finished trials, into their trial folders (a local promotion copies them).
+      const trials = replay(events);
+      for (const c of await store.checkpoints()) {
+        const t = trials.find((x) => x.number === c.trial);
+        if (!t || t.state !== 'complete' || t.attempts !== c.attempt) continue;
+        const dest = join(trialDir(dir, c.trial), 'checkpoint');
+        if (hasCheckpoint(dest)) continue;
+        mkdirSync(trialDir(dir, c.trial), { recursive: true });
+        await store.fetchCheckpoint(c, dest);
+        copied++;
+        bytes += c.bytes;
+      }
     } finally {
       await store.close();
     }
     writeFileAtomic(path, events.map((e) => JSON.stringify(e) + '\n').join(''));
-    process.stdout.write(`copied study ${loaded.study.name}: ${describe(events)} from ${redactUrl(url)} to ${path}\n`);
+    process.stdout.write(`copied study ${loaded.study.name}: ${describe(events)}${copied ? `, ${copied} checkpoints for promotions (${mib(bytes)})` : ''} from ${redactUrl(url)} to ${path}\n`);
   } finally {
     lock.release();
   }

@@ -388,6 +388,12 @@ export class PostgresStore implements StudyStore {
     }, `storing the checkpoint of trial ${trial}`);
   }
 
+  /** Uploads a checkpoint folder without an owning worker (migrate brings a local study's along). */
+  async importCheckpoint(trial: number, attempt: number, dir: string, epoch?: number): Promise<StoredCheckpoint> {
+    const id = this.writable();
+    return this.tx((c) => uploadCheckpoint(c, id, trial, attempt, dir, { ...(epoch !== undefined ? { epoch } : {}), worker: 'migrate' }), `storing the checkpoint of trial ${trial}`);
+  }
+
   /** The stored checkpoint of one attempt of a trial, if any. */
   async checkpoint(trial: number, attempt: number): Promise<StoredCheckpoint | undefined> {
     const id = this.requireStudy();
@@ -414,15 +420,19 @@ export class PostgresStore implements StudyStore {
     }, `fetching the checkpoint of trial ${info.trial}`);
   }
 
-  /** Every stored checkpoint of the study (trial, attempt, size), oldest trial first. */
-  async checkpoints(): Promise<Array<Omit<StoredCheckpoint, 'files'>>> {
+  /** Every stored checkpoint of the study, oldest trial first (none before schema version 2). */
+  async checkpoints(): Promise<StoredCheckpoint[]> {
     if (this.studyId === undefined) return [];
     const id = this.studyId;
-    const r = await this.guard(
-      () => this.pool.query<{ trial: number; attempt: number; epoch: number | null; bytes: string; worker: string | null }>('SELECT trial, attempt, epoch, bytes, worker FROM trialbook_checkpoints WHERE study_id = $1 ORDER BY trial, attempt', [id]),
-      'listing stored checkpoints',
-    );
-    return r.rows.map((x) => ({ trial: x.trial, attempt: x.attempt, epoch: x.epoch, bytes: Number(x.bytes), worker: x.worker }));
+    const r = await this.guard(async () => {
+      const t = await this.pool.query<{ t: string | null }>("SELECT to_regclass('trialbook_checkpoints') AS t");
+      if (!t.rows[0]?.t) return { rows: [] };
+      return this.pool.query<{ trial: number; attempt: number; epoch: number | null; bytes: string; files: StoredCheckpoint['files']; worker: string | null }>(
+        'SELECT trial, attempt, epoch, bytes, files, worker FROM trialbook_checkpoints WHERE study_id = $1 ORDER BY trial, attempt',
+        [id],
+      );
+    }, 'listing stored checkpoints');
+    return r.rows.map((x) => ({ trial: x.trial, attempt: x.attempt, epoch: x.epoch, bytes: Number(x.bytes), files: x.files, worker: x.worker }));
   }
 
   /** Deletes stored checkpoints: every attempt of `trials`, or one attempt. Returns how many went. */

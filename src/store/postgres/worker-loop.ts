@@ -7,14 +7,13 @@
  * A worker leaves when nothing is left to run and no trial is running anywhere (a running trial
  * may still be lost and need someone to re-run it).
  */
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../../core/fsutil';
 import type { Metric, Params } from '../../protocol/messages';
 import { hasCheckpoint, TrialFailure, type FailureReason, type Objective, type TrialSpec } from '../../runner/objective';
 import type { CheckpointPolicy } from '../../runner/promotions';
-import { bestTrial, toHistory, trialDir, willRerun, type TrialSource } from '../../runner/study-runner';
+import { bestTrial, finishedHere, markFinished, toHistory, trialDir, willRerun, type TrialSource } from '../../runner/study-runner';
 import type { TrialRecord } from '../../tuners/types';
 import { isEpochSummary, lastEpoch } from '../replay';
 import type { CheckpointOrigin, StoredTrial, TrialEvent } from '../types';
@@ -91,17 +90,6 @@ interface Claimed {
   resume: boolean;
   claimMs: number;
   plan: CheckpointPlan;
-}
-
-/** Marks a trial whose attempt finished on this machine, so its local checkpoint is known whole. */
-const FINAL_MARK = 'finished.json';
-
-function localFinalAttempt(stateDir: string, n: number): number | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(trialDir(stateDir, n), FINAL_MARK), 'utf8')) as { attempt?: number }).attempt;
-  } catch {
-    return undefined;
-  }
 }
 
 
@@ -249,7 +237,7 @@ export class PgWorker {
       const src = trials.find((x) => x.number === from);
       const finalAttempt = src?.state === 'complete' ? src.attempts : undefined;
       const epoch = src ? lastEpoch(src.curve) : undefined;
-      if (finalAttempt !== undefined && localFinalAttempt(this.o.stateDir, from) === finalAttempt && hasCheckpoint(join(trialDir(this.o.stateDir, from), 'checkpoint'))) {
+      if (finalAttempt !== undefined && finishedHere(this.o.stateDir, from) === finalAttempt && hasCheckpoint(join(trialDir(this.o.stateDir, from), 'checkpoint'))) {
         plan = { kind: 'local', from, ...(epoch !== undefined ? { epoch } : {}) };
       } else {
         const info = finalAttempt !== undefined ? await ctx.checkpoint(from, finalAttempt) : undefined;
@@ -442,7 +430,7 @@ export class PgWorker {
       this.emit({ type: 'taken-over', trial: t.number });
       return false;
     }
-    if (outcome.type === 'finished') writeFileAtomic(join(dir, FINAL_MARK), JSON.stringify({ attempt: c.attempt, ...(last !== undefined ? { epoch: last } : {}) }) + '\n');
+    if (outcome.type === 'finished') markFinished(this.o.stateDir, t.number, c.attempt, last);
     this.after(outcome, t);
     await this.dropObsolete(false);
     return true;
