@@ -83,31 +83,35 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
   }
 
   /** Starts `trialbook worker` on a shared study: the one way the editor writes to its database. */
-  function startWorker(e: StudyEntry): void {
+  function startWorker(e: StudyEntry, kind: 'worker' | 'seqlen' = 'worker'): void {
     if (f.runs.get(e.file)) {
       void vscode.window.showInformationMessage(t('Trialbook: {0} is already running. Stop it first.', e.view!.name));
       return;
     }
-    f.runs.start('worker', e.file);
+    f.runs.start(kind, e.file);
     DashboardPanel.show(ctx, studies, log, e.file);
   }
 
-  /** A shared study is read-only here: Start Tuning and Resume offer a worker instead of `tune`. */
-  async function offerWorker(e: StudyEntry): Promise<void> {
+  /**
+   * A shared study is read-only here: Start Tuning and Resume offer a worker instead of `tune`,
+   * Run Sequence-Length Study offers to run its runs as a worker (`seqlen` on a shared study).
+   */
+  async function offerWorker(e: StudyEntry, kind: 'worker' | 'seqlen'): Promise<void> {
     const run = t('Run a Worker Here');
+    const rel = vscode.workspace.asRelativePath(e.file);
+    const where = e.view!.shared!.where;
     const p = await vscode.window.showInformationMessage(
       t('Study {0} is shared through PostgreSQL: this editor shows it read-only.', e.view!.name),
       {
         modal: true,
-        detail: t(
-          'Its trials are run by workers (trialbook worker {0}) on any machine that has the study file and its data; they share the budget and pick up each other\'s lost trials. Run a Worker Here starts one in the background that claims trials and writes their results to {1}. Nothing is written there otherwise.',
-          vscode.workspace.asRelativePath(e.file),
-          e.view!.shared!.where,
-        ),
+        detail:
+          kind === 'worker'
+            ? t("Its trials are run by workers (trialbook worker {0}) on any machine that has the study file and its data; they share the budget and pick up each other's lost trials. Run a Worker Here starts one in the background that claims trials and writes their results to {1}. Nothing is written there otherwise.", rel, where)
+            : t('Its sequence-length runs are shared like its trials (trialbook seqlen {0} on any machine). Run a Worker Here runs them on this machine, with the others, and writes their results to {1}. Nothing is written there otherwise.', rel, where),
       },
       run,
     );
-    if (p === run) startWorker(e);
+    if (p === run) startWorker(e, kind);
   }
 
   async function startRun(kind: 'tune' | 'seqlen', arg: StudyArg, mode: 'start' | 'resume'): Promise<void> {
@@ -118,11 +122,7 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       void vscode.window.showInformationMessage(t('Trialbook: {0} is already running. Stop it first.', e.view!.name));
       return;
     }
-    if (e.view!.shared) {
-      if (kind === 'tune') return offerWorker(e);
-      void vscode.window.showInformationMessage(t('Trialbook: {0} is shared through PostgreSQL, and the sequence-length study runs on local journal studies only: run it on a copy of the study file without "storage".', e.view!.name));
-      return;
-    }
+    if (e.view!.shared) return offerWorker(e, kind === 'tune' ? 'worker' : 'seqlen');
     const extra: string[] = [];
     if (kind === 'tune') {
       const existing = e.view!.trials.length;

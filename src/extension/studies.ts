@@ -147,6 +147,11 @@ export class StudyIndex implements vscode.Disposable {
     for (const key of batch) {
       const file = key.slice(2);
       const known = this.entries.get(file);
+      if (key.startsWith('j:') && known?.view?.shared) {
+        // A shared study's follower reports its own changes: only ask it to read now.
+        this.poke(file);
+        continue;
+      }
       const e = key.startsWith('j:') && known?.loaded ? await this.refreshTrials(known) : await this.load(file);
       this.changed.fire(e);
     }

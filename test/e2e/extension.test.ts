@@ -411,7 +411,7 @@ test('a study shared through PostgreSQL: live while remote workers run, read-onl
   await proxy.start();
   const BUDGET = 18;
   const liveFile = join(ws, `${live}.trialbook.json`);
-  writeFileSync(liveFile, JSON.stringify({ ...spec, name: live, storage: proxy.via(url), budget: { maxTrials: BUDGET } }, null, 2));
+  writeFileSync(liveFile, JSON.stringify({ ...spec, name: live, storage: proxy.via(url), budget: { maxTrials: BUDGET }, seqlen: { lengths: [32, 64], repeats: 2 } }, null, 2));
   const wrong = new URL(url);
   wrong.password = 'wrong-pw-e2e';
   writeFileSync(join(ws, `${badpw}.trialbook.json`), JSON.stringify({ ...spec, name: badpw, notes: undefined, storage: wrong.toString() }, null, 2));
@@ -588,6 +588,19 @@ test('a study shared through PostgreSQL: live while remote workers run, read-onl
     const done = await pgQuery<{ n: string }>(url, "SELECT count(*) AS n FROM trialbook_trials t JOIN trialbook_studies s ON s.id = t.study_id WHERE s.name = $1 AND t.state = 'complete'", [live]);
     assert.equal(Number(done[0]!.n), BUDGET);
     await ed.screenshot('shared-study-live.png');
+  });
+
+  await step('Run Sequence-Length Study on the shared study offers to run its runs here; the error bars are drawn', async () => {
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Run Sequence-Length Study');
+    await ed.pick(live);
+    const dialog = ed.page.locator('.monaco-dialog-box', { hasText: 'sequence-length runs are shared' });
+    await dialog.locator('.monaco-button', { hasText: 'Run a Worker Here' }).first().click();
+    await ed.notification(new RegExp(`Sequence-length study of ${live} finished`), 90_000);
+    await waitFor('the sequence-length chart', async () => ((await painted(ed, 'chart-seqlen').catch(() => 0)) > 0.005 ? true : undefined), 20_000);
+    const runs = await pgQuery<{ n: string }>(url, "SELECT count(*) AS n FROM trialbook_events e JOIN trialbook_studies s ON s.id = e.study_id WHERE s.name = $1 AND e.type = 'finished' AND (SELECT c.body->'tag'->>'seqlen' FROM trialbook_events c WHERE c.study_id = e.study_id AND c.trial = e.trial AND c.type = 'created' LIMIT 1) IS NOT NULL", [live]);
+    assert.equal(Number(runs[0]!.n), 4, '2 lengths × 2 repeats in the shared database');
+    assert.match(await rowText(), new RegExp(`${BUDGET}/${BUDGET} complete`), 'the runs are not tuning trials');
   });
 
   await step('Insert Results into Notes and Export Report work on the shared study; no password anywhere', async () => {
