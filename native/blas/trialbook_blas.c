@@ -106,7 +106,7 @@ typedef struct {
   napi_env env;
   char *heap;
   size_t len;
-  napi_value argv[12];
+  napi_value argv[24];
 } call_t;
 
 static int begin(napi_env env, napi_callback_info info, size_t want, call_t *c) {
@@ -174,6 +174,51 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
     if (bias) for (int64_t i = 0; i < m; i++) memcpy(Cg + i * n, bias, (size_t)n * 4);
     sgemm(RowMajor, ta ? Trans : NoTrans, tb ? Trans : NoTrans, (int)m, (int)n, (int)k, 1.0f, Ag, ta ? (int)m : (int)k, Bg,
           tb ? (int)k : (int)n, bias ? 1.0f : 0.0f, Cg, (int)n);
+  }
+  return NULL;
+}
+
+/* The last element an operand touches: `outer`x`inner` matrices of `rows` rows of `cols` values
+ * with leading dimension ld, placed at the given strides (all in elements). */
+static int64_t extent(int64_t outer, int64_t inner, int64_t so, int64_t si, int64_t rows, int64_t cols, int64_t ld) {
+  return (outer - 1) * so + (inner - 1) * si + (rows - 1) * ld + cols;
+}
+
+/*
+ * gemmStrided(heap, a, b, c, outer, inner, m, n, k, transA, transB, lda, ldb, ldc,
+ *             sAo, sAi, sBo, sBi, sCo, sCi, alpha)
+ *   For o < outer, i < inner: C[o,i] = alpha * op(A[o,i]) . op(B[o,i]), each matrix at
+ *   base + o*s?o + i*s?i with its own leading dimension (strides in elements). Multi-head
+ *   attention reads and writes the heads in place in [batch*seq, hidden] this way, with no
+ *   transposes.
+ */
+static napi_value gemm_strided(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!sgemm) {
+    napi_throw_error(env, "E_BLAS", "gemmStrided: no BLAS library loaded");
+    return NULL;
+  }
+  if (!begin(env, info, 21, &c)) return NULL;
+  const int64_t outer = num(&c, 4), inner = num(&c, 5), m = num(&c, 6), n = num(&c, 7), k = num(&c, 8);
+  bool ta = false, tb = false;
+  napi_get_value_bool(env, c.argv[9], &ta);
+  napi_get_value_bool(env, c.argv[10], &tb);
+  const int64_t lda = num(&c, 11), ldb = num(&c, 12), ldc = num(&c, 13);
+  const int64_t sAo = num(&c, 14), sAi = num(&c, 15), sBo = num(&c, 16), sBi = num(&c, 17), sCo = num(&c, 18), sCi = num(&c, 19);
+  const float alpha = (float)real(&c, 20);
+  if (outer <= 0 || inner <= 0 || m <= 0 || n <= 0 || k <= 0 || lda < (ta ? m : k) || ldb < (tb ? k : n) || ldc < n) {
+    napi_throw_range_error(env, "E_BLAS", "gemmStrided: bad sizes or leading dimensions");
+    return NULL;
+  }
+  float *A = operand(&c, 1, extent(outer, inner, sAo, sAi, ta ? k : m, ta ? m : k, lda));
+  float *B = A ? operand(&c, 2, extent(outer, inner, sBo, sBi, tb ? n : k, tb ? k : n, ldb)) : NULL;
+  float *C = B ? operand(&c, 3, extent(outer, inner, sCo, sCi, m, n, ldc)) : NULL;
+  if (!C) return NULL;
+  for (int64_t o = 0; o < outer; o++) {
+    for (int64_t i = 0; i < inner; i++) {
+      sgemm(RowMajor, ta ? Trans : NoTrans, tb ? Trans : NoTrans, (int)m, (int)n, (int)k, alpha, A + o * sAo + i * sAi, (int)lda,
+            B + o * sBo + i * sBi, (int)ldb, 0.0f, C + o * sCo + i * sCi, (int)ldc);
+    }
   }
   return NULL;
 }
@@ -447,6 +492,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_num_threads, NULL, NULL, NULL, napi_default, NULL},
     {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
+    {"gemmStrided", NULL, gemm_strided, NULL, NULL, NULL, napi_default, NULL},
     {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
     {"geluGrad", NULL, gelu_grad, NULL, NULL, NULL, napi_default, NULL},
     {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},

@@ -29,6 +29,7 @@ interface Addon {
   dropoutMask(heap: ArrayBuffer, out: number, states: Uint32Array, per: number, rate: number): void;
   maskedSoftmax(heap: ArrayBuffer, x: number, bias: number, y: number, rows: number, cols: number, group: number): void;
   softmaxGrad(heap: ArrayBuffer, dy: number, y: number, dx: number, rows: number, cols: number): void;
+  gemmStrided(heap: ArrayBuffer, a: number, b: number, c: number, ...sizes: Array<number | boolean>): void;
 }
 
 export interface NativeBlasInfo {
@@ -131,7 +132,20 @@ export const NATIVE_KERNELS = {
   dropoutMask: 'TrialbookDropoutMask',
   maskedSoftmax: 'TrialbookMaskedSoftmax',
   softmaxGrad: 'TrialbookSoftmaxGrad',
+  gemmStrided: 'TrialbookGemmStrided',
 } as const;
+
+/**
+ * A batch of products C[o,i] = alpha·op(A[o,i])·op(B[o,i]) whose matrices sit at strides inside
+ * larger tensors (all sizes in elements): see gemmStrided in native/blas. `outShape` is the
+ * shape of the tensor C is written into; every element of it must be covered.
+ */
+export interface StridedGemm {
+  outer: number; inner: number; m: number; n: number; k: number;
+  transA: boolean; transB: boolean; lda: number; ldb: number; ldc: number;
+  sAo: number; sAi: number; sBo: number; sBi: number; sCo: number; sCi: number;
+  alpha: number; outShape: number[];
+}
 
 interface KernelArgs {
   inputs: Record<string, tf.TensorInfo>;
@@ -199,6 +213,12 @@ function registerOwnKernels(): void {
     const dx = backend.makeOutput(y.shape, 'float32');
     addon!.softmaxGrad(heap(backend), off(dy), off(y), off(dx), size(y.shape) / cols, cols);
     return dx;
+  });
+  reg(NATIVE_KERNELS.gemmStrided, ({ inputs: { a, b }, backend, attrs }, off) => {
+    const g = attrs as unknown as StridedGemm;
+    const out = backend.makeOutput(g.outShape, 'float32');
+    addon!.gemmStrided(heap(backend), off(a), off(b), off(out), g.outer, g.inner, g.m, g.n, g.k, g.transA, g.transB, g.lda, g.ldb, g.ldc, g.sAo, g.sAi, g.sBo, g.sBi, g.sCo, g.sCi, g.alpha);
+    return out;
   });
 }
 

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mixSeed, mulberry32Output } from '../core/rng';
 import { batchedMatmul, simdAvailable } from './simd-matmul';
-import { NATIVE_KERNELS, nativeKernelsReady, nativeMatmulInfo } from './native-blas';
+import { NATIVE_KERNELS, nativeKernelsReady, nativeMatmulInfo, type StridedGemm } from './native-blas';
 
 const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown> = {}): tf.Tensor[] => {
   const r = tf.engine().runKernel(name, inputs, attrs as never) as tf.Tensor | tf.Tensor[];
@@ -167,6 +167,59 @@ export function maskedSoftmax(scores: tf.Tensor, maskBias: tf.Tensor): tf.Tensor
     return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [run(NATIVE_KERNELS.softmaxGrad, { dy, y: saved[0] })[0]] };
   }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
   return f(scores);
+}
+
+const strided = (a: tf.Tensor, b: tf.Tensor, g: StridedGemm): tf.Tensor => run(NATIVE_KERNELS.gemmStrided, { a, b }, g as never)[0];
+
+/**
+ * Multi-head attention's two products on the native BLAS, reading and writing each head in place
+ * in the [B·S, H] activations (head h of example b: rows b·S…, columns h·D…, leading dimension
+ * H), so neither the split into heads nor the merge back needs a transpose, forward or backward.
+ */
+export interface HeadShape { B: number; S: number; A: number; D: number }
+
+/** scale · Q_bh · K_bhᵀ for every example and head → [B, A, S, S]. */
+export function attentionScores(q: tf.Tensor2D, k: tf.Tensor2D, h: HeadShape, scale: number): tf.Tensor {
+  const { B, S, A, D } = h;
+  const H = A * D;
+  const heads = { outer: B, inner: A, sXo: S * H, sXi: D }; // a head inside [B·S, H]
+  const f = tf.customGrad(((qi: tf.Tensor, ki: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([qi, ki]);
+    const value = strided(qi, ki, { outer: B, inner: A, m: S, n: S, k: D, transA: false, transB: true, lda: H, ldb: H, ldc: S, sAo: heads.sXo, sAi: heads.sXi, sBo: heads.sXo, sBi: heads.sXi, sCo: A * S * S, sCi: S * S, alpha: scale, outShape: [B, A, S, S] });
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sq, sk] = saved;
+        // dQ_bh = scale·dS_bh·K_bh ; dK_bh = scale·dS_bhᵀ·Q_bh, written back into [B·S, H].
+        const common = { outer: B, inner: A, m: S, n: D, k: S, transB: false, lda: S, ldb: H, ldc: H, sAo: A * S * S, sAi: S * S, sBo: heads.sXo, sBi: heads.sXi, sCo: heads.sXo, sCi: heads.sXi, alpha: scale, outShape: [B * S, H] };
+        return [strided(dy, sk, { ...common, transA: false }), strided(dy, sq, { ...common, transA: true })];
+      },
+    };
+  }) as never) as unknown as (qi: tf.Tensor, ki: tf.Tensor) => tf.Tensor;
+  return f(q, k);
+}
+
+/** P_bh · V_bh for every example and head, merged back into [B·S, H]. */
+export function attentionContext(probs: tf.Tensor, v: tf.Tensor2D, h: HeadShape): tf.Tensor2D {
+  const { B, S, A, D } = h;
+  const H = A * D;
+  const f = tf.customGrad(((p: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
+    save([p, vi]);
+    const value = strided(p, vi, { outer: B, inner: A, m: S, n: D, k: S, transA: false, transB: false, lda: S, ldb: H, ldc: H, sAo: A * S * S, sAi: S * S, sBo: S * H, sBi: D, sCo: S * H, sCi: D, alpha: 1, outShape: [B * S, H] });
+    return {
+      value,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sp, sv] = saved;
+        return [
+          // dP_bh = dC_bh · V_bhᵀ → [B, A, S, S]
+          strided(dy, sv, { outer: B, inner: A, m: S, n: S, k: D, transA: false, transB: true, lda: H, ldb: H, ldc: S, sAo: S * H, sAi: D, sBo: S * H, sBi: D, sCo: A * S * S, sCi: S * S, alpha: 1, outShape: [B, A, S, S] }),
+          // dV_bh = P_bhᵀ · dC_bh → [B·S, H]
+          strided(sp, dy, { outer: B, inner: A, m: S, n: D, k: S, transA: true, transB: false, lda: S, ldb: H, ldc: H, sAo: A * S * S, sAi: S * S, sBo: S * H, sBi: D, sCo: S * H, sCi: D, alpha: 1, outShape: [B * S, H] }),
+        ];
+      },
+    };
+  }) as never) as unknown as (p: tf.Tensor, vi: tf.Tensor) => tf.Tensor2D;
+  return f(probs, v);
 }
 
 /** LayerNorm as two fused native kernels (forward keeps xhat and 1/std; backward gives dx, dγ, dβ in one pass). */

@@ -144,3 +144,32 @@ test('native fused kernels (GELU, LayerNorm, embedding rows, dropout masks) equa
   for (let r = 0; r < 15; r++) assert.ok(paths.true[6][r * 5 + 3] < 1e-6 && paths.true[6][r * 5 + 4] < 1e-6);
   tf.dispose([x, gamma, beta, w, table, ids, scores, maskBias, sw]);
 });
+
+test('a whole BERT gives the same logits and gradients with native kernels as with wasm kernels', async (t) => {
+  await initBackend('wasm');
+  if (!nativeMatmulInfo()) {
+    t.skip('native BLAS not in use');
+    return;
+  }
+  const { BertClassifier } = await import('../../src/engine/model');
+  const { DropoutRng } = await import('../../src/engine/ops');
+  const cfg = { vocab_size: 40, hidden_size: 12, num_hidden_layers: 2, num_attention_heads: 3, intermediate_size: 20, max_position_embeddings: 16, type_vocab_size: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, layer_norm_eps: 1e-12, hidden_act: 'gelu' as const };
+  const model = BertClassifier.fromSeed(cfg, 2, 4);
+  // Odd sizes (S = 7, 3 heads of 4) and padding, with dropout on: every native path at once.
+  const ids = tf.tensor2d([[2, 5, 9, 9, 3, 0, 0], [2, 11, 12, 13, 14, 15, 3]], undefined, 'int32');
+  const labels = new Int32Array([0, 1]);
+  const results: Record<string, Float32Array[]> = {};
+  for (const native of [true, false]) {
+    setNativeMatmulEnabled(native);
+    results[String(native)] = tf.tidy(() => {
+      const logits = model.logits(ids, 0).dataSync() as Float32Array;
+      const { value, grads } = tf.variableGrads(() => model.loss(ids, labels, 0.2, 2, DropoutRng.forStep(1, 0, [0, 1])));
+      return [logits, value.dataSync() as Float32Array, ...Object.keys(grads).sort().map((k) => grads[k].dataSync() as Float32Array)] as never;
+    }) as unknown as Float32Array[];
+  }
+  setNativeMatmulEnabled(true);
+  assert.equal(results.true.length, results.false.length);
+  results.true.forEach((v, i) => assert.ok(maxRelError(v, results.false[i]) < 1e-3, `output ${i}: max relative error ${maxRelError(v, results.false[i])}`));
+  model.dispose();
+  ids.dispose();
+});
