@@ -44,7 +44,7 @@ interface TuneOptions {
 export function register(program: Command): void {
   program
     .command('tune')
-    .description('run the study\'s hyperparameter search (journal under .trialbook/<name>/; resumable)')
+    .description('run the study\'s hyperparameter search (local journal under .trialbook/<name>/, resumable; a shared PostgreSQL study: join it as its workers)')
     .argument('<study>', 'study file (NAME.trialbook.json)')
     .option('--storage <url>', 'tune a study shared through PostgreSQL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE; default: storage in the study file): this process joins it as a worker, like `trialbook worker`, and other machines may join too')
     .option('--resume', 'continue a study that already has trials (after a crash, kill or Ctrl-C); implied for a shared study')
