@@ -53,6 +53,8 @@ export interface RunnerOptions {
   include?: (t: StoredTrial) => boolean;
   /** Save each trial's best model under trials/<n>/model. */
   saveModels?: boolean;
+  /** Could a later promotion continue this finished trial? (then it is marked finished here) */
+  promotable?: (t: StoredTrial) => boolean;
   onEvent?: (e: RunnerEvent) => void;
 }
 
@@ -358,7 +360,7 @@ export class StudyRunner {
     }
     await writes.catch(() => undefined);
     await store.append(outcome);
-    if (outcome.type === 'finished') markFinished(this.o.stateDir, t.number, attempt, last);
+    if (outcome.type === 'finished' && this.o.promotable?.({ ...t, epochs })) markFinished(this.o.stateDir, t.number, attempt, last);
     this.afterTrial(outcome, t);
   }
 

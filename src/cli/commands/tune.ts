@@ -193,6 +193,7 @@ async function runTune(loaded: LoadedStudy, store: StudyStore, opts: TuneOptions
     maxConsecutiveFailures: study.budget.max_consecutive_failed_trials,
     include: (t) => !seqlenTag(t),
     saveModels: true,
+    ...(checkpointPolicy(study) ? { promotable: checkpointPolicy(study)!.promotable } : {}),
     onEvent: opts.json ? (e) => process.stdout.write(JSON.stringify(e) + '\n') : printer(study.objective.metric, cap),
   });
   const detach = attachStopSignals(runner, opts.json);

@@ -430,7 +430,7 @@ export class PgWorker {
       this.emit({ type: 'taken-over', trial: t.number });
       return false;
     }
-    if (outcome.type === 'finished') markFinished(this.o.stateDir, t.number, c.attempt, last);
+    if (outcome.type === 'finished' && this.o.checkpoints?.promotable({ ...t, epochs })) markFinished(this.o.stateDir, t.number, c.attempt, last);
     this.after(outcome, t);
     await this.dropObsolete(false);
     return true;
