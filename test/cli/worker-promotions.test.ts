@@ -409,5 +409,14 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
     const claim = pb.json.find((e) => e.type === 'checkpoint' && e.trial === 2)!;
     assert.equal(claim.source, 'database');
     assert.deepEqual(await stored(url), []);
+    // report --test scores the best model on the machine whose worker trained it, and elsewhere says where it is.
+    const best = trials.filter((x) => x.state === 'complete').sort((p, q) => p.value! - q.value!)[0]!;
+    const [here, there] = best.worker === 'A' ? [files[0]!, files[1]!] : [files[1]!, files[0]!];
+    const ok = runCli(['report', here, '--storage', url, '--test', '--format', 'json']);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.ok((JSON.parse(ok.stdout) as { test: { count: number } }).test.count > 0);
+    const elsewhere = runCli(['report', there, '--storage', url, '--test']);
+    assert.equal(elsewhere.code, 2);
+    assert.match(elsewhere.stderr, new RegExp(`the best trial \\(${best.number}\\) has no saved model on this machine to evaluate on the test split; it was trained by worker ${best.worker}: run report --test on that machine`));
   });
 });
