@@ -153,23 +153,30 @@ test('a whole BERT gives the same logits and gradients with native kernels as wi
   }
   const { BertClassifier } = await import('../../src/engine/model');
   const { DropoutRng } = await import('../../src/engine/ops');
-  const cfg = { vocab_size: 40, hidden_size: 12, num_hidden_layers: 2, num_attention_heads: 3, intermediate_size: 20, max_position_embeddings: 16, type_vocab_size: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, layer_norm_eps: 1e-12, hidden_act: 'gelu' as const };
-  const model = BertClassifier.fromSeed(cfg, 2, 4);
-  // Odd sizes (S = 7, 3 heads of 4) and padding, with dropout on: every native path at once.
-  const ids = tf.tensor2d([[2, 5, 9, 9, 3, 0, 0], [2, 11, 12, 13, 14, 15, 3]], undefined, 'int32');
-  const labels = new Int32Array([0, 1]);
-  const results: Record<string, Float32Array[]> = {};
-  for (const native of [true, false]) {
-    setNativeMatmulEnabled(native);
-    results[String(native)] = tf.tidy(() => {
-      const logits = model.logits(ids, 0).dataSync() as Float32Array;
-      const { value, grads } = tf.variableGrads(() => model.loss(ids, labels, 0.2, 2, DropoutRng.forStep(1, 0, [0, 1])));
-      return [logits, value.dataSync() as Float32Array, ...Object.keys(grads).sort().map((k) => grads[k].dataSync() as Float32Array)] as never;
-    }) as unknown as Float32Array[];
+  const base = { vocab_size: 40, num_hidden_layers: 2, max_position_embeddings: 24, type_vocab_size: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, layer_norm_eps: 1e-12, hidden_act: 'gelu' as const };
+  // Odd sizes (S = 7, 3 heads of 4), and BERT's real head size (2 heads of 64, S = 20), with
+  // padding and dropout on: every native path at once.
+  const cases = [
+    { cfg: { ...base, hidden_size: 12, num_attention_heads: 3, intermediate_size: 20 }, rows: [[2, 5, 9, 9, 3, 0, 0], [2, 11, 12, 13, 14, 15, 3]] },
+    { cfg: { ...base, hidden_size: 128, num_attention_heads: 2, intermediate_size: 64 }, rows: [Array.from({ length: 20 }, (_, i) => (i < 14 ? 5 + i : 0)), Array.from({ length: 20 }, (_, i) => 6 + i)] },
+  ];
+  for (const { cfg, rows } of cases) {
+    const model = BertClassifier.fromSeed(cfg, 2, 4);
+    const ids = tf.tensor2d(rows, undefined, 'int32');
+    const labels = new Int32Array([0, 1]);
+    const results: Record<string, Float32Array[]> = {};
+    for (const native of [true, false]) {
+      setNativeMatmulEnabled(native);
+      results[String(native)] = tf.tidy(() => {
+        const logits = model.logits(ids, 0).dataSync() as Float32Array;
+        const { value, grads } = tf.variableGrads(() => model.loss(ids, labels, 0.2, 2, DropoutRng.forStep(1, 0, [0, 1])));
+        return [logits, value.dataSync() as Float32Array, ...Object.keys(grads).sort().map((k) => grads[k].dataSync() as Float32Array)] as never;
+      }) as unknown as Float32Array[];
+    }
+    setNativeMatmulEnabled(true);
+    assert.equal(results.true.length, results.false.length);
+    results.true.forEach((v, i) => assert.ok(maxRelError(v, results.false[i]) < 1e-3, `H=${cfg.hidden_size} output ${i}: max relative error ${maxRelError(v, results.false[i])}`));
+    model.dispose();
+    ids.dispose();
   }
-  setNativeMatmulEnabled(true);
-  assert.equal(results.true.length, results.false.length);
-  results.true.forEach((v, i) => assert.ok(maxRelError(v, results.false[i]) < 1e-3, `output ${i}: max relative error ${maxRelError(v, results.false[i])}`));
-  model.dispose();
-  ids.dispose();
 });
