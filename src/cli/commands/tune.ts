@@ -22,7 +22,7 @@ import { openStore, studyStorage } from '../../store';
 import { redactUrl } from '../../store/postgres';
 import { isEpochSummary } from '../../store/replay';
 import { JOURNAL_FILE } from '../../store/journal';
-import type { StudyStore } from '../../store/types';
+import type { StoredTrial, StudyStore } from '../../store/types';
 import { makeObjective } from '../../runner/objective-factory';
 import { seqlenTag } from '../../runner/seqlen';
 import { bestTrial, StudyRunner, willRerun, type RunnerEvent, type RunOutcome } from '../../runner/study-runner';
@@ -116,26 +116,18 @@ async function tuneShared(loaded: LoadedStudy, url: string, opts: TuneOptions): 
     },
   });
   emit({ type: 'stopped', reason: outcome.reason, message: outcome.message });
-  const best = bestTrial(outcome.trials, study.objective.direction);
-  const count = (s: string): number => outcome.trials.filter((t) => t.state === s).length;
+  const { best, counts } = tally(study, outcome);
   const summary = {
     study: study.name,
     storage: outcome.where,
     workers: outcome.workers,
     ran: outcome.ran.length,
-    stopped: outcome.reason,
-    message: outcome.message,
-    trials: outcome.trials.length,
-    complete: count('complete'),
-    failed: outcome.trials.filter((t) => t.state === 'failed' && !willRerun(t, study.budget.max_retries_per_trial)).length,
-    toRerun: outcome.trials.filter((t) => willRerun(t, study.budget.max_retries_per_trial)).length,
-    pruned: count('pruned'),
-    best: best ? { trial: best.number, value: best.value, params: best.params } : null,
+    ...counts,
   };
   if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
   else {
     process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned) — this machine ran ${summary.ran}; ${outcome.message}\n`);
-    if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n  ${JSON.stringify(best.params)}\n`);
+    printBest(study, best);
     process.stdout.write(`report: trialbook report ${loaded.file}${opts.storage ? ' --storage URL' : ''} --format md\n`);
   }
   return outcome;
@@ -204,10 +196,22 @@ async function runTune(loaded: LoadedStudy, store: StudyStore, opts: TuneOptions
     detach();
     await store.close();
   }
+  const { best, counts } = tally(study, outcome);
+  const summary = { study: study.name, ...counts };
+  if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
+  else {
+    process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned${summary.toRerun ? `, ${summary.toRerun} to re-run on --resume` : ''}) — ${outcome.reason === 'failures' ? 'stopped after repeated failures' : outcome.message}\n`);
+    printBest(study, best);
+    process.stdout.write(`report: trialbook report ${loaded.file} --format md\n`);
+  }
+  return outcome;
+}
+
+/** What a finished run's summary counts (local and shared alike), in the order its JSON prints it. */
+function tally(study: LoadedStudy['study'], outcome: { reason: string; message: string; trials: StoredTrial[] }) {
   const best = bestTrial(outcome.trials, study.objective.direction);
   const count = (s: string): number => outcome.trials.filter((t) => t.state === s).length;
-  const summary = {
-    study: study.name,
+  const counts = {
     stopped: outcome.reason,
     message: outcome.message,
     trials: outcome.trials.length,
@@ -217,13 +221,11 @@ async function runTune(loaded: LoadedStudy, store: StudyStore, opts: TuneOptions
     pruned: count('pruned'),
     best: best ? { trial: best.number, value: best.value, params: best.params } : null,
   };
-  if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
-  else {
-    process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned${summary.toRerun ? `, ${summary.toRerun} to re-run on --resume` : ''}) — ${outcome.reason === 'failures' ? 'stopped after repeated failures' : outcome.message}\n`);
-    if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n  ${JSON.stringify(best.params)}\n`);
-    process.stdout.write(`report: trialbook report ${loaded.file} --format md\n`);
-  }
-  return outcome;
+  return { best, counts };
+}
+
+function printBest(study: LoadedStudy['study'], best: StoredTrial | undefined): void {
+  if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n  ${JSON.stringify(best.params)}\n`);
 }
 
 function printer(metric: string, total: number | undefined): (e: RunnerEvent) => void {
