@@ -84,6 +84,24 @@ export function trialDir(stateDir: string, n: number): string {
   return join(stateDir, 'trials', String(n));
 }
 
+/** What the objective runs for one attempt of trial `t`; the best model goes to `trials/<n>/model` when models are saved. */
+export function trialSpec(
+  t: StoredTrial,
+  run: { epochs: number; checkpointDir: string; resume: boolean; attempt: number },
+  o: { stateDir: string; baseSeed: number; saveModels?: boolean },
+): TrialSpec {
+  return {
+    number: t.number,
+    params: t.params,
+    epochs: run.epochs,
+    seed: t.seed ?? o.baseSeed,
+    checkpointDir: run.checkpointDir,
+    resume: run.resume,
+    attempt: run.attempt,
+    ...(o.saveModels ? { saveBestTo: join(trialDir(o.stateDir, t.number), 'model') } : {}),
+  };
+}
+
 /**
  * `trials/<n>/finished.json`: the attempt that finished the trial ran on this machine, so the
  * checkpoint beside it is that attempt's whole one (a shared study's worker then continues it
@@ -302,7 +320,6 @@ export class StudyRunner {
 
   private async runTrial(t: StoredTrial, slot: number, entry: { abort: AbortController; prunedAt?: number }, index: number): Promise<void> {
     const { store } = this.o;
-    const dir = trialDir(this.o.stateDir, t.number);
     const { checkpointDir, resume, origin } = prepareCheckpoint(this.o.stateDir, t);
     const attempt = (t.attempts ?? 0) + 1;
     const objective = this.objectiveFor(slot);
@@ -316,16 +333,7 @@ export class StudyRunner {
       if (origin.source === 'none') this.emit({ type: 'log', trial: t.number, level: 'warn', text: `promoted from trial ${t.resumeFrom}, but ${origin.reason}: training from scratch for all ${epochs} epochs` });
     }
     this.emit({ type: 'trial-started', trial: t.number, params: t.params, attempt, resume, epochs, index, ...(this.o.maxTrials !== undefined ? { total: this.o.maxTrials } : {}), ...(t.tag ? { tag: t.tag } : {}) });
-    const spec: TrialSpec = {
-      number: t.number,
-      params: t.params,
-      epochs,
-      seed: t.seed ?? this.o.baseSeed,
-      checkpointDir,
-      resume,
-      attempt,
-      ...(this.o.saveModels ? { saveBestTo: join(dir, 'model') } : {}),
-    };
+    const spec = trialSpec(t, { epochs, checkpointDir, resume, attempt }, this.o);
     // Metric lines are appended in order, and all of them before the trial's final event.
     let writes: Promise<void> = Promise.resolve();
     const curve: number[] = [];

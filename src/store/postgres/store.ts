@@ -158,12 +158,12 @@ export class PostgresStore implements StudyStore {
   }
 
   /** BEGIN … COMMIT on one connection; the whole callback runs again after a transient failure. */
-  private async tx<T>(fn: (c: PoolClient) => Promise<T>, what: string): Promise<T> {
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>, what: string, begin = 'BEGIN'): Promise<T> {
     return this.guard(async () => {
       const client = await this.pool.connect();
       let broken = false;
       try {
-        await client.query('BEGIN');
+        await client.query(begin);
         const out = await fn(client);
         await client.query('COMMIT');
         return out;
@@ -403,21 +403,7 @@ export class PostgresStore implements StudyStore {
   /** Copies a stored checkpoint into `dest` (checked, then renamed into place), from one snapshot. */
   async fetchCheckpoint(info: StoredCheckpoint, dest: string): Promise<void> {
     const id = this.requireStudy();
-    await this.guard(async () => {
-      const client = await this.pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        await downloadCheckpoint(client, id, info, dest);
-        await client.query('COMMIT');
-      } catch (e) {
-        broken = isTransient(e);
-        if (!broken) await client.query('ROLLBACK').catch(() => undefined);
-        throw e;
-      } finally {
-        client.release(broken);
-      }
-    }, `fetching the checkpoint of trial ${info.trial}`);
+    await this.tx((client) => downloadCheckpoint(client, id, info, dest), `fetching the checkpoint of trial ${info.trial}`, 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   }
 
   /** Every stored checkpoint of the study, oldest trial first (none before schema version 2). */

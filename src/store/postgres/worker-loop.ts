@@ -11,9 +11,9 @@ import { cpSync, mkdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Metric, Params } from '../../protocol/messages';
-import { hasCheckpoint, TrialFailure, type FailureReason, type Objective, type TrialSpec } from '../../runner/objective';
+import { hasCheckpoint, TrialFailure, type FailureReason, type Objective } from '../../runner/objective';
 import type { CheckpointPolicy } from '../../runner/promotions';
-import { bestTrial, finishedHere, markFinished, toHistory, trialDir, willRerun, type TrialSource } from '../../runner/study-runner';
+import { bestTrial, finishedHere, markFinished, toHistory, trialDir, trialSpec, willRerun, type TrialSource } from '../../runner/study-runner';
 import type { TrialRecord } from '../../tuners/types';
 import { isEpochSummary, lastEpoch } from '../replay';
 import type { CheckpointOrigin, StoredTrial, TrialEvent } from '../types';
@@ -356,18 +356,8 @@ export class PgWorker {
       clearInterval(beat);
       throw e;
     }
-    const dir = trialDir(this.o.stateDir, t.number);
-    const checkpointDir = join(dir, 'checkpoint');
-    const spec: TrialSpec = {
-      number: t.number,
-      params: t.params,
-      epochs,
-      seed: t.seed ?? this.o.baseSeed,
-      checkpointDir,
-      resume,
-      attempt: c.attempt,
-      ...(this.o.saveModels ? { saveBestTo: join(dir, 'model') } : {}),
-    };
+    const checkpointDir = join(trialDir(this.o.stateDir, t.number), 'checkpoint');
+    const spec = trialSpec(t, { epochs, checkpointDir, resume, attempt: c.attempt }, this.o);
     // Metrics are written in order, each retried through connection loss, all before the outcome.
     let writes: Promise<void> = Promise.resolve();
     const curve: number[] = [];
