@@ -11,8 +11,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { JournalStore } from '../../src/store/journal';
+import { pgQuery } from '../store/pg-util';
 import { TcpProxy } from '../store/tcp-proxy';
 import { Editor, buildVsix, e2eSkipReason } from './harness';
 import { makeWorkspace, repoRoot, writeJournal } from './fixture';
@@ -375,16 +375,6 @@ const pgSkip =
   (PG_URL
     ? undefined
     : 'e2e shared study: TRIALBOOK_TEST_PG_URL is not set — start a throwaway cluster with `url=$(bash scripts/pg-test-cluster.sh start | tail -n1)` and export TRIALBOOK_TEST_PG_URL="$url" (.ci/run does both) to run it');
-
-async function pgQuery<T extends Record<string, unknown>>(url: string, sql: string, params: unknown[] = []): Promise<T[]> {
-  const c = new Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query<T>(sql, params)).rows;
-  } finally {
-    await c.end();
-  }
-}
 
 /** Rows of the study in the shared database (0 while nobody wrote to it). */
 async function studyRows(url: string, name: string): Promise<number> {

@@ -4,7 +4,7 @@
  * worker's late upload is refused, a damaged copy never replaces the destination, deletes
  * cascade to the chunks.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -14,23 +14,11 @@ import { PostgresStore, SCHEMA_VERSION } from '../../src/store/postgres';
 import { CHUNK_BYTES } from '../../src/store/postgres/checkpoints';
 import { MIGRATIONS } from '../../src/store/postgres/schema';
 import type { TrialEvent } from '../../src/store/types';
-import { NO_POSTGRES, postgresInstalled, startCluster, type TestCluster } from './postgres-cluster';
+import { NO_POSTGRES, postgresInstalled, storeSuite } from './postgres-cluster';
 
 describe('checkpoints in PostgreSQL', { skip: postgresInstalled() ? false : NO_POSTGRES }, () => {
-  let cluster: TestCluster;
-  const stores: PostgresStore[] = [];
-  const open = async (url: string, name: string, readOnly = false): Promise<PostgresStore> => {
-    const s = await PostgresStore.open(url, name, { onWarning: () => undefined, readOnly });
-    stores.push(s);
-    return s;
-  };
-  before(async () => {
-    cluster = await startCluster();
-  });
-  after(async () => {
-    await Promise.allSettled(stores.map((s) => s.close()));
-    cluster?.stop();
-  });
+  const suite = storeSuite();
+  const open = (url: string, name: string, readOnly = false): Promise<PostgresStore> => suite.open(url, name, { readOnly });
 
   /** A trial started by `worker` (attempt 1), as a claim would leave it. */
   async function running(s: PostgresStore, trial: number, worker: string, attempt = 1): Promise<void> {
@@ -42,21 +30,21 @@ describe('checkpoints in PostgreSQL', { skip: postgresInstalled() ? false : NO_P
 
   test('a version-1 database is upgraded to the current schema in place, its studies kept', async () => {
     assert.equal(SCHEMA_VERSION, 2);
-    const url = await cluster.freshDatabase();
-    await cluster.query(url, `CREATE TABLE trialbook_schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); ${MIGRATIONS[0]!.sql}; INSERT INTO trialbook_schema_version (version) VALUES (1)`);
-    await cluster.query(url, "INSERT INTO trialbook_studies (name) VALUES ('old')");
-    await cluster.query(url, `INSERT INTO trialbook_events (study_id, trial, type, body) SELECT id, 0, 'created', '{"type":"created","trial":0,"params":{"a":1},"at":1}' FROM trialbook_studies`);
+    const url = await suite.cluster.freshDatabase();
+    await suite.cluster.query(url, `CREATE TABLE trialbook_schema_version (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now()); ${MIGRATIONS[0]!.sql}; INSERT INTO trialbook_schema_version (version) VALUES (1)`);
+    await suite.cluster.query(url, "INSERT INTO trialbook_studies (name) VALUES ('old')");
+    await suite.cluster.query(url, `INSERT INTO trialbook_events (study_id, trial, type, body) SELECT id, 0, 'created', '{"type":"created","trial":0,"params":{"a":1},"at":1}' FROM trialbook_studies`);
     const reader = await open(url, 'old', true);
     assert.deepEqual(await reader.checkpoints(), [], 'a reader of a version-1 database sees no checkpoints and changes nothing');
-    assert.deepEqual((await cluster.query<{ version: number }>(url, 'SELECT version FROM trialbook_schema_version')).map((r) => r.version), [1]);
+    assert.deepEqual((await suite.cluster.query<{ version: number }>(url, 'SELECT version FROM trialbook_schema_version')).map((r) => r.version), [1]);
     const s = await open(url, 'old');
-    assert.deepEqual((await cluster.query<{ version: number }>(url, 'SELECT version FROM trialbook_schema_version ORDER BY version')).map((r) => r.version), [1, 2]);
+    assert.deepEqual((await suite.cluster.query<{ version: number }>(url, 'SELECT version FROM trialbook_schema_version ORDER BY version')).map((r) => r.version), [1, 2]);
     assert.deepEqual((await s.trials()).map((t) => [t.number, t.params]), [[0, { a: 1 }]]);
     assert.deepEqual(await s.checkpoints(), []);
   });
 
   test('a checkpoint folder of several chunks comes back byte-identical; caches and hidden files stay home', async (t) => {
-    const url = await cluster.freshDatabase();
+    const url = await suite.cluster.freshDatabase();
     const s = await open(url, 'big');
     const dir = join(tempDir(t), 'checkpoint');
     mkdirSync(dir);
@@ -74,7 +62,7 @@ describe('checkpoints in PostgreSQL', { skip: postgresInstalled() ? false : NO_P
     if (put === 'taken-over') return;
     assert.deepEqual(put.files.map((f) => f.name), ['checkpoint.json', 'checkpoint.safetensors', 'empty.json', 'exact.bin']);
     assert.equal(put.bytes, big.length + exact.length + 11);
-    const chunks = await cluster.query<{ file: string; n: string }>(url, 'SELECT file, count(*) AS n FROM trialbook_checkpoint_chunks GROUP BY file ORDER BY file');
+    const chunks = await suite.cluster.query<{ file: string; n: string }>(url, 'SELECT file, count(*) AS n FROM trialbook_checkpoint_chunks GROUP BY file ORDER BY file');
     assert.deepEqual(chunks.map((c) => [c.file, Number(c.n)]), [['checkpoint.json', 1], ['checkpoint.safetensors', 3], ['empty.json', 1], ['exact.bin', 1]]);
     // Another machine: find it by (trial, attempt), fetch it into a folder that has something else in it.
     const other = await open(url, 'big');
@@ -93,7 +81,7 @@ describe('checkpoints in PostgreSQL', { skip: postgresInstalled() ? false : NO_P
   });
 
   test('only the attempt that owns the trial may store its checkpoint; attempts never replace each other', async (t) => {
-    const url = await cluster.freshDatabase();
+    const url = await suite.cluster.freshDatabase();
     const s = await open(url, 'own');
     const dir = join(tempDir(t), 'ck');
     mkdirSync(dir);
@@ -114,7 +102,7 @@ describe('checkpoints in PostgreSQL', { skip: postgresInstalled() ? false : NO_P
   });
 
   test('a damaged or vanished copy fails the fetch and leaves the destination as it was; deletes take the chunks along', async (t) => {
-    const url = await cluster.freshDatabase();
+    const url = await suite.cluster.freshDatabase();
     const s = await open(url, 'bad');
     const dir = join(tempDir(t), 'ck');
     mkdirSync(dir);
@@ -126,14 +114,14 @@ describe('checkpoints in PostgreSQL', { skip: postgresInstalled() ? false : NO_P
     const dest = join(tempDir(t), 'dest');
     mkdirSync(dest);
     writeFileSync(join(dest, 'keep.json'), 'mine');
-    await cluster.query(url, "UPDATE trialbook_checkpoint_chunks SET data = decode('00ff', 'hex') WHERE file = 'checkpoint.safetensors'");
+    await suite.cluster.query(url, "UPDATE trialbook_checkpoint_chunks SET data = decode('00ff', 'hex') WHERE file = 'checkpoint.safetensors'");
     await assert.rejects(s.fetchCheckpoint(info, dest), (e: Error) => e.name === 'UserError' && /fetching the checkpoint of trial 0: checkpoint\.safetensors arrived damaged \(2 bytes, sha256 [0-9a-f]{12}…; expected 1000 bytes/.test(e.message) && !e.message.includes('trialbook-test-pw'));
     assert.deepEqual(readdirSync(dest), ['keep.json']);
-    await cluster.query(url, "DELETE FROM trialbook_checkpoint_chunks WHERE file = 'checkpoint.json'");
+    await suite.cluster.query(url, "DELETE FROM trialbook_checkpoint_chunks WHERE file = 'checkpoint.json'");
     await assert.rejects(s.fetchCheckpoint(info, dest), /chunk 0 of checkpoint\.json is missing/);
     assert.deepEqual(readdirSync(dest), ['keep.json']);
     assert.ok(!existsSync(join(dest, '..', '.dest.fetch-' + process.pid)));
     assert.equal(await s.dropCheckpoints([0]), 1);
-    assert.deepEqual(await cluster.query(url, 'SELECT 1 FROM trialbook_checkpoint_chunks'), [], 'chunks deleted with their checkpoint');
+    assert.deepEqual(await suite.cluster.query(url, 'SELECT 1 FROM trialbook_checkpoint_chunks'), [], 'chunks deleted with their checkpoint');
   });
 });

@@ -3,13 +3,14 @@
  * folder, on a free loopback port), so that restarting it never disturbs another test file.
  * Tests skip with a clear message when no PostgreSQL binaries are installed.
  */
+import { after, before } from 'node:test';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
 import { repoRoot } from '../helpers';
+import { PostgresStore } from '../../src/store/postgres';
+import { freePort, pgQuery } from './pg-util';
 
 export const NO_POSTGRES =
   'no PostgreSQL binaries under /usr/lib/postgresql/*/bin: install them (apt-get install -y postgresql, or run bash scripts/pg-test-cluster.sh start once) to run the shared-storage tests';
@@ -20,17 +21,6 @@ export function postgresInstalled(): boolean {
   } catch {
     return false;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 export interface TestCluster {
@@ -51,15 +41,7 @@ export async function startCluster(): Promise<TestCluster> {
   const env = { ...process.env, TRIALBOOK_PG_TEST_DIR: dir, TRIALBOOK_PG_TEST_PORT: String(await freePort()) };
   const url = execFileSync('bash', [script, 'start'], { env, encoding: 'utf8' }).trim().split('\n').pop()!;
   let n = 0;
-  const query = async <T extends Record<string, unknown>>(u: string, sql: string, params: unknown[] = []): Promise<T[]> => {
-    const c = new Client({ connectionString: u });
-    await c.connect();
-    try {
-      return (await c.query<T>(sql, params)).rows;
-    } finally {
-      await c.end();
-    }
-  };
+  const query = pgQuery;
   return {
     url,
     async freshDatabase() {
@@ -72,5 +54,35 @@ export async function startCluster(): Promise<TestCluster> {
     restart: () => void execFileSync('bash', [script, 'restart'], { env, stdio: 'ignore' }),
     stop: () => void execFileSync('bash', [script, 'stop'], { env, stdio: 'ignore' }),
     query,
+  };
+}
+
+export interface StoreSuite {
+  /** The suite's cluster (started in its `before`). */
+  readonly cluster: TestCluster;
+  /** Opens a store (warnings dropped), closed when the suite ends, before the cluster stops. */
+  open(url: string, name: string, opts?: Parameters<typeof PostgresStore.open>[2]): Promise<PostgresStore>;
+}
+
+/** Call inside a describe(): a private cluster for the suite and the stores its tests open. */
+export function storeSuite(): StoreSuite {
+  let cluster: TestCluster | undefined;
+  const stores: PostgresStore[] = [];
+  before(async () => {
+    cluster = await startCluster();
+  });
+  after(async () => {
+    await Promise.allSettled(stores.map((s) => s.close()));
+    cluster?.stop();
+  });
+  return {
+    get cluster() {
+      return cluster!;
+    },
+    async open(url, name, opts = {}) {
+      const s = await PostgresStore.open(url, name, { onWarning: () => undefined, ...opts });
+      stores.push(s);
+      return s;
+    },
   };
 }

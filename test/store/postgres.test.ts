@@ -3,14 +3,14 @@
  * openers, replay-compatibility with the journal, atomic claims from many connections, lost
  * heartbeats, idempotent results, studies kept apart, URL redaction.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir } from '../helpers';
 import { JournalStore } from '../../src/store/journal';
 import { PostgresStore, redactUrl, SCHEMA_VERSION } from '../../src/store/postgres';
 import { redactText } from '../../src/store/postgres/url';
 import type { TrialEvent } from '../../src/store/types';
-import { NO_POSTGRES, postgresInstalled, startCluster, type TestCluster } from './postgres-cluster';
+import { NO_POSTGRES, postgresInstalled, storeSuite } from './postgres-cluster';
 
 test('redactUrl hides the password in URLs and in driver text', () => {
   assert.equal(redactUrl('postgresql://bob:s3cr%40t@db.example:5432/tb'), 'postgresql://bob:***@db.example:5432/tb');
@@ -23,41 +23,29 @@ test('redactUrl hides the password in URLs and in driver text', () => {
 const installed = postgresInstalled();
 
 describe('PostgreSQL store', { skip: installed ? false : NO_POSTGRES }, () => {
-  let cluster: TestCluster;
-  const stores: PostgresStore[] = [];
-  const open = async (url: string, name: string, opts: Parameters<typeof PostgresStore.open>[2] = {}): Promise<PostgresStore> => {
-    const s = await PostgresStore.open(url, name, { onWarning: () => undefined, ...opts });
-    stores.push(s);
-    return s;
-  };
-  before(async () => {
-    cluster = await startCluster();
-  });
-  after(async () => {
-    await Promise.allSettled(stores.map((s) => s.close()));
-    cluster?.stop();
-  });
+  const suite = storeSuite();
+  const { open } = suite;
 
   test('schema: created once by concurrent openers, versioned, not re-applied', async () => {
-    const url = await cluster.freshDatabase();
+    const url = await suite.cluster.freshDatabase();
     await Promise.all(Array.from({ length: 6 }, (_, i) => open(url, `s${i % 2}`)));
-    const versions = await cluster.query<{ version: number }>(url, 'SELECT version FROM trialbook_schema_version ORDER BY version');
+    const versions = await suite.cluster.query<{ version: number }>(url, 'SELECT version FROM trialbook_schema_version ORDER BY version');
     assert.deepEqual(versions.map((v) => v.version), Array.from({ length: SCHEMA_VERSION }, (_, i) => i + 1));
-    const studies = await cluster.query<{ name: string }>(url, 'SELECT name FROM trialbook_studies ORDER BY name');
+    const studies = await suite.cluster.query<{ name: string }>(url, 'SELECT name FROM trialbook_studies ORDER BY name');
     assert.deepEqual(studies.map((s) => s.name), ['s0', 's1']);
     await open(url, 's0');
-    assert.equal((await cluster.query(url, 'SELECT * FROM trialbook_schema_version')).length, SCHEMA_VERSION);
+    assert.equal((await suite.cluster.query(url, 'SELECT * FROM trialbook_schema_version')).length, SCHEMA_VERSION);
   });
 
   test('a database with a newer schema is refused with one clear line', async () => {
-    const url = await cluster.freshDatabase();
+    const url = await suite.cluster.freshDatabase();
     await open(url, 'x');
-    await cluster.query(url, `INSERT INTO trialbook_schema_version (version) VALUES (${SCHEMA_VERSION + 1})`);
+    await suite.cluster.query(url, `INSERT INTO trialbook_schema_version (version) VALUES (${SCHEMA_VERSION + 1})`);
     await assert.rejects(PostgresStore.open(url, 'x'), (e: Error) => e.name === 'UserError' && /schema is version \d+, newer than this trialbook/.test(e.message) && !e.message.includes('trialbook-test-pw'));
   });
 
   test('replay-compatible: the same events give the same trials as the journal', async (t) => {
-    const url = await cluster.freshDatabase();
+    const url = await suite.cluster.freshDatabase();
     const pg = await open(url, 'same');
     const journal = new JournalStore(tempDir(t), { onWarning: () => undefined });
     t.after(() => void journal.close());
@@ -90,7 +78,7 @@ describe('PostgreSQL store', { skip: installed ? false : NO_POSTGRES }, () => {
   });
 
   test('claims from 8 connections at once: 80 trials, numbers 0..79, each exactly once', async () => {
-    const url = await cluster.freshDatabase();
+    const url = await suite.cluster.freshDatabase();
     const workers = await Promise.all(Array.from({ length: 8 }, () => open(url, 'race')));
     const claimed: number[] = [];
     await Promise.all(
@@ -112,7 +100,7 @@ describe('PostgreSQL store', { skip: installed ? false : NO_POSTGRES }, () => {
   });
 
   test('a trial without heartbeats is marked failed (heartbeat lost); the old worker can no longer write it', async () => {
-    const url = await cluster.freshDatabase();
+    const url = await suite.cluster.freshDatabase();
     const a = await open(url, 'hb');
     const b = await open(url, 'hb');
     const start = (s: PostgresStore, worker: string, n: number, attempt: number, create: boolean): Promise<void> =>
@@ -136,12 +124,12 @@ describe('PostgreSQL store', { skip: installed ? false : NO_POSTGRES }, () => {
     assert.equal(t.state, 'complete');
     assert.equal(t.value, 2);
     assert.equal(t.attempts, 2);
-    const finishedEvents = await cluster.query(url, "SELECT 1 FROM trialbook_events WHERE type = 'finished'");
+    const finishedEvents = await suite.cluster.query(url, "SELECT 1 FROM trialbook_events WHERE type = 'finished'");
     assert.equal(finishedEvents.length, 1);
   });
 
   test('two studies in one database stay apart', async () => {
-    const url = await cluster.freshDatabase();
+    const url = await suite.cluster.freshDatabase();
     const x = await open(url, 'alpha');
     const y = await open(url, 'beta');
     await x.append({ type: 'created', trial: 0, params: { s: 'alpha' }, at: 1 });
@@ -156,7 +144,7 @@ describe('PostgreSQL store', { skip: installed ? false : NO_POSTGRES }, () => {
   });
 
   test('a wrong password or a dead port: one clear line, no password, no stack', async () => {
-    const bad = new URL(cluster.url);
+    const bad = new URL(suite.cluster.url);
     bad.password = 'not-the-pw-0042';
     await assert.rejects(PostgresStore.open(bad.toString(), 'x'), (e: Error) => {
       assert.equal(e.name, 'UserError');
