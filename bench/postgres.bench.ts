@@ -11,14 +11,15 @@
  * create/start) vs Optuna's `study.ask()`. Storage overhead: the per-trial cycle of one worker on
  * a zero-cost objective (everything but the training: storage round trips, tuner, bookkeeping).
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { freePort, pgQuery as query } from '../test/store/pg-util';
+import { quadraticEnv, spawnCli, writeStudyFile } from '../test/cli/worker-fixtures';
+import { freePort } from '../test/helpers';
+import { pgQuery as query } from '../test/store/pg-util';
 
 const root = resolve(__dirname, '..');
-const cli = join(root, 'bin', 'trialbook.js');
 const EPOCHS = 3;
 
 type Span = { worker: string; start: number; end: number };
@@ -50,38 +51,17 @@ function cycleMs(spans: Span[]): number {
   return (to - from) / spans.length;
 }
 
-function study(dir: string, name: string): string {
-  const file = join(dir, `${name}.trialbook.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name,
-      data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' },
-      tokenizer: { vocab: 'v.txt' },
-      searchSpace: { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true }, dropout_rate: { type: 'float', low: 0, high: 0.5 } },
-      tuner: { type: 'random' },
-      training: { epochs: EPOCHS },
-      budget: { maxTrials: 1 },
-    }),
-  );
-  return file;
-}
-
 async function trialbookRun(url: string, dir: string, workers: number, trials: number, epochMs: number): Promise<{ spans: Span[]; claimMs: number[]; complete: number }> {
   const name = `tb_w${workers}_e${epochMs}`;
-  const file = study(dir, name);
-  const env = { ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: String(epochMs) };
+  const file = writeStudyFile(dir, name, { epochs: EPOCHS, maxTrials: 1 });
+  const env = quadraticEnv(epochMs);
   const outs = await Promise.all(
-    Array.from({ length: workers }, (_, i) =>
-      new Promise<string>((res, rej) => {
-        const c = spawn(process.execPath, [cli, 'worker', file, '--storage', url, '--n-trials', String(trials), '--id', `w${i}`, '--json'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-        let out = '';
-        let err = '';
-        c.stdout.on('data', (d) => (out += d));
-        c.stderr.on('data', (d) => (err += d));
-        c.on('exit', (code) => (code === 0 ? res(out) : rej(new Error(`worker exited ${code}: ${err}`))));
-      }),
-    ),
+    Array.from({ length: workers }, async (_, i) => {
+      const c = spawnCli(['worker', file, '--storage', url, '--n-trials', String(trials), '--id', `w${i}`, '--json'], env);
+      const { code } = await c.exit;
+      if (code !== 0) throw new Error(`worker exited ${code}: ${c.stderr()}`);
+      return c.stdout();
+    }),
   );
   const claimMs = outs.flatMap((o) => o.split('\n').filter((l) => l.includes('"claimed"')).map((l) => (JSON.parse(l) as { claimMs: number }).claimMs));
   const rows = await query<{ body: { type: string; trial: number; worker?: string; at: number } }>(url, "SELECT e.body FROM trialbook_events e JOIN trialbook_studies s ON s.id = e.study_id WHERE s.name = $1 AND e.type IN ('started', 'finished') ORDER BY e.id", [name]);

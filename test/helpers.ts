@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
+import { createServer } from 'node:net';
 
 export const repoRoot = resolve(__dirname, '..');
 export const cliPath = join(repoRoot, 'bin', 'trialbook.js');
@@ -30,4 +31,16 @@ export function sharedPath(rel: string): string | undefined {
 
 export function skipMessage(rel: string): string {
   return `../shared/${rel} is absent: this test needs the shared data set`;
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a server a test starts: a throwaway cluster, code-server). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }

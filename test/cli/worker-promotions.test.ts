@@ -9,15 +9,15 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliPath, runCli, tempDir } from '../helpers';
+import { runCli, tempDir } from '../helpers';
 import { writeDemoWorkspace } from '../../src/core/demo';
 import { replay } from '../../src/store/replay';
 import type { StoredTrial, TrialEvent } from '../../src/store/types';
 import { planHyperband } from '../../src/tuners/hyperband';
 import { NO_POSTGRES, postgresInstalled, startCluster, type TestCluster } from '../store/postgres-cluster';
+import { quadraticEnv, spawnCli, studyEvents, writeStudyFile } from './worker-fixtures';
 
 const PW = 'trialbook-test-pw';
 const redacted = (url: string): string => url.replace(`:${PW}@`, ':***@');
@@ -29,24 +29,10 @@ const ASHA = { type: 'asha', min_epochs: 1, max_epochs: 9, factor: 3 };
 function machine(root: string, id: string, name: string, tuner: object, maxTrials: number, extra: Record<string, unknown> = {}): string {
   const dir = join(root, id);
   mkdirSync(dir, { recursive: true });
-  const file = join(dir, `${name}.trialbook.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name,
-      data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' },
-      tokenizer: { vocab: 'v.txt' },
-      searchSpace: { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true }, dropout_rate: { type: 'float', low: 0, high: 0.5 } },
-      tuner,
-      training: { epochs: 9 },
-      budget: { maxTrials },
-      ...extra,
-    }),
-  );
-  return file;
+  return writeStudyFile(dir, name, { tuner, epochs: 9, maxTrials, extra });
 }
 
-const quadratic = (epochMs = 20): NodeJS.ProcessEnv => ({ ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: String(epochMs) });
+const quadratic = (epochMs = 20): NodeJS.ProcessEnv => quadraticEnv(epochMs);
 
 interface Proc {
   code: number | null;
@@ -56,15 +42,10 @@ interface Proc {
 }
 
 /** Runs the CLI as a child process without blocking the event loop (several run at once). */
-function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Proc> {
-  return new Promise((resolve) => {
-    const c = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d) => (stdout += d));
-    c.stderr.on('data', (d) => (stderr += d));
-    c.on('exit', (code) => resolve({ code, stdout, stderr, json: stdout.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>) }));
-  });
+async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Proc> {
+  const c = spawnCli(args, env);
+  const { code } = await c.exit;
+  return { code, stdout: c.stdout(), stderr: c.stderr(), json: c.lines() };
 }
 
 describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() ? false : NO_POSTGRES }, () => {
@@ -74,11 +55,7 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
   });
   after(() => cluster?.stop());
 
-  async function study(url: string, name: string): Promise<{ events: TrialEvent[]; trials: StoredTrial[] }> {
-    const rows = await cluster.query<{ body: TrialEvent }>(url, 'SELECT e.body FROM trialbook_events e JOIN trialbook_studies s ON s.id = e.study_id WHERE s.name = $1 ORDER BY e.id', [name]);
-    const events = rows.map((r) => r.body);
-    return { events, trials: replay(events) };
-  }
+  const study = (url: string, name: string): Promise<{ events: TrialEvent[]; trials: StoredTrial[] }> => studyEvents(cluster, url, name);
 
   async function stored(url: string): Promise<Array<{ trial: number; attempt: number; epoch: number | null; bytes: number }>> {
     const rows = await cluster.query<{ trial: number; attempt: number; epoch: number | null; bytes: string }>(url, 'SELECT trial, attempt, epoch, bytes FROM trialbook_checkpoints ORDER BY trial, attempt');
@@ -344,19 +321,15 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
     const root = tempDir(t);
     const url = await cluster.freshDatabase();
     const [a, b, w] = ['a', 'b', 'w'].map((id) => machine(root, id, 'live', HYPERBAND, 10));
-    const c = spawn(process.execPath, [cliPath, 'watch', w!, '--storage', url, '--until-done', '--json'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    c.stdout.on('data', (d) => (out += d));
-    c.stderr.on('data', (d) => (err += d));
-    const exited = new Promise<number | null>((r) => c.on('exit', (code) => r(code)));
-    while (!out.includes('"type":"status"')) await new Promise((r) => setTimeout(r, 20));
+    const c = spawnCli(['watch', w!, '--storage', url, '--until-done', '--json'], process.env);
+    const exited = c.exit.then(({ code }) => code);
+    while (!c.stdout().includes('"type":"status"')) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(await cluster.query(url, "SELECT to_regclass('trialbook_studies') AS t"), [{ t: null }], 'watching created nothing in the database');
     const [pa, pb] = await Promise.all([cli(['worker', a!, '--storage', url], quadratic(60)), cli(['worker', b!, '--storage', url], quadratic(60))]);
     assert.equal(pa.code, 0, pa.stderr);
     assert.equal(pb.code, 0, pb.stderr);
-    assert.equal(await exited, 0, err);
-    const lines = out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(await exited, 0, c.stderr());
+    const lines = c.stdout().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(lines[0], { type: 'status', status: 'live', where: redacted(url) });
     assert.deepEqual(lines[lines.length - 1], { type: 'done', trials: 22, complete: 22 });
     const { events } = await study(url, 'live');
@@ -370,7 +343,7 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
       const last = lines.filter((x) => x.type === 'epoch' && x.trial === l.trial).pop();
       assert.ok(last && lines.indexOf(last) < lines.indexOf(l), `trial ${l.trial}: its epochs come before its completion`);
     }
-    assert.ok(!(out + err).includes(PW));
+    assert.ok(!(c.stdout() + c.stderr()).includes(PW));
   });
 
   test('real training: a Hyperband promotion on a second machine continues the first machine\'s safetensors checkpoint from the database', async (t) => {

@@ -6,33 +6,17 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliPath, runCli, tempDir } from '../helpers';
+import { runCli, tempDir } from '../helpers';
 import { replay } from '../../src/store/replay';
 import type { StoredTrial, TrialEvent } from '../../src/store/types';
 import { NO_POSTGRES, postgresInstalled, startCluster, type TestCluster } from '../store/postgres-cluster';
+import { quadraticEnv, spawnCli, studyEvents, writeStudyFile } from './worker-fixtures';
 
-function writeStudy(dir: string, name: string, maxTrials: number, extra: Record<string, unknown> = {}): string {
-  const file = join(dir, `${name}.trialbook.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name,
-      data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' },
-      tokenizer: { vocab: 'v.txt' },
-      searchSpace: { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true }, dropout_rate: { type: 'float', low: 0, high: 0.5 } },
-      tuner: { type: 'random' },
-      training: { epochs: 3 },
-      budget: { maxTrials },
-      ...extra,
-    }),
-  );
-  return file;
-}
+const writeStudy = (dir: string, name: string, maxTrials: number, extra: Record<string, unknown> = {}): string => writeStudyFile(dir, name, { epochs: 3, maxTrials, extra });
 
-const env = (epochMs: number): NodeJS.ProcessEnv => ({ ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: String(epochMs) });
+const env = quadraticEnv;
 
 interface Worker {
   lines: () => Array<Record<string, unknown>>;
@@ -43,18 +27,14 @@ interface Worker {
 }
 
 function startWorker(args: string[], e: NodeJS.ProcessEnv): Worker {
-  const c = spawn(process.execPath, [cliPath, 'worker', ...args, '--json'], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  c.stdout.on('data', (d) => (out += d));
-  c.stderr.on('data', (d) => (err += d));
-  const exit = new Promise<number | null>((r) => c.on('exit', (code, sig) => r(code ?? (sig ? -1 : null))));
+  const c = spawnCli(['worker', ...args, '--json'], e);
+  const exit = c.exit.then(({ code, signal }) => code ?? (signal ? -1 : null));
   let exited = false;
   void exit.then(() => (exited = true));
-  const lines = (): Array<Record<string, unknown>> => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const { lines } = c;
   return {
     lines,
-    stderr: () => err,
+    stderr: c.stderr,
     async waitFor(pred) {
       for (;;) {
         const hit = lines().find(pred);
@@ -63,7 +43,7 @@ function startWorker(args: string[], e: NodeJS.ProcessEnv): Worker {
       }
     },
     exit,
-    kill: (s) => c.kill(s),
+    kill: c.kill,
   };
 }
 
@@ -76,11 +56,7 @@ describe('trialbook worker on PostgreSQL', { skip: postgresInstalled() ? false :
   });
   after(() => cluster?.stop());
 
-  async function studyRows(url: string, name: string): Promise<{ events: TrialEvent[]; trials: StoredTrial[] }> {
-    const rows = await cluster.query<{ body: TrialEvent }>(url, 'SELECT e.body FROM trialbook_events e JOIN trialbook_studies s ON s.id = e.study_id WHERE s.name = $1 ORDER BY e.id', [name]);
-    const events = rows.map((r) => r.body);
-    return { events, trials: replay(events) };
-  }
+  const studyRows = (url: string, name: string): Promise<{ events: TrialEvent[]; trials: StoredTrial[] }> => studyEvents(cluster, url, name);
 
   function assertExactBudget(events: TrialEvent[], trials: StoredTrial[], budget: number, note = ''): void {
     assert.deepEqual(trials.map((t) => t.number), [...Array(budget).keys()], `${note}trial numbers 0..${budget - 1}: none lost, none extra`);

@@ -6,9 +6,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { freePort } from '../helpers';
 import { repoRoot } from './fixture';
 
 export const E2E_DIR = join(repoRoot, '.e2e');
@@ -22,17 +22,6 @@ export function e2eSkipReason(): string | undefined {
   if (!ready || !existsSync(CODE_SERVER)) return 'e2e: code-server is not set up in .e2e/ — run `bash scripts/e2e-setup.sh` (about 75 s, needs the npm registry and apt) to enable these tests';
   if (!existsSync(CHROMIUM)) return `e2e: ${CHROMIUM} is missing — run scripts/e2e-setup.sh (installs Debian's chromium)`;
   return undefined;
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** Builds the bundles and the VSIX exactly as `npm run package` does. */

@@ -8,9 +8,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { repoRoot } from '../helpers';
+import { freePort, repoRoot } from '../helpers';
 import { PostgresStore } from '../../src/store/postgres';
-import { freePort, pgQuery } from './pg-util';
+import { pgQuery } from './pg-util';
 
 export const NO_POSTGRES =
   'no PostgreSQL binaries under /usr/lib/postgresql/*/bin: install them (apt-get install -y postgresql, or run bash scripts/pg-test-cluster.sh start once) to run the shared-storage tests';

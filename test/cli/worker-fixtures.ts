@@ -1,0 +1,67 @@
+/**
+ * Helpers for the shared-study tests that run `trialbook worker` / `tune` as child processes
+ * (worker.test.ts, worker-promotions.test.ts) and for bench/postgres.bench.ts: the small study
+ * file they run, the cheap test objective's environment, a non-blocking CLI child process, and
+ * a study's events read back from the database.
+ */
+import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { cliPath } from '../helpers';
+import { replay } from '../../src/store/replay';
+import type { StoredTrial, TrialEvent } from '../../src/store/types';
+import type { TestCluster } from '../store/postgres-cluster';
+
+/** Writes `<dir>/<name>.trialbook.json`: two float params, `tuner` (default random); `extra` overrides any key. */
+export function writeStudyFile(dir: string, name: string, o: { tuner?: object; epochs: number; maxTrials: number; extra?: Record<string, unknown> }): string {
+  const file = join(dir, `${name}.trialbook.json`);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      name,
+      data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' },
+      tokenizer: { vocab: 'v.txt' },
+      searchSpace: { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true }, dropout_rate: { type: 'float', low: 0, high: 0.5 } },
+      tuner: o.tuner ?? { type: 'random' },
+      training: { epochs: o.epochs },
+      budget: { maxTrials: o.maxTrials },
+      ...(o.extra ?? {}),
+    }),
+  );
+  return file;
+}
+
+/** The environment of the hidden cheap objective (TRIALBOOK_TEST_OBJECTIVE=quadratic), `epochMs` per epoch. */
+export const quadraticEnv = (epochMs: number): NodeJS.ProcessEnv => ({ ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: String(epochMs) });
+
+export interface CliProcess {
+  stdout: () => string;
+  stderr: () => string;
+  /** Its JSON lines so far (the lines of stdout that start with `{`). */
+  lines: () => Array<Record<string, unknown>>;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  kill(sig: NodeJS.Signals): void;
+}
+
+/** Starts `trialbook ARGS` as a child process without blocking the event loop (several run at once). */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
+  const c = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  c.stdout.on('data', (d) => (out += d));
+  c.stderr.on('data', (d) => (err += d));
+  return {
+    stdout: () => out,
+    stderr: () => err,
+    lines: () => out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>),
+    exit: new Promise((r) => c.on('exit', (code, signal) => r({ code, signal }))),
+    kill: (s) => c.kill(s),
+  };
+}
+
+/** Every event of study `name` in the database at `url`, in order, and the trials they replay to. */
+export async function studyEvents(cluster: TestCluster, url: string, name: string): Promise<{ events: TrialEvent[]; trials: StoredTrial[] }> {
+  const rows = await cluster.query<{ body: TrialEvent }>(url, 'SELECT e.body FROM trialbook_events e JOIN trialbook_studies s ON s.id = e.study_id WHERE s.name = $1 ORDER BY e.id', [name]);
+  const events = rows.map((r) => r.body);
+  return { events, trials: replay(events) };
+}
