@@ -150,7 +150,7 @@ function threadsOf(name: string): number {
 }
 
 /** One line for people: "wasm (1 thread), matmuls on OpenBLAS 0.3.21 (…), 2 threads". */
-export function describeBackend(b: BackendInfo): string {
+export function describeBackend(b: Pick<BackendInfo, 'name' | 'threads' | 'matmul'>): string {
   const base = `${b.name} (${b.threads} thread${b.threads === 1 ? '' : 's'})`;
   return b.matmul ? `${base}, matmuls on ${b.matmul}` : base;
 }

@@ -6,8 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
 import type { BertConfig } from './types';
-import { attentionContext, attentionScores, crossEntropy, dense, dropout, embed, gelu, layerNorm, maskedSoftmax, mm, type DropoutRng } from './ops';
-import { nativeKernelsReady } from './native-blas';
+import { crossEntropy, dense, dropout, embed, gelu, layerNorm, multiHeadAttention, type DropoutRng } from './ops';
 
 export interface ParamSpec {
   name: string;
@@ -118,19 +117,7 @@ export class BertClassifier {
     for (let l = 0; l < c.num_hidden_layers; l++) {
       const p = `bert.encoder.layer.${l}`;
       const lin = (name: string, inp: tf.Tensor) => dense(inp as tf.Tensor2D, this.v(`${p}.${name}.weight`), this.v(`${p}.${name}.bias`));
-      let ctx: tf.Tensor;
-      if (nativeKernelsReady()) {
-        // Heads read and written in place in [B·S, H] by strided BLAS calls: no transposes.
-        const heads = { B, S, A, D };
-        const scores = attentionScores(lin('attention.self.query', x), lin('attention.self.key', x), heads, scale);
-        ctx = attentionContext(dropout(maskedSoftmax(scores, maskBias), pAtt, rng), lin('attention.self.value', x), heads);
-      } else {
-        const q = tf.reshape(tf.transpose(tf.reshape(tf.mul(lin('attention.self.query', x), scale), [B, S, A, D]), [0, 2, 1, 3]), [B * A, S, D]);
-        const kT = tf.reshape(tf.transpose(tf.reshape(lin('attention.self.key', x), [B, S, A, D]), [0, 2, 3, 1]), [B * A, D, S]);
-        const v = tf.reshape(tf.transpose(tf.reshape(lin('attention.self.value', x), [B, S, A, D]), [0, 2, 1, 3]), [B * A, S, D]);
-        const probs = dropout(maskedSoftmax(tf.reshape(mm(q, kT), [B, A, S, S]), maskBias), pAtt, rng);
-        ctx = tf.reshape(tf.transpose(tf.reshape(mm(tf.reshape(probs, [B * A, S, S]), v), [B, A, S, D]), [0, 2, 1, 3]), [B * S, H]);
-      }
+      const ctx = multiHeadAttention(lin('attention.self.query', x), lin('attention.self.key', x), lin('attention.self.value', x), maskBias, { B, S, A, D }, scale, pAtt, rng);
       const att = dropout(lin('attention.output.dense', ctx), pHid, rng);
       x = layerNorm(tf.add(att, x), this.v(`${p}.attention.output.LayerNorm.weight`), this.v(`${p}.attention.output.LayerNorm.bias`), eps);
       const act = c.hidden_act === 'relu' ? tf.relu(lin('intermediate.dense', x)) : gelu(lin('intermediate.dense', x));

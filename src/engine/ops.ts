@@ -142,10 +142,8 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
       value: tf.add(tf.mul(xhat, g), b),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sxhat, srstd, sg] = saved;
-        const H = sg.shape[0];
         const dxhat = tf.mul(dy, sg);
         const dx = tf.mul(srstd, tf.sub(tf.sub(dxhat, tf.mean(dxhat, -1, true)), tf.mul(sxhat, tf.mean(tf.mul(dxhat, sxhat), -1, true))));
-        void H;
         const dgamma = colSum(tf.mul(dy, sxhat));
         const dbeta = colSum(dy);
         return [dx, dgamma, dbeta];
@@ -179,19 +177,18 @@ const strided = (a: tf.Tensor, b: tf.Tensor, g: StridedGemm): tf.Tensor => run(N
 export interface HeadShape { B: number; S: number; A: number; D: number }
 
 /** scale · Q_bh · K_bhᵀ for every example and head → [B, A, S, S]. */
-export function attentionScores(q: tf.Tensor2D, k: tf.Tensor2D, h: HeadShape, scale: number): tf.Tensor {
+function attentionScores(q: tf.Tensor2D, k: tf.Tensor2D, h: HeadShape, scale: number): tf.Tensor {
   const { B, S, A, D } = h;
   const H = A * D;
-  const heads = { outer: B, inner: A, sXo: S * H, sXi: D }; // a head inside [B·S, H]
   const f = tf.customGrad(((qi: tf.Tensor, ki: tf.Tensor, save: tf.GradSaveFunc) => {
     save([qi, ki]);
-    const value = strided(qi, ki, { outer: B, inner: A, m: S, n: S, k: D, transA: false, transB: true, lda: H, ldb: H, ldc: S, sAo: heads.sXo, sAi: heads.sXi, sBo: heads.sXo, sBi: heads.sXi, sCo: A * S * S, sCi: S * S, alpha: scale, outShape: [B, A, S, S] });
+    const value = strided(qi, ki, { outer: B, inner: A, m: S, n: S, k: D, transA: false, transB: true, lda: H, ldb: H, ldc: S, sAo: S * H, sAi: D, sBo: S * H, sBi: D, sCo: A * S * S, sCi: S * S, alpha: scale, outShape: [B, A, S, S] });
     return {
       value,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sq, sk] = saved;
         // dQ_bh = scale·dS_bh·K_bh ; dK_bh = scale·dS_bhᵀ·Q_bh, written back into [B·S, H].
-        const common = { outer: B, inner: A, m: S, n: D, k: S, transB: false, lda: S, ldb: H, ldc: H, sAo: A * S * S, sAi: S * S, sBo: heads.sXo, sBi: heads.sXi, sCo: heads.sXo, sCi: heads.sXi, alpha: scale, outShape: [B * S, H] };
+        const common = { outer: B, inner: A, m: S, n: D, k: S, transB: false, lda: S, ldb: H, ldc: H, sAo: A * S * S, sAi: S * S, sBo: S * H, sBi: D, sCo: S * H, sCi: D, alpha: scale, outShape: [B * S, H] };
         return [strided(dy, sk, { ...common, transA: false }), strided(dy, sq, { ...common, transA: true })];
       },
     };
@@ -200,7 +197,7 @@ export function attentionScores(q: tf.Tensor2D, k: tf.Tensor2D, h: HeadShape, sc
 }
 
 /** P_bh · V_bh for every example and head, merged back into [B·S, H]. */
-export function attentionContext(probs: tf.Tensor, v: tf.Tensor2D, h: HeadShape): tf.Tensor2D {
+function attentionContext(probs: tf.Tensor, v: tf.Tensor2D, h: HeadShape): tf.Tensor2D {
   const { B, S, A, D } = h;
   const H = A * D;
   const f = tf.customGrad(((p: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -220,6 +217,22 @@ export function attentionContext(probs: tf.Tensor, v: tf.Tensor2D, h: HeadShape)
     };
   }) as never) as unknown as (p: tf.Tensor, vi: tf.Tensor) => tf.Tensor2D;
   return f(probs, v);
+}
+
+/**
+ * Multi-head self-attention from the projected q, k, v [B·S, H] to the context [B·S, H], with
+ * the padding mask and dropout on the attention probabilities. With the native kernels the heads
+ * stay in place (strided BLAS); otherwise they are split and merged with transposes.
+ */
+export function multiHeadAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, maskBias: tf.Tensor, h: HeadShape, scale: number, pAtt: number, rng: DropoutRng | undefined): tf.Tensor2D {
+  if (nativeKernelsReady()) return attentionContext(dropout(maskedSoftmax(attentionScores(q, k, h, scale), maskBias), pAtt, rng), v, h);
+  const { B, S, A, D } = h;
+  const heads = (t: tf.Tensor, perm: number[], shape: number[]) => tf.reshape(tf.transpose(tf.reshape(t, [B, S, A, D]), perm), shape);
+  const qh = heads(tf.mul(q, scale), [0, 2, 1, 3], [B * A, S, D]);
+  const kT = heads(k, [0, 2, 3, 1], [B * A, D, S]);
+  const vh = heads(v, [0, 2, 1, 3], [B * A, S, D]);
+  const probs = dropout(maskedSoftmax(tf.reshape(mm(qh, kT), [B, A, S, S]), maskBias), pAtt, rng);
+  return tf.reshape(tf.transpose(tf.reshape(mm(tf.reshape(probs, [B * A, S, S]), vh), [B, A, S, D]), [0, 2, 1, 3]), [B * S, A * D]) as tf.Tensor2D;
 }
 
 /** LayerNorm as two fused native kernels (forward keeps xhat and 1/std; backward gives dx, dγ, dβ in one pass). */

@@ -170,16 +170,17 @@ async function runTune(loaded: LoadedStudy, store: StudyStore, opts: TuneOptions
   // Hyperband's budget is its brackets (what `trialbook plan` prints) unless --n-trials caps it.
   const runsPerConfig = study.tuner.type === 'asha' ? 1 : study.budget.repeats;
   const cap = study.tuner.type === 'hyperband' ? opts.nTrials : maxTrials * runsPerConfig;
+  const parallel = opts.parallel ?? study.budget.parallel;
   const runner = new StudyRunner({
     store,
     source: tuner,
-    objective: () => makeObjective(loaded, { parallel: opts.parallel ?? study.budget.parallel }),
+    objective: () => makeObjective(loaded, { parallel }),
     stateDir: studyStateDir(loaded),
     metric: study.objective.metric,
     direction: study.objective.direction,
     epochs: study.training.epochs,
     baseSeed: study.data.seed,
-    parallel: opts.parallel ?? study.budget.parallel,
+    parallel,
     ...(cap !== undefined ? { maxTrials: cap } : {}),
     maxRetries: study.budget.max_retries_per_trial,
     maxConsecutiveFailures: study.budget.max_consecutive_failed_trials,

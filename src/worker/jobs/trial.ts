@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/fsutil';
 import { loadStudy, studyStateDir } from '../../core/study';
 import { evaluateModel, trainModel } from '../../engine';
+import { describeBackend } from '../../engine/backend';
 import { isPreset } from '../../engine/config';
 import type { TrialJobOptions } from '../../protocol/messages';
 import type { JobContext } from '../context';
@@ -25,7 +26,7 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
   const ds = await encodedStudySplits(loaded, params.max_seq_len, vocabPath, ctx);
   ctx.checkCancelled();
   const backend = await ctx.backend(o.backend);
-  ctx.progress(0, params.epochs, `training on ${backend.name} (${backend.threads} thread${backend.threads === 1 ? '' : 's'})${backend.matmul ? `, matmuls on ${backend.matmul}` : ''}`);
+  ctx.progress(0, params.epochs, `training on ${describeBackend(backend)}`);
   // Scoring the test split needs the best model on disk, even when the caller did not ask to keep it.
   const saveBestTo = o.saveTo ? resolve(o.saveTo) : o.evaluateTest ? join(studyStateDir(loaded), 'last-trial-model') : undefined;
   const r = await trainModel(
