@@ -454,8 +454,23 @@ static napi_value softmax_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* One example's dropout mask: `per` values of its mulberry32 stream (bit for bit src/core/rng.ts)
+ * from state s0. The state only ever grows by a constant, so value i depends on s0 + (i+1)·C
+ * alone and the loop vectorises; u >= rate is compared as integers, t >= ceil(rate·2^32). */
+VECTORISE static void dropout_stream(uint32_t s0, float *o, int64_t per, uint64_t threshold, float keep) {
+  const uint32_t thr = threshold > 0xffffffffu ? 0xffffffffu : (uint32_t)threshold;
+  const float kept = threshold > 0xffffffffu ? 0.0f : keep;
+  for (int64_t i = 0; i < per; i++) {
+    const uint32_t s = s0 + (uint32_t)(i + 1) * 0x6d2b79f5u;
+    uint32_t t = (s ^ (s >> 15)) * (s | 1u);
+    t ^= t + (t ^ (t >> 7)) * (t | 61u);
+    t ^= t >> 14;
+    o[i] = t >= thr ? kept : 0.0f;
+  }
+}
+
 /* dropoutMask(heap, out, states: Uint32Array, per, rate): per example b, `per` values from its
- * mulberry32 stream (bit for bit src/core/rng.ts): keep = 1/(1-rate) where u >= rate, else 0. */
+ * stream: keep = 1/(1-rate) where u >= rate, else 0; each state advances by `per` draws. */
 static napi_value dropout_mask(napi_env env, napi_callback_info info) {
   call_t c;
   if (!begin(env, info, 5, &c)) return NULL;
@@ -472,18 +487,52 @@ static napi_value dropout_mask(napi_env env, napi_callback_info info) {
   if (!o) return NULL;
   uint32_t *states = (uint32_t *)data;
   const float keep = (float)(1.0 / (1.0 - rate));
+  const uint64_t threshold = rate <= 0 ? 0 : (uint64_t)ceil(rate * 4294967296.0);
   for (size_t b = 0; b < count; b++) {
-    uint32_t s = states[b];
-    float *ob = o + b * per;
-    for (int64_t i = 0; i < per; i++) {
-      s += 0x6d2b79f5u;
-      uint32_t t = (s ^ (s >> 15)) * (s | 1u);
-      t ^= t + (t ^ (t >> 7)) * (t | 61u);
-      const double u = (double)(t ^ (t >> 14)) / 4294967296.0;
-      ob[i] = u >= rate ? keep : 0.0f;
-    }
-    states[b] = s;
+    dropout_stream(states[b], o + b * per, per, threshold, keep);
+    states[b] += (uint32_t)per * 0x6d2b79f5u;
   }
+  return NULL;
+}
+
+/* adamw(heap, p, m, v, g, pOut, mOut, vOut, n, lr, beta1, beta2, c1, c2, eps, weightDecay, gradScale)
+ * One AdamW update in a single pass (the op-by-op form reads and writes every parameter-sized
+ * array about 16 times): g' = g·gradScale (the clipping factor), m' = β1·m + (1−β1)·g',
+ * v' = β2·v + (1−β2)·g'², p' = p − lr·((m'/c1)/(√(v'/c2) + eps) + weightDecay·p). */
+static napi_value adamw(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!begin(env, info, 17, &c)) return NULL;
+  const int64_t n = num(&c, 8);
+  float *p = operand(&c, 1, n), *m = p ? operand(&c, 2, n) : NULL, *v = m ? operand(&c, 3, n) : NULL;
+  float *g = v ? operand(&c, 4, n) : NULL, *po = g ? operand(&c, 5, n) : NULL, *mo = po ? operand(&c, 6, n) : NULL;
+  float *vo = mo ? operand(&c, 7, n) : NULL;
+  if (!vo) return NULL;
+  const float lr = (float)real(&c, 9), b1 = (float)real(&c, 10), b2 = (float)real(&c, 11);
+  const float c1 = (float)real(&c, 12), c2 = (float)real(&c, 13), eps = (float)real(&c, 14);
+  const float wd = (float)real(&c, 15), gs = (float)real(&c, 16);
+  const float ob1 = (float)(1.0 - real(&c, 10)), ob2 = (float)(1.0 - real(&c, 11));
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i] * gs;
+    const float m2 = m[i] * b1 + gi * ob1;
+    const float v2 = v[i] * b2 + gi * gi * ob2;
+    const float u = (m2 / c1) / (sqrtf(v2 / c2) + eps) + wd * p[i];
+    mo[i] = m2;
+    vo[i] = v2;
+    po[i] = p[i] - u * lr;
+  }
+  return NULL;
+}
+
+/* sumSquares(heap, x, out, n): out[0] = Σ x², accumulated in double. */
+static napi_value sum_squares(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!begin(env, info, 4, &c)) return NULL;
+  const int64_t n = num(&c, 3);
+  float *x = operand(&c, 1, n), *out = x ? operand(&c, 2, 1) : NULL;
+  if (!out) return NULL;
+  double s = 0;
+  for (int64_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+  out[0] = (float)s;
   return NULL;
 }
 
@@ -501,6 +550,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"dropoutMask", NULL, dropout_mask, NULL, NULL, NULL, napi_default, NULL},
     {"maskedSoftmax", NULL, masked_softmax, NULL, NULL, NULL, napi_default, NULL},
     {"softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL},
+    {"adamw", NULL, adamw, NULL, NULL, NULL, napi_default, NULL},
+    {"sumSquares", NULL, sum_squares, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -142,10 +142,10 @@ export class BertClassifier {
     return crossEntropy(this.logits(ids, dropoutRate, rng), labels, divisor);
   }
 
-  /** Current values, by name (copies). */
-  snapshot(): Map<string, Float32Array> {
+  /** Current values, by name (copies): of every parameter, or of those in `vars`. */
+  snapshot(vars: Map<string, tf.Variable> = this.vars): Map<string, Float32Array> {
     const out = new Map<string, Float32Array>();
-    for (const [n, v] of this.vars) out.set(n, v.dataSync().slice() as Float32Array);
+    for (const [n, v] of vars) out.set(n, v.dataSync().slice() as Float32Array);
     return out;
   }
 

@@ -29,6 +29,8 @@ interface Addon {
   dropoutMask(heap: ArrayBuffer, out: number, states: Uint32Array, per: number, rate: number): void;
   maskedSoftmax(heap: ArrayBuffer, x: number, bias: number, y: number, rows: number, cols: number, group: number): void;
   softmaxGrad(heap: ArrayBuffer, dy: number, y: number, dx: number, rows: number, cols: number): void;
+  adamw(heap: ArrayBuffer, p: number, m: number, v: number, g: number, pOut: number, mOut: number, vOut: number, n: number, lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number, weightDecay: number, gradScale: number): void;
+  sumSquares(heap: ArrayBuffer, x: number, out: number, n: number): void;
   gemmStrided(heap: ArrayBuffer, a: number, b: number, c: number, ...sizes: Array<number | boolean>): void;
 }
 
@@ -132,6 +134,8 @@ export const NATIVE_KERNELS = {
   dropoutMask: 'TrialbookDropoutMask',
   maskedSoftmax: 'TrialbookMaskedSoftmax',
   softmaxGrad: 'TrialbookSoftmaxGrad',
+  adamw: 'TrialbookAdamW',
+  sumSquares: 'TrialbookSumSquares',
   gemmStrided: 'TrialbookGemmStrided',
 } as const;
 
@@ -213,6 +217,19 @@ function registerOwnKernels(): void {
     const dx = backend.makeOutput(y.shape, 'float32');
     addon!.softmaxGrad(heap(backend), off(dy), off(y), off(dx), size(y.shape) / cols, cols);
     return dx;
+  });
+  // Inputs p, m, v, g; attrs lr, beta1, beta2, c1, c2 (bias corrections), eps, weightDecay,
+  // gradScale. Outputs the new p, m and v (the caller assigns them to its variables).
+  reg(NATIVE_KERNELS.adamw, ({ inputs: { p, m, v, g }, backend, attrs: a }, off) => {
+    const out = [p, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
+    const n = size(p.shape);
+    addon!.adamw(heap(backend), off(p), off(m), off(v), off(g), off(out[0]), off(out[1]), off(out[2]), n, ...(['lr', 'beta1', 'beta2', 'c1', 'c2', 'eps', 'weightDecay', 'gradScale'].map((k) => a[k] as number) as [number, number, number, number, number, number, number, number]));
+    return out;
+  });
+  reg(NATIVE_KERNELS.sumSquares, ({ inputs: { x }, backend }, off) => {
+    const out = backend.makeOutput([], 'float32');
+    addon!.sumSquares(heap(backend), off(x), off(out), size(x.shape));
+    return out;
   });
   reg(NATIVE_KERNELS.gemmStrided, ({ inputs: { a, b }, backend, attrs }, off) => {
     const g = attrs as unknown as StridedGemm;

@@ -1,5 +1,6 @@
 /** AdamW with decoupled weight decay, a warm-up/linear-decay schedule and global-norm clipping. */
 import * as tf from '@tensorflow/tfjs';
+import { NATIVE_KERNELS, nativeKernelsReady } from './native-blas';
 import { noDecay } from './model';
 
 /** Learning rate for optimizer update `step` (0-based) of `total`: linear warm-up, then linear decay to 0. */
@@ -37,23 +38,37 @@ export class AdamW {
     }
   }
 
-  /** One update with `grads` (already clipped and averaged). */
-  apply(grads: Map<string, tf.Tensor>, lr: number): void {
+  /**
+   * One update with `grads` (averaged over the batch), each scaled by `gradScale` first (the
+   * clipping factor from clipScale). With the native kernels each parameter takes one fused pass.
+   */
+  apply(grads: Map<string, tf.Tensor>, lr: number, gradScale = 1): void {
     this.t++;
     const c1 = 1 - this.b1 ** this.t;
     const c2 = 1 - this.b2 ** this.t;
+    const fused = nativeKernelsReady();
     for (const [n, p] of this.params) {
-      const g = grads.get(n);
-      if (!g) continue;
+      const grad = grads.get(n);
+      if (!grad) continue;
+      const m = this.m.get(n)!;
+      const v = this.v.get(n)!;
+      const weightDecay = noDecay(n) ? 0 : this.opts.weightDecay;
       tf.tidy(() => {
-        const m = this.m.get(n)!;
-        const v = this.v.get(n)!;
+        if (fused) {
+          const attrs = { lr, beta1: this.b1, beta2: this.b2, c1, c2, eps: this.eps, weightDecay, gradScale };
+          const [p2, m2, v2] = tf.engine().runKernel(NATIVE_KERNELS.adamw, { p, m, v, g: grad }, attrs as never) as tf.Tensor[];
+          p.assign(p2);
+          m.assign(m2);
+          v.assign(v2);
+          return;
+        }
+        const g = gradScale === 1 ? grad : tf.mul(grad, gradScale);
         const m2 = tf.add(tf.mul(m, this.b1), tf.mul(g, 1 - this.b1));
         const v2 = tf.add(tf.mul(v, this.b2), tf.mul(tf.square(g), 1 - this.b2));
         m.assign(m2);
         v.assign(v2);
         let upd = tf.div(tf.div(m2, c1), tf.add(tf.sqrt(tf.div(v2, c2)), this.eps));
-        if (this.opts.weightDecay > 0 && !noDecay(n)) upd = tf.add(upd, tf.mul(p, this.opts.weightDecay));
+        if (weightDecay > 0) upd = tf.add(upd, tf.mul(p, weightDecay));
         p.assign(tf.sub(p, tf.mul(upd, lr)));
       });
     }
@@ -65,13 +80,16 @@ export class AdamW {
   }
 }
 
-/** Scales grads so their global L2 norm is at most maxNorm; returns the new map and the norm tensor. */
-export function clipByGlobalNorm(grads: Map<string, tf.Tensor>, maxNorm: number): { clipped: Map<string, tf.Tensor>; norm: tf.Scalar } {
-  const norm = tf.tidy(() => tf.sqrt(tf.addN([...grads.values()].map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
-  if (!(maxNorm > 0)) return { clipped: grads, norm };
-  const scale = tf.tidy(() => tf.minimum(1, tf.div(maxNorm, tf.add(norm, 1e-6))));
-  const clipped = new Map<string, tf.Tensor>();
-  for (const [n, g] of grads) clipped.set(n, tf.mul(g, scale));
-  scale.dispose();
-  return { clipped, norm };
+/** The global L2 norm of all gradients, as one scalar tensor. */
+export function globalNorm(grads: Iterable<tf.Tensor>): tf.Scalar {
+  const fused = nativeKernelsReady();
+  return tf.tidy(() => {
+    const squares = [...grads].map((g) => (fused ? (tf.engine().runKernel(NATIVE_KERNELS.sumSquares, { x: g }) as tf.Tensor) : tf.sum(tf.square(g))));
+    return tf.sqrt(tf.addN(squares)) as tf.Scalar;
+  });
+}
+
+/** The factor that brings gradients of global norm `norm` down to at most `maxNorm` (1 when they are within it, or clipping is off). */
+export function clipScale(norm: number, maxNorm: number): number {
+  return maxNorm > 0 ? Math.min(1, maxNorm / (norm + 1e-6)) : 1;
 }

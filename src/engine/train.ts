@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { Rng } from '../core/rng';
 import { UserError } from '../core/errors';
 import { writeFileAtomic } from '../core/fsutil';
@@ -16,7 +16,7 @@ import { ensureBackend } from './backend';
 import { isPreset, presetConfig, PRESETS } from './config';
 import { BertClassifier, initValues, paramSpecs } from './model';
 import { crossEntropy, DropoutRng } from './ops';
-import { AdamW, clipByGlobalNorm, scheduledLr } from './optimizer';
+import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
 import { pickMicroBatch } from './memory';
 import { checkSplit, gatherBatch, longest, splitFingerprint, truncateSplit } from './data';
 import { EngineError, looksLikeOom } from './errors';
@@ -34,6 +34,8 @@ export interface BuiltModel {
   config: BertConfig;
   /** Identifies the encoder weights, for the feature cache. */
   sourceKey: string;
+  /** Names the encoder weights the same way on every machine (a frozen checkpoint records it). */
+  bodyId: string;
   vocabPath?: string;
 }
 
@@ -65,7 +67,8 @@ export function buildModel(input: TrainInput, seed: number, log: TrainHooks['onL
   if (isPreset(input.model)) {
     if (!(input.vocabSize > 0)) throw new UserError(`model "${input.model}": vocabSize must be given for a preset`, 'E_VOCAB');
     const config = presetConfig(input.model, input.vocabSize);
-    return { model: BertClassifier.fromSeed(config, input.numLabels, seed), config, sourceKey: `preset:${input.model}:v${input.vocabSize}:n${input.numLabels}:s${seed}`, vocabPath: input.vocabPath };
+    const sourceKey = `preset:${input.model}:v${input.vocabSize}:n${input.numLabels}:s${seed}`;
+    return { model: BertClassifier.fromSeed(config, input.numLabels, seed), config, sourceKey, bodyId: sourceKey, vocabPath: input.vocabPath };
   }
   const dir = resolve(input.model);
   if (!existsSync(dir)) throw new UserError(`model "${input.model}": neither a preset (${Object.keys(PRESETS).join(', ')}) nor an existing folder`, 'E_NOT_FOUND');
@@ -84,6 +87,7 @@ export function buildModel(input: TrainInput, seed: number, log: TrainHooks['onL
     model: new BertClassifier(mf.config, input.numLabels, loaded.values),
     config: mf.config,
     sourceKey: `dir:${dir}:${st.size}:${st.mtimeMs}:n${input.numLabels}:s${loaded.headMissing ? seed : 'saved'}`,
+    bodyId: `model folder ${basename(dir)} (${st.size} bytes of weights)`,
     vocabPath: input.vocabPath ?? mf.vocabPath,
   };
 }
@@ -300,11 +304,17 @@ interface CheckpointState {
   curve: Metric[];
   seed: number;
   frozen: boolean;
+  /** Frozen trials: where the (untrained) body comes from, so a resume rebuilds the same one. */
+  body?: string;
 }
 
-function writeCheckpoint(dir: string, model: BertClassifier, opt: AdamW, state: CheckpointState): void {
+/**
+ * Saves the trained parameters (`params`: all of them, or only the head of a frozen trial, whose
+ * body never changes) with their AdamW moments, then the state.
+ */
+function writeCheckpoint(dir: string, params: Map<string, tf.Variable>, opt: AdamW, state: CheckpointState): void {
   const tensors = new Map<string, NamedTensor>();
-  for (const [n, v] of model.vars) tensors.set(`param/${n}`, { shape: v.shape, data: v.dataSync() as Float32Array });
+  for (const [n, v] of params) tensors.set(`param/${n}`, { shape: v.shape, data: v.dataSync() as Float32Array });
   for (const [n, v] of opt.m) tensors.set(`adam_m/${n}`, { shape: v.shape, data: v.dataSync() as Float32Array });
   for (const [n, v] of opt.v) tensors.set(`adam_v/${n}`, { shape: v.shape, data: v.dataSync() as Float32Array });
   // Weights first, state last: state.json names the epoch only once its tensors are on disk.
@@ -312,7 +322,8 @@ function writeCheckpoint(dir: string, model: BertClassifier, opt: AdamW, state: 
   writeFileAtomic(join(dir, 'checkpoint.json'), JSON.stringify(state) + '\n');
 }
 
-function readCheckpoint(dir: string, model: BertClassifier, opt: AdamW): CheckpointState | undefined {
+/** Loads a checkpoint into `params` and `opt`, after checking it was made the way this trial trains (`expect`). */
+function readCheckpoint(dir: string, params: Map<string, tf.Variable>, opt: AdamW, expect: Pick<CheckpointState, 'frozen' | 'body'>): CheckpointState | undefined {
   const sp = join(dir, 'checkpoint.json');
   if (!existsSync(sp)) return undefined;
   let state: CheckpointState;
@@ -320,6 +331,11 @@ function readCheckpoint(dir: string, model: BertClassifier, opt: AdamW): Checkpo
     state = JSON.parse(readFileSync(sp, 'utf8')) as CheckpointState;
   } catch (e) {
     throw new UserError(`${sp}: not valid JSON (${(e as Error).message}); delete it to start over`, 'E_CHECKPOINT');
+  }
+  // (A frozen checkpoint from before `body` was recorded holds every parameter: still fine.)
+  if (Boolean(state.frozen) !== expect.frozen || (state.body !== undefined && state.body !== expect.body)) {
+    const what = (frozen: boolean, b: string | undefined) => (frozen ? `head-only training on ${b ?? 'a frozen body'}` : 'full fine-tuning');
+    throw new UserError(`${sp}: the checkpoint comes from ${what(Boolean(state.frozen), state.body)}, but this trial is ${what(expect.frozen, expect.body)}; delete it to start over`, 'E_CHECKPOINT');
   }
   const file = join(dir, 'checkpoint.safetensors');
   const t = readSafetensors(file);
@@ -330,7 +346,7 @@ function readCheckpoint(dir: string, model: BertClassifier, opt: AdamW): Checkpo
       tf.tidy(() => v.assign(tf.tensor(x.data, v.shape)));
     }
   };
-  setAll('param', model.vars);
+  setAll('param', params);
   setAll('adam_m', opt.m);
   setAll('adam_v', opt.v);
   opt.t = state.adamT;
@@ -370,10 +386,15 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
     const totalSteps = stepsPerEpoch * p.epochs;
     const labels = input.labelNames ?? Array.from({ length: input.numLabels }, (_, i) => String(i));
 
-    let state: CheckpointState = { version: 1, epoch: 0, globalStep: 0, adamT: 0, bestValLoss: null, bestValAccuracy: null, bestEpoch: 0, badEpochs: 0, curve: [], seed: p.seed, frozen: p.freeze_body };
+    const body = p.freeze_body ? built.bodyId : undefined;
+    let state: CheckpointState = { version: 1, epoch: 0, globalStep: 0, adamT: 0, bestValLoss: null, bestValAccuracy: null, bestEpoch: 0, badEpochs: 0, curve: [], seed: p.seed, frozen: p.freeze_body, ...(body ? { body } : {}) };
+    // What checkpoints and the best snapshot hold: a frozen trial's body is rebuilt from its
+    // source, so only the head is written (KB, where the whole model can be hundreds of MB).
+    const stored = strategy.trainable;
+    const fullWeights = (trained: Map<string, Float32Array>) => (p.freeze_body ? new Map([...model.snapshot(), ...trained]) : trained);
     let best: Map<string, Float32Array> | undefined;
     if (input.resume && input.checkpointDir) {
-      const resumed = readCheckpoint(input.checkpointDir, model, opt);
+      const resumed = readCheckpoint(input.checkpointDir, stored, opt, { frozen: p.freeze_body, body });
       if (resumed) {
         state = resumed;
         const bp = join(input.checkpointDir, 'best.safetensors');
@@ -403,18 +424,16 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
         const rows = stepRows(order, s, p.batch_size);
         lr = scheduledLr(p.learning_rate, state.globalStep, p.warmup_steps, totalSteps);
         const { loss, grads } = strategy.grads(rows, state.globalStep, rows.length);
-        const { clipped, norm } = clipByGlobalNorm(grads, p.max_grad_norm);
+        const norm = globalNorm(grads.values());
         const [lossV, normV] = tf.tidy(() => tf.stack([loss, norm]).dataSync());
         loss.dispose();
         norm.dispose();
         if (!Number.isFinite(lossV) || !Number.isFinite(normV)) {
           for (const g of grads.values()) g.dispose();
-          if (clipped !== grads) for (const g of clipped.values()) g.dispose();
           throw new EngineError(`training loss diverged (loss ${lossV}, gradient norm ${normV}) at epoch ${epoch + 1}, step ${state.globalStep + 1}: learning_rate ${p.learning_rate} is probably too high; try a lower one (e.g. ${p.learning_rate / 10})`, 'nan');
         }
-        opt.apply(clipped, lr);
+        opt.apply(grads, lr, clipScale(normV, p.max_grad_norm));
         for (const g of grads.values()) g.dispose();
-        if (clipped !== grads) for (const g of clipped.values()) g.dispose();
         state.globalStep++;
         lossSum += lossV * rows.length;
         seen += rows.length;
@@ -439,13 +458,13 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
         state.bestValAccuracy = v.accuracy;
         state.bestEpoch = epoch + 1;
         state.badEpochs = 0;
-        best = model.snapshot();
-        if (input.saveBestTo) saveModelFolder(input.saveBestTo, config, best, input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
+        best = model.snapshot(stored);
+        if (input.saveBestTo) saveModelFolder(input.saveBestTo, config, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
         if (input.checkpointDir) writeSafetensors(join(input.checkpointDir, 'best.safetensors'), new Map([...best].map(([n, d]) => [n, { shape: model.vars.get(n)!.shape, data: d }])));
       } else state.badEpochs++;
       state.epoch = epoch + 1;
       state.adamT = opt.t;
-      if (input.checkpointDir) writeCheckpoint(input.checkpointDir, model, opt, state);
+      if (input.checkpointDir) writeCheckpoint(input.checkpointDir, stored, opt, state);
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
       if (state.badEpochs >= p.patience && epoch + 1 < p.epochs) {
         log?.('info', `early stopping after epoch ${epoch + 1}: val loss has not improved for ${state.badEpochs} epochs`);
@@ -454,7 +473,7 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
       }
     }
     if (best && input.saveBestTo && !existsSync(join(input.saveBestTo, 'model.safetensors'))) {
-      saveModelFolder(input.saveBestTo, config, best, input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
+      saveModelFolder(input.saveBestTo, config, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
     }
     return {
       bestValLoss: state.bestValLoss ?? NaN,

@@ -147,6 +147,27 @@ test('resume: 2 epochs then 1 more equals 3 straight', async (t) => {
   assert.equal(resumed.bestValLoss, straight.bestValLoss);
 });
 
+test('a frozen trial checkpoints only its head, resumes to the same result, and refuses another trial\'s checkpoint', async (t) => {
+  const ck = tempDir(t);
+  const frozen = { epochs: 3, freeze_body: true, learning_rate: 1e-2 };
+  const straight = await trainModel(input(frozen));
+  const per = Math.ceil(train.count / baseParams.batch_size);
+  await trainModel({ ...input(frozen), checkpointDir: ck }, { shouldStop: (() => { let n = 0; return () => ++n > 2 * per; })() }).catch((e) => assert.match(e.message, /cancelled/));
+  const state = JSON.parse(readFileSync(join(ck, 'checkpoint.json'), 'utf8'));
+  assert.equal(state.epoch, 2);
+  assert.match(state.body, /^preset:tiny:/);
+  // The body is rebuilt from its seed on resume: neither file holds it.
+  for (const f of ['checkpoint.safetensors', 'best.safetensors']) {
+    const names = [...readSafetensors(join(ck, f)).keys()];
+    assert.ok(names.length > 0 && names.every((n) => /classifier\./.test(n)), `${f} holds only the head: ${names.join(', ')}`);
+  }
+  const resumed = await trainModel({ ...input(frozen), checkpointDir: ck, resume: true });
+  assert.equal(resumed.epochsRun, 3);
+  assert.deepEqual(resumed.curve.map((m) => m.val_loss), straight.curve.map((m) => m.val_loss));
+  // Full fine-tuning must not pick up a head-only checkpoint (nor the reverse).
+  await assert.rejects(trainModel({ ...input({ epochs: 3 }), checkpointDir: ck, resume: true }), /checkpoint comes from head-only training on preset:tiny.*, but this trial is full fine-tuning; delete it to start over/);
+});
+
 test('a read-only output folder fails the save clearly and leaves the previous best intact', async (t) => {
   const out = tempDir(t);
   await trainModel({ ...input({ epochs: 1 }), saveBestTo: out });

@@ -180,3 +180,39 @@ test('a whole BERT gives the same logits and gradients with native kernels as wi
     ids.dispose();
   }
 });
+
+test('native AdamW and gradient norm equal the op-by-op formulation (clipping, weight decay, bias correction)', async (t) => {
+  await initBackend('wasm');
+  if (!nativeMatmulInfo()) {
+    t.skip('native BLAS not in use');
+    return;
+  }
+  const { AdamW, globalNorm, clipScale } = await import('../../src/engine/optimizer');
+  // One decayed matrix, and a bias and a LayerNorm weight, which take no weight decay.
+  const shapes: Record<string, number[]> = { 'layer.0.dense.weight': [37, 19], 'layer.0.dense.bias': [19], 'layer.0.LayerNorm.weight': [19] };
+  const results: Record<string, { params: Float32Array[]; m: Float32Array[]; v: Float32Array[]; norms: number[] }> = {};
+  for (const native of [true, false]) {
+    setNativeMatmulEnabled(native);
+    const params = new Map(Object.entries(shapes).map(([n, s], i) => [n, tf.variable(tf.randomNormal(s, 0, 1, 'float32', 20 + i))]));
+    const opt = new AdamW(params, { weightDecay: 0.1 });
+    const norms: number[] = [];
+    for (let step = 0; step < 4; step++) {
+      // Large gradients, so that clipping to norm 1 scales them down.
+      const grads = new Map(Object.entries(shapes).map(([n, s], i) => [n, tf.randomNormal(s, 0, 3, 'float32', 1 + 100 * step + i)]));
+      const norm = globalNorm(grads.values());
+      const nv = norm.dataSync()[0];
+      norms.push(nv);
+      opt.apply(grads, 1e-2 * (step + 1), clipScale(nv, 1));
+      tf.dispose([norm, ...grads.values()]);
+    }
+    const read = (m: Map<string, tf.Variable>) => [...m.values()].map((x) => x.dataSync() as Float32Array);
+    results[String(native)] = { params: read(params), m: read(opt.m), v: read(opt.v), norms };
+    opt.dispose();
+    tf.dispose([...params.values()]);
+  }
+  setNativeMatmulEnabled(true);
+  const [n, w] = [results.true, results.false];
+  n.norms.forEach((x, i) => assert.ok(Math.abs(x - w.norms[i]) / w.norms[i] < 1e-5, `norm at step ${i}: ${x} vs ${w.norms[i]}`));
+  assert.ok(n.norms[0] > 10, 'gradients large enough to be clipped');
+  for (const k of ['params', 'm', 'v'] as const) n[k].forEach((x, i) => assert.ok(maxRelError(x, w[k][i]) < 1e-5, `${k} ${i}: max relative error ${maxRelError(x, w[k][i])}`));
+});
