@@ -410,21 +410,36 @@ static napi_value layer_norm_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* gatherRows(heap, table, tableRows, ids, n, out, cols): out[i] = table[ids[i]]; an id out of range is an error. */
+/* gatherRows(heap, table, tableRows, ids, n, out, cols, add, addRows):
+ *   out[i] = table[ids[i]] (+ add[i mod addRows] when add >= 0: BERT's position and segment rows,
+ *   added in the same pass); an id out of range is an error. */
 static napi_value gather_rows(napi_env env, napi_callback_info info) {
   call_t c;
-  if (!begin(env, info, 7, &c)) return NULL;
-  const int64_t rows = num(&c, 2), n = num(&c, 4), cols = num(&c, 6);
+  if (!begin(env, info, 9, &c)) return NULL;
+  const int64_t rows = num(&c, 2), n = num(&c, 4), cols = num(&c, 6), addRows = num(&c, 8);
   if (cols <= 0) return NULL;
   float *table = operand(&c, 1, rows * cols), *ids = table ? operand(&c, 3, n) : NULL, *out = ids ? operand(&c, 5, n * cols) : NULL;
   if (!out) return NULL;
+  const float *add = NULL;
+  if (num(&c, 7) >= 0) {
+    if (addRows <= 0) {
+      napi_throw_range_error(env, "E_BLAS", "gatherRows: addRows must be positive");
+      return NULL;
+    }
+    if (!(add = operand(&c, 7, addRows * cols))) return NULL;
+  }
   const int32_t *id = (const int32_t *)ids;
   for (int64_t i = 0; i < n; i++) {
     if (id[i] < 0 || id[i] >= rows) {
       napi_throw_range_error(env, "E_BLAS", "gatherRows: id outside the table");
       return NULL;
     }
-    memcpy(out + i * cols, table + (int64_t)id[i] * cols, (size_t)cols * 4);
+    float *o = out + i * cols;
+    const float *t = table + (int64_t)id[i] * cols;
+    if (add) {
+      const float *a = add + (i % addRows) * cols;
+      for (int64_t k = 0; k < cols; k++) o[k] = t[k] + a[k];
+    } else memcpy(o, t, (size_t)cols * 4);
   }
   return NULL;
 }

@@ -106,11 +106,9 @@ export class BertClassifier {
     // Additive mask: 0 on tokens, -10000 on padding, broadcast over heads and query rows.
     const maskBias = tf.reshape(tf.mul(tf.sub(1, tf.cast(tf.notEqual(ids, 0), 'float32')), -10000), [B, 1, 1, S]);
     const flatIds = tf.reshape(ids, [B * S]) as tf.Tensor1D;
-    let x: tf.Tensor = embed(this.v('bert.embeddings.word_embeddings.weight') as tf.Tensor2D, flatIds);
-    x = tf.reshape(x, [B, S, H]);
     const pos = tf.slice(this.v('bert.embeddings.position_embeddings.weight'), [0, 0], [S, H]);
     const typ = tf.slice(this.v('bert.embeddings.token_type_embeddings.weight'), [0, 0], [1, H]);
-    x = tf.add(x, tf.add(pos, typ));
+    let x: tf.Tensor = embed(this.v('bert.embeddings.word_embeddings.weight') as tf.Tensor2D, flatIds, tf.add(pos, typ) as tf.Tensor2D);
     x = layerNorm(x, this.v('bert.embeddings.LayerNorm.weight'), this.v('bert.embeddings.LayerNorm.bias'), eps);
     x = dropout(tf.reshape(x, [B * S, H]), pHid, rng);
     const scale = 1 / Math.sqrt(D);

@@ -25,7 +25,7 @@ interface Addon {
   geluGrad(heap: ArrayBuffer, dy: number, x: number, dx: number, n: number): void;
   layerNorm(heap: ArrayBuffer, x: number, gamma: number, beta: number, y: number, xhat: number, rstd: number, rows: number, cols: number, eps: number): void;
   layerNormGrad(heap: ArrayBuffer, dy: number, xhat: number, rstd: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number): void;
-  gatherRows(heap: ArrayBuffer, table: number, tableRows: number, ids: number, n: number, out: number, cols: number): void;
+  gatherRows(heap: ArrayBuffer, table: number, tableRows: number, ids: number, n: number, out: number, cols: number, add: number, addRows: number): void;
   dropoutMask(heap: ArrayBuffer, out: number, states: Uint32Array, per: number, rate: number): void;
   maskedSoftmax(heap: ArrayBuffer, x: number, bias: number, y: number, rows: number, cols: number, group: number): void;
   softmaxGrad(heap: ArrayBuffer, dy: number, y: number, dx: number, rows: number, cols: number): void;
@@ -189,11 +189,12 @@ function registerOwnKernels(): void {
     addon!.layerNormGrad(heap(backend), off(dy), off(xhat), off(rstd), off(gamma), off(dx), off(dgamma), off(dbeta), rows, cols);
     return [dx, dgamma, dbeta];
   });
-  reg(NATIVE_KERNELS.gatherRows, ({ inputs: { table, ids }, backend }, off) => {
+  // Optional input `add` [R, cols]: row i of the output also gets add[i mod R].
+  reg(NATIVE_KERNELS.gatherRows, ({ inputs: { table, ids, add }, backend }, off) => {
     const cols = table.shape[1];
     const n = size(ids.shape);
     const out = backend.makeOutput([n, cols], 'float32');
-    addon!.gatherRows(heap(backend), off(table), table.shape[0], off(ids), n, off(out), cols);
+    addon!.gatherRows(heap(backend), off(table), table.shape[0], off(ids), n, off(out), cols, add ? off(add) : -1, add ? add.shape[0] : 0);
     return out;
   });
   // Inputs: none. Attrs: shape, rate, and the per-example generator states (advanced in place).

@@ -91,16 +91,34 @@ export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, s
   };
 }) as never) as unknown as (x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor) => tf.Tensor2D;
 
-/** Rows of `table` picked by `ids` (int32, any shape → [n, H]); gradient by scatterND, which sums duplicates. */
-export function embed(table: tf.Tensor2D, ids: tf.Tensor1D): tf.Tensor2D {
-  const f = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+/**
+ * Rows of `table` picked by `ids` (int32, any shape → [n, H]); gradient by scatterND, which sums
+ * duplicates. With `add` [R, H], row i also gets add[i mod R] (BERT's position + segment rows for
+ * sequences of length R): one native pass instead of a gather and a broadcast add, whose wasm
+ * kernel walks the broadcast element by element.
+ */
+export function embed(table: tf.Tensor2D, ids: tf.Tensor1D, add?: tf.Tensor2D): tf.Tensor2D {
+  if (!add) {
+    const f = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
+      void save;
+      return {
+        value: nativeKernelsReady() ? run(NATIVE_KERNELS.gatherRows, { table: t, ids })[0] : tf.gather(t, ids),
+        gradFunc: (dy: tf.Tensor) => [tf.scatterND(tf.reshape(ids, [-1, 1]), dy, t.shape)],
+      };
+    }) as never) as unknown as (t: tf.Tensor) => tf.Tensor2D;
+    return f(table);
+  }
+  const [R, H] = add.shape;
+  if (!nativeKernelsReady()) return tf.reshape(tf.add(tf.reshape(embed(table, ids), [-1, R, H]), add), [-1, H]);
+  const f = tf.customGrad(((t: tf.Tensor, a: tf.Tensor, save: tf.GradSaveFunc) => {
     void save;
     return {
-      value: nativeKernelsReady() ? run(NATIVE_KERNELS.gatherRows, { table: t, ids })[0] : tf.gather(t, ids),
-      gradFunc: (dy: tf.Tensor) => [tf.scatterND(tf.reshape(ids, [-1, 1]), dy, t.shape)],
+      value: run(NATIVE_KERNELS.gatherRows, { table: t, ids, add: a })[0],
+      // The added rows' gradient sums dy over the sequences: a column sum of dy as [n/R, R·H].
+      gradFunc: (dy: tf.Tensor) => [tf.scatterND(tf.reshape(ids, [-1, 1]), dy, t.shape), tf.reshape(colSum(tf.reshape(dy, [-1, R * H])), [R, H])],
     };
-  }) as never) as unknown as (t: tf.Tensor) => tf.Tensor2D;
-  return f(table);
+  }) as never) as unknown as (t: tf.Tensor, a: tf.Tensor) => tf.Tensor2D;
+  return f(table, add);
 }
 
 const SQRT1_2 = Math.SQRT1_2;
