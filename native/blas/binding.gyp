@@ -3,7 +3,7 @@
     {
       "target_name": "trialbook_blas",
       "sources": ["trialbook_blas.c"],
-      "cflags": ["-O3", "-fno-trapping-math", "-fno-math-errno", "-std=gnu11"],
+      "cflags": ["-O3", "-fno-trapping-math", "-fno-math-errno", "-fopenmp-simd", "-std=gnu11"],
       "conditions": [
         ["OS=='linux'", { "libraries": ["-ldl"] }]
       ]

@@ -226,10 +226,14 @@ static napi_value gemm_strided(napi_env env, napi_callback_info info) {
 /* ---- Fused element-wise kernels (GELU, LayerNorm, embedding rows) ----
  * On wasm each of these is 4-10 separate kernels, each a pass over memory; here each is one pass.
  * exp and erf use branch-free approximations (relative error ~1e-7, float32 rounding level) so
- * the loops vectorise; target_clones adds an AVX2/FMA version picked at load time. */
+ * the loops vectorise, reductions included (`omp simd`, compiled with -fopenmp-simd: no OpenMP
+ * runtime). target_clones adds AVX-512 and AVX2/FMA versions, picked at load time by CPU
+ * features ("arch=haswell" would be picked by CPU model, and a VM's generic model never is). */
 #include <math.h>
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define VECTORISE __attribute__((target_clones("arch=haswell", "default")))
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
+#define VECTORISE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define VECTORISE __attribute__((target_clones("avx2", "default")))
 #else
 #define VECTORISE
 #endif
@@ -287,21 +291,23 @@ VECTORISE static void gelu_bwd(const float *dy, const float *x, float *dx, size_
 }
 
 /* y = xhat*gamma + beta with xhat = (x - mean) * rstd per row; keeps xhat and rstd for backward. */
-static void layer_norm_fwd(const float *x, const float *gamma, const float *beta, float *y, float *xhat, float *rstd,
-                           size_t rows, size_t cols, float eps) {
+VECTORISE static void layer_norm_fwd(const float *x, const float *gamma, const float *beta, float *y, float *xhat, float *rstd,
+                                     size_t rows, size_t cols, float eps) {
   for (size_t r = 0; r < rows; r++) {
     const float *xr = x + r * cols;
     float *yr = y + r * cols, *hr = xhat + r * cols;
-    double sum = 0;
+    float sum = 0;
+#pragma omp simd reduction(+ : sum)
     for (size_t c = 0; c < cols; c++) sum += xr[c];
-    const float mean = (float)(sum / cols);
-    double sq = 0;
+    const float mean = sum / (float)cols;
+    float sq = 0;
+#pragma omp simd reduction(+ : sq)
     for (size_t c = 0; c < cols; c++) {
       const float d = xr[c] - mean;
       hr[c] = d;
-      sq += (double)d * d;
+      sq += d * d;
     }
-    const float rs = 1.0f / sqrtf((float)(sq / cols) + eps);
+    const float rs = 1.0f / sqrtf(sq / (float)cols + eps);
     rstd[r] = rs;
     for (size_t c = 0; c < cols; c++) {
       hr[c] *= rs;
@@ -311,22 +317,23 @@ static void layer_norm_fwd(const float *x, const float *gamma, const float *beta
 }
 
 /* dx = rstd*(dxhat - mean(dxhat) - xhat*mean(dxhat*xhat)), dxhat = dy*gamma; dgamma, dbeta summed over rows. */
-static void layer_norm_bwd(const float *dy, const float *xhat, const float *rstd, const float *gamma, float *dx,
-                           float *dgamma, float *dbeta, size_t rows, size_t cols) {
+VECTORISE static void layer_norm_bwd(const float *dy, const float *xhat, const float *rstd, const float *gamma, float *dx,
+                                     float *dgamma, float *dbeta, size_t rows, size_t cols) {
   memset(dgamma, 0, cols * 4);
   memset(dbeta, 0, cols * 4);
   for (size_t r = 0; r < rows; r++) {
     const float *gr = dy + r * cols, *hr = xhat + r * cols;
     float *dr = dx + r * cols;
-    double m1 = 0, m2 = 0;
+    float m1 = 0, m2 = 0;
+#pragma omp simd reduction(+ : m1, m2)
     for (size_t c = 0; c < cols; c++) {
       const float d = gr[c] * gamma[c];
       m1 += d;
-      m2 += (double)d * hr[c];
+      m2 += d * hr[c];
       dgamma[c] += gr[c] * hr[c];
       dbeta[c] += gr[c];
     }
-    const float a = (float)(m1 / cols), b = (float)(m2 / cols), rs = rstd[r];
+    const float a = m1 / (float)cols, b = m2 / (float)cols, rs = rstd[r];
     for (size_t c = 0; c < cols; c++) dr[c] = rs * (gr[c] * gamma[c] - a - hr[c] * b);
   }
 }
@@ -338,12 +345,14 @@ VECTORISE static void masked_softmax_fwd(const float *x, const float *bias, floa
     const float *xr = x + r * cols, *br = bias + (r / group) * cols;
     float *yr = y + r * cols;
     float m = -INFINITY;
+#pragma omp simd reduction(max : m)
     for (size_t c = 0; c < cols; c++) {
       const float v = xr[c] + br[c];
       yr[c] = v;
       m = v > m ? v : m;
     }
     float sum = 0;
+#pragma omp simd reduction(+ : sum)
     for (size_t c = 0; c < cols; c++) {
       const float e = exp_approx(yr[c] - m);
       yr[c] = e;
@@ -360,6 +369,7 @@ VECTORISE static void softmax_bwd(const float *dy, const float *y, float *dx, si
     const float *gr = dy + r * cols, *yr = y + r * cols;
     float *dr = dx + r * cols;
     float s = 0;
+#pragma omp simd reduction(+ : s)
     for (size_t c = 0; c < cols; c++) s += gr[c] * yr[c];
     for (size_t c = 0; c < cols; c++) dr[c] = yr[c] * (gr[c] - s);
   }
@@ -510,6 +520,21 @@ static napi_value dropout_mask(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* k: lr, beta1, beta2, c1, c2, eps, weightDecay, gradScale, 1 - beta1, 1 - beta2 */
+VECTORISE static void adamw_update(const float *p, const float *m, const float *v, const float *g, float *po, float *mo, float *vo,
+                                   int64_t n, const float *k) {
+  const float lr = k[0], b1 = k[1], b2 = k[2], c1 = k[3], c2 = k[4], eps = k[5], wd = k[6], gs = k[7], ob1 = k[8], ob2 = k[9];
+  for (int64_t i = 0; i < n; i++) {
+    const float gi = g[i] * gs;
+    const float m2 = m[i] * b1 + gi * ob1;
+    const float v2 = v[i] * b2 + gi * gi * ob2;
+    const float u = (m2 / c1) / (sqrtf(v2 / c2) + eps) + wd * p[i];
+    mo[i] = m2;
+    vo[i] = v2;
+    po[i] = p[i] - u * lr;
+  }
+}
+
 /* adamw(heap, p, m, v, g, pOut, mOut, vOut, n, lr, beta1, beta2, c1, c2, eps, weightDecay, gradScale)
  * One AdamW update in a single pass (the op-by-op form reads and writes every parameter-sized
  * array about 16 times): g' = g·gradScale (the clipping factor), m' = β1·m + (1−β1)·g',
@@ -526,15 +551,7 @@ static napi_value adamw(napi_env env, napi_callback_info info) {
   const float c1 = (float)real(&c, 12), c2 = (float)real(&c, 13), eps = (float)real(&c, 14);
   const float wd = (float)real(&c, 15), gs = (float)real(&c, 16);
   const float ob1 = (float)(1.0 - real(&c, 10)), ob2 = (float)(1.0 - real(&c, 11));
-  for (int64_t i = 0; i < n; i++) {
-    const float gi = g[i] * gs;
-    const float m2 = m[i] * b1 + gi * ob1;
-    const float v2 = v[i] * b2 + gi * gi * ob2;
-    const float u = (m2 / c1) / (sqrtf(v2 / c2) + eps) + wd * p[i];
-    mo[i] = m2;
-    vo[i] = v2;
-    po[i] = p[i] - u * lr;
-  }
+  adamw_update(p, m, v, g, po, mo, vo, n, (const float[]){lr, b1, b2, c1, c2, eps, wd, gs, ob1, ob2});
   return NULL;
 }
 

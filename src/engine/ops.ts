@@ -311,7 +311,14 @@ export class DropoutRng {
 /** Inverted dropout; no-op at inference (`rng` undefined). */
 export function dropout(x: tf.Tensor, rate: number, rng: DropoutRng | undefined): tf.Tensor {
   if (!rng || rate <= 0) return x;
-  return tf.mul(x, rng.mask(x.shape, rate));
+  // Own gradient: tf's Multiply gradient casts both operands (a copy each on wasm) and the mask
+  // needs none. The mask is made inside and saved: the forward pass's other tensors are freed.
+  const f = tf.customGrad(((xi: tf.Tensor, save: tf.GradSaveFunc) => {
+    const mask = rng.mask(xi.shape, rate);
+    save([mask]);
+    return { value: tf.mul(xi, mask), gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [tf.mul(dy, saved[0])] };
+  }) as never) as unknown as (xi: tf.Tensor) => tf.Tensor;
+  return f(x);
 }
 
 /** Summed softmax cross-entropy of logits [B,C] against integer labels, divided by `divisor`. */
