@@ -58,7 +58,7 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       }
       return e;
     }
-    const valid = studies.list().filter((e) => e.view && (!needTrials || e.view.trials.length) && (!sharedOnly || e.view.shared));
+    const valid = studies.list().filter((e) => e.view && (!needTrials || e.view.trials.length || e.view.seqlen?.length) && (!sharedOnly || e.view.shared));
     if (!valid.length && sharedOnly) {
       void vscode.window.showInformationMessage(t('Trialbook: no study in this workspace is shared through PostgreSQL (set "storage": "postgresql://…" in its study file).'));
       return undefined;

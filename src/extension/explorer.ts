@@ -1,6 +1,8 @@
 /**
  * The "Trials" tree: studies → trials. State icon per trial, objective in the label, key
- * hyperparameters in the description, the best trial starred. Built from StudyIndex views.
+ * hyperparameters in the description, the best trial starred. A study with sequence-length runs
+ * also gets a "Sequence length" node with one row per max_len (mean ± std of val_loss, the lowest
+ * mean starred). Built from StudyIndex views.
  */
 import * as vscode from 'vscode';
 import type { StudyView, TrialView } from '../protocol/messages';
@@ -8,7 +10,18 @@ import type { StudyEntry, StudyIndex } from './studies';
 
 export type ExplorerNode =
   | { kind: 'study'; entry: StudyEntry }
-  | { kind: 'trial'; entry: StudyEntry; trial: TrialView };
+  | { kind: 'trial'; entry: StudyEntry; trial: TrialView }
+  | { kind: 'seqlen'; entry: StudyEntry }
+  | { kind: 'seqlenRow'; entry: StudyEntry; row: SeqlenRow };
+
+type SeqlenRow = NonNullable<StudyView['seqlen']>[number];
+
+/** The max_len with the lowest mean val_loss (the one the study recommends), if any has a mean. */
+export function bestSeqlen(rows: readonly SeqlenRow[]): number | undefined {
+  let best: SeqlenRow | undefined;
+  for (const r of rows) if (r.mean !== null && (!best || r.mean < best.mean!)) best = r;
+  return best?.maxLen;
+}
 
 /** Hyperparameters that tell trials apart at a glance, in this order when present. */
 const KEY_PARAMS = ['learning_rate', 'batch_size', 'dropout_rate', 'warmup_steps', 'freeze_body', 'max_seq_len'];
@@ -79,13 +92,24 @@ export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vsc
     }
     if (node.kind === 'study' && node.entry.view) {
       const trials = [...node.entry.view.trials].sort((a, b) => b.number - a.number);
-      return trials.map((trial) => ({ kind: 'trial', entry: node.entry, trial }));
+      const out: ExplorerNode[] = node.entry.view.seqlen?.length ? [{ kind: 'seqlen', entry: node.entry }] : [];
+      return out.concat(trials.map((trial) => ({ kind: 'trial', entry: node.entry, trial })));
     }
+    if (node.kind === 'seqlen') return (node.entry.view?.seqlen ?? []).map((row) => ({ kind: 'seqlenRow', entry: node.entry, row }));
     return [];
   }
 
   getTreeItem(node: ExplorerNode): vscode.TreeItem {
-    return node.kind === 'study' ? this.studyItem(node.entry) : this.trialItem(node.entry, node.trial);
+    switch (node.kind) {
+      case 'study':
+        return this.studyItem(node.entry);
+      case 'trial':
+        return this.trialItem(node.entry, node.trial);
+      case 'seqlen':
+        return this.seqlenItem(node.entry);
+      case 'seqlenRow':
+        return this.seqlenRowItem(node.entry, node.row);
+    }
   }
 
   private studyItem(e: StudyEntry): vscode.TreeItem {
@@ -104,14 +128,20 @@ export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vsc
     const done = v.trials.filter((t) => t.state === 'complete').length;
     const best = v.trials.find((t) => t.number === v.bestTrial);
     const running = this.running.has(e.file);
+    const children = v.trials.length + (v.seqlen?.length ? 1 : 0);
     // Small or running studies open expanded; a study of hundreds of trials starts collapsed.
-    const state = !v.trials.length ? vscode.TreeItemCollapsibleState.None : v.trials.length <= 100 || running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
+    const state = !children ? vscode.TreeItemCollapsibleState.None : v.trials.length <= 100 || running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
     const item = new vscode.TreeItem(v.name, state);
-    // A new id once trials exist: VS Code keeps an id's old (leaf) state otherwise.
-    item.id = `study:${e.file}${v.trials.length ? '' : ':empty'}`;
+    // A new id once children exist: VS Code keeps an id's old (leaf) state otherwise.
+    item.id = `study:${e.file}${children ? '' : ':empty'}`;
     item.resourceUri = uri;
     item.iconPath = new vscode.ThemeIcon(running ? 'loading~spin' : 'beaker');
-    item.description = vscode.l10n.t('{0}/{1} complete · best {2}', done, v.trials.length, best ? formatValue(best.value) : '—');
+    const runs = v.seqlen?.reduce((a, r) => a + r.n, 0) ?? 0;
+    // A study that so far only ran its sequence-length study says so, not "0/0 complete".
+    item.description =
+      !v.trials.length && runs
+        ? vscode.l10n.t('{0} sequence-length runs · best max_len {1}', runs, String(bestSeqlen(v.seqlen!) ?? '—'))
+        : vscode.l10n.t('{0}/{1} complete · best {2}', done, v.trials.length, best ? formatValue(best.value) : '—');
     const tip = `**${v.name}** — ${v.tuner}, ${v.objective.metric} (${v.objective.direction})\n\n${vscode.workspace.asRelativePath(uri)}`;
     item.tooltip = new vscode.MarkdownString(tip);
     item.contextValue = running ? 'study.running' : 'study';
@@ -127,6 +157,28 @@ export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vsc
       item.tooltip = md;
       item.contextValue = running ? 'study.shared.running' : 'study.shared';
     }
+    return item;
+  }
+
+  private seqlenItem(e: StudyEntry): vscode.TreeItem {
+    const rows = e.view!.seqlen!;
+    const item = new vscode.TreeItem(vscode.l10n.t('Sequence length'), vscode.TreeItemCollapsibleState.Expanded);
+    item.id = `seqlen:${e.file}`;
+    item.iconPath = new vscode.ThemeIcon('symbol-ruler');
+    const best = bestSeqlen(rows);
+    item.description = best !== undefined ? vscode.l10n.t('val_loss mean ± std · lowest at {0}', best) : vscode.l10n.t('val_loss mean ± std');
+    item.contextValue = 'seqlen';
+    item.command = { command: 'trialbook.openDashboard', title: vscode.l10n.t('Open Dashboard'), arguments: [{ kind: 'study', entry: e }] };
+    return item;
+  }
+
+  private seqlenRowItem(e: StudyEntry, r: SeqlenRow): vscode.TreeItem {
+    const best = bestSeqlen(e.view!.seqlen!) === r.maxLen;
+    const item = new vscode.TreeItem(`max_len ${r.maxLen}${best ? ' ★' : ''}`, vscode.TreeItemCollapsibleState.None);
+    item.id = `seqlen:${e.file}:${r.maxLen}`;
+    item.description = r.mean === null ? vscode.l10n.t('no finished run yet') : `${formatValue(r.mean)} ± ${formatValue(r.std ?? 0)} (n=${r.n})`;
+    item.iconPath = best ? new vscode.ThemeIcon('star-full', new vscode.ThemeColor('charts.yellow')) : new vscode.ThemeIcon('dash');
+    item.contextValue = 'seqlen.row';
     return item;
   }
 

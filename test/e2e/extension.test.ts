@@ -248,6 +248,16 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
     await waitFor('the sequence-length chart', async () => ((await painted(ed, 'chart-seqlen').catch(() => 0)) > 0.005 ? true : undefined), 20_000);
     await ed.dashboard().locator('#chart-seqlen').scrollIntoViewIfNeeded();
     await ed.screenshot('seqlen-study.png');
+    // The explorer lists the runs by length (not "0/0 complete"), the lowest mean starred.
+    await ed.command('Trialbook: Focus on Trials View');
+    const view = ed.page.locator('.pane', { has: ed.page.locator('.pane-header', { hasText: 'Trials' }) });
+    const lensRow = view.locator('.monaco-list-row', { hasText: /^lens/ }).first();
+    await waitFor('the lens study row', async () => ((await lensRow.innerText().catch(() => '')).includes('4 sequence-length runs') ? true : undefined), 10_000);
+    const rows = view.locator('.monaco-list-row', { hasText: /^max_len (32|64)/ });
+    await waitFor('one row per length', async () => ((await rows.count()) === 2 ? true : undefined), 10_000);
+    const texts = await rows.allInnerTexts();
+    assert.equal(texts.filter((x) => x.includes('★')).length, 1, `exactly one length starred: ${JSON.stringify(texts)}`);
+    for (const x of texts) assert.match(x, /± [\d.e-]+ \(n=2\)/, `mean ± std over 2 runs: ${x}`);
   });
 
   await step('trial context menu: show curves, copy hyperparameters, re-run with a new seed, open the failure log', async () => {
