@@ -290,12 +290,19 @@ VECTORISE static void gelu_bwd(const float *dy, const float *x, float *dx, size_
   }
 }
 
-/* y = xhat*gamma + beta with xhat = (x - mean) * rstd per row; keeps xhat and rstd for backward. */
-VECTORISE static void layer_norm_fwd(const float *x, const float *gamma, const float *beta, float *y, float *xhat, float *rstd,
-                                     size_t rows, size_t cols, float eps) {
+/* y = xhat*gamma + beta with xhat = (x [+ res] - mean) * rstd per row; keeps xhat and rstd for
+ * backward. `res` (may be NULL) is the residual branch, added in the same pass. */
+VECTORISE static void layer_norm_fwd(const float *x, const float *res, const float *gamma, const float *beta, float *y, float *xhat,
+                                     float *rstd, size_t rows, size_t cols, float eps) {
   for (size_t r = 0; r < rows; r++) {
     const float *xr = x + r * cols;
     float *yr = y + r * cols, *hr = xhat + r * cols;
+    if (res) {
+      /* The sum goes to xhat's row, read back in place below (each element before it is overwritten). */
+      const float *rr = res + r * cols;
+      for (size_t c = 0; c < cols; c++) hr[c] = xr[c] + rr[c];
+      xr = hr;
+    }
     float sum = 0;
 #pragma omp simd reduction(+ : sum)
     for (size_t c = 0; c < cols; c++) sum += xr[c];
@@ -395,15 +402,18 @@ static napi_value gelu_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* layerNorm(heap, x, gamma, beta, y, xhat, rstd, rows, cols, eps) */
+/* layerNorm(heap, x, gamma, beta, y, xhat, rstd, rows, cols, eps, res): res < 0 means no residual. */
 static napi_value layer_norm(napi_env env, napi_callback_info info) {
   call_t c;
-  if (!begin(env, info, 10, &c)) return NULL;
+  if (!begin(env, info, 11, &c)) return NULL;
   const int64_t rows = num(&c, 7), cols = num(&c, 8), m = rows * cols;
   if (cols <= 0) return NULL;
   float *x = operand(&c, 1, m), *g = x ? operand(&c, 2, cols) : NULL, *b = g ? operand(&c, 3, cols) : NULL;
   float *y = b ? operand(&c, 4, m) : NULL, *xhat = y ? operand(&c, 5, m) : NULL, *rstd = xhat ? operand(&c, 6, rows) : NULL;
-  if (rstd) layer_norm_fwd(x, g, b, y, xhat, rstd, (size_t)rows, (size_t)cols, (float)real(&c, 9));
+  if (!rstd) return NULL;
+  const float *res = NULL;
+  if (num(&c, 10) >= 0 && !(res = operand(&c, 10, m))) return NULL;
+  layer_norm_fwd(x, res, g, b, y, xhat, rstd, (size_t)rows, (size_t)cols, (float)real(&c, 9));
   return NULL;
 }
 

@@ -117,10 +117,10 @@ export class BertClassifier {
       const lin = (name: string, inp: tf.Tensor) => dense(inp as tf.Tensor2D, this.v(`${p}.${name}.weight`), this.v(`${p}.${name}.bias`));
       const ctx = multiHeadAttention(lin('attention.self.query', x), lin('attention.self.key', x), lin('attention.self.value', x), maskBias, { B, S, A, D }, scale, pAtt, rng);
       const att = dropout(lin('attention.output.dense', ctx), pHid, rng);
-      x = layerNorm(tf.add(att, x), this.v(`${p}.attention.output.LayerNorm.weight`), this.v(`${p}.attention.output.LayerNorm.bias`), eps);
+      x = layerNorm(att, this.v(`${p}.attention.output.LayerNorm.weight`), this.v(`${p}.attention.output.LayerNorm.bias`), eps, x);
       const act = c.hidden_act === 'relu' ? tf.relu(lin('intermediate.dense', x)) : gelu(lin('intermediate.dense', x));
       const out = dropout(lin('output.dense', act), pHid, rng);
-      x = layerNorm(tf.add(out, x), this.v(`${p}.output.LayerNorm.weight`), this.v(`${p}.output.LayerNorm.bias`), eps);
+      x = layerNorm(out, this.v(`${p}.output.LayerNorm.weight`), this.v(`${p}.output.LayerNorm.bias`), eps, x);
     }
     const cls = tf.reshape(tf.slice(tf.reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
     return tf.tanh(dense(cls, this.v('bert.pooler.dense.weight'), this.v('bert.pooler.dense.bias'))) as tf.Tensor2D;

@@ -23,7 +23,7 @@ interface Addon {
   gemm(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
   gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
   geluGrad(heap: ArrayBuffer, dy: number, x: number, dx: number, n: number): void;
-  layerNorm(heap: ArrayBuffer, x: number, gamma: number, beta: number, y: number, xhat: number, rstd: number, rows: number, cols: number, eps: number): void;
+  layerNorm(heap: ArrayBuffer, x: number, gamma: number, beta: number, y: number, xhat: number, rstd: number, rows: number, cols: number, eps: number, res: number): void;
   layerNormGrad(heap: ArrayBuffer, dy: number, xhat: number, rstd: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number): void;
   gatherRows(heap: ArrayBuffer, table: number, tableRows: number, ids: number, n: number, out: number, cols: number, add: number, addRows: number): void;
   dropoutMask(heap: ArrayBuffer, out: number, states: Uint32Array, per: number, rate: number): void;
@@ -171,13 +171,14 @@ function registerOwnKernels(): void {
     addon!.geluGrad(heap(backend), off(dy), off(x), off(dx), size(x.shape));
     return dx;
   });
-  reg(NATIVE_KERNELS.layerNorm, ({ inputs: { x, gamma, beta }, backend, attrs }, off) => {
+  // Optional input `res`: the residual branch, normalised as x + res.
+  reg(NATIVE_KERNELS.layerNorm, ({ inputs: { x, gamma, beta, res }, backend, attrs }, off) => {
     const cols = x.shape[x.shape.length - 1];
     const rows = size(x.shape) / cols;
     const y = backend.makeOutput(x.shape, 'float32');
     const xhat = backend.makeOutput(x.shape, 'float32');
     const rstd = backend.makeOutput([rows], 'float32');
-    addon!.layerNorm(heap(backend), off(x), off(gamma), off(beta), off(y), off(xhat), off(rstd), rows, cols, attrs.eps as number);
+    addon!.layerNorm(heap(backend), off(x), off(gamma), off(beta), off(y), off(xhat), off(rstd), rows, cols, attrs.eps as number, res ? off(res) : -1);
     return [y, xhat, rstd];
   });
   reg(NATIVE_KERNELS.layerNormGrad, ({ inputs: { dy, xhat, rstd, gamma }, backend }, off) => {

@@ -145,11 +145,13 @@ export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
 }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
 
 /**
- * LayerNorm over the last axis with a closed-form backward pass: about half the kernels of the
- * autodiff of moments/rsqrt, which matters on wasm where each kernel call has a fixed cost.
+ * LayerNorm over the last axis of x (+ `residual`, the post-LN block's skip connection) with a
+ * closed-form backward pass: about half the kernels of the autodiff of moments/rsqrt, which
+ * matters on wasm where each kernel call has a fixed cost.
  */
-export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
-  if (nativeKernelsReady()) return nativeLayerNorm(x, gamma, beta, eps);
+export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, residual?: tf.Tensor): tf.Tensor {
+  if (nativeKernelsReady()) return residual ? nativeResidualLayerNorm(x, residual, gamma, beta, eps) : nativeLayerNorm(x, gamma, beta, eps);
+  if (residual) x = tf.add(x, residual);
   const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     const mean = tf.mean(xi, -1, true);
     const xc = tf.sub(xi, mean);
@@ -264,6 +266,22 @@ function nativeLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: n
     };
   }) as never) as unknown as (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
   return f(x, gamma, beta);
+}
+
+/** LayerNorm(x + residual) with the sum made inside the native forward kernel; both branches get dx. */
+function nativeResidualLayerNorm(x: tf.Tensor, residual: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
+  const f = tf.customGrad(((xi: tf.Tensor, ri: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+    const [y, xhat, rstd] = run(NATIVE_KERNELS.layerNorm, { x: xi, gamma: g, beta: b, res: ri }, { eps });
+    save([xhat, rstd, g]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [dx, dgamma, dbeta] = run(NATIVE_KERNELS.layerNormGrad, { dy, xhat: saved[0], rstd: saved[1], gamma: saved[2] });
+        return [dx, dx, dgamma, dbeta];
+      },
+    };
+  }) as never) as unknown as (xi: tf.Tensor, ri: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
+  return f(x, residual, gamma, beta);
 }
 
 /**

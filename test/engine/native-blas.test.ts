@@ -97,7 +97,7 @@ test('native BLAS matmul keeps memory flat and survives wasm heap growth', async
   a.dispose();
 });
 
-test('native fused kernels (GELU, LayerNorm, embedding rows with added position rows, dropout masks) equal the wasm formulation, gradients included', async (t) => {
+test('native fused kernels (GELU, LayerNorm with and without a residual, embedding rows with added position rows, dropout masks) equal the wasm formulation, gradients included', async (t) => {
   await initBackend('wasm');
   if (!nativeMatmulInfo()) {
     t.skip('native BLAS not in use');
@@ -114,29 +114,31 @@ test('native fused kernels (GELU, LayerNorm, embedding rows with added position 
   const table = tf.randomNormal([30, 48], 0, 1, 'float32', 11);
   const ids = tf.tensor1d([3, 0, 29, 3, 7, 3, 12, 28], 'int32'); // repeats: gradients must sum them
   const rowsAdded = tf.randomNormal([4, 48], 0, 1, 'float32', 14); // two sequences of 4
+  const skip = tf.randomNormal([64, 48], 0, 1, 'float32', 15); // a residual branch
   const paths: Record<string, Float32Array[]> = {};
   for (const native of [true, false]) {
     setNativeMatmulEnabled(native);
     paths[String(native)] = tf.tidy(() => {
       // A scalar of every output, weighted so that each element's gradient differs.
-      const f = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, tb: tf.Tensor, ra: tf.Tensor) =>
+      const f = (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, tb: tf.Tensor, ra: tf.Tensor, sk: tf.Tensor) =>
         tf.addN([
+          tf.sum(tf.mul(tf.square(layerNorm(xi, g, b, 1e-12, sk)), w)),
           tf.sum(tf.mul(gelu(layerNorm(xi, g, b, 1e-12)), w)),
           tf.sum(tf.mul(embed(tb as tf.Tensor2D, ids), tf.slice(w, [0, 0], [8, 48]))),
           tf.sum(tf.mul(embed(tb as tf.Tensor2D, ids, ra as tf.Tensor2D), tf.slice(w, [8, 0], [8, 48]))),
         ]);
-      const value = f(x, gamma, beta, table, rowsAdded);
-      const [dx, dg, db, dt, dra] = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([x, gamma, beta, table, rowsAdded]);
+      const value = f(x, gamma, beta, table, rowsAdded, skip);
+      const [dx, dg, db, dt, dra, dskip] = tf.grads(f as (...a: tf.Tensor[]) => tf.Tensor)([x, gamma, beta, table, rowsAdded, skip]);
       const mask = DropoutRng.forStep(3, 5, [0, 1, 2, 3]).mask([4, 6, 50], 0.3);
       const sm = (z: tf.Tensor) => tf.sum(tf.mul(maskedSoftmax(z, maskBias), sw));
       const probs = maskedSoftmax(scores, maskBias);
       const [dscores] = tf.grads(sm)([scores]);
-      const out = [value, dx, dg, db, dt, mask, probs, dscores, dra].map((v) => v.dataSync() as Float32Array);
+      const out = [value, dx, dg, db, dt, mask, probs, dscores, dra, dskip].map((v) => v.dataSync() as Float32Array);
       return out as never;
     }) as unknown as Float32Array[];
   }
   setNativeMatmulEnabled(true);
-  const names = ['value', 'dx', 'dgamma', 'dbeta', 'dtable', 'dropout mask', 'masked softmax', 'masked softmax gradient', 'added rows gradient'];
+  const names = ['value', 'dx', 'dgamma', 'dbeta', 'dtable', 'dropout mask', 'masked softmax', 'masked softmax gradient', 'added rows gradient', 'residual gradient'];
   names.forEach((name, i) => {
     const err = maxRelError(paths.true[i], paths.false[i]);
     assert.ok(err < 2e-4, `${name}: native vs wasm max relative error ${err}`);
@@ -147,7 +149,7 @@ test('native fused kernels (GELU, LayerNorm, embedding rows with added position 
   assert.ok(kept > 0.6 && kept < 0.8, `kept ${kept} at rate 0.3`);
   // Padding gets no attention: masked columns are 0 in every row of the first example.
   for (let r = 0; r < 15; r++) assert.ok(paths.true[6][r * 5 + 3] < 1e-6 && paths.true[6][r * 5 + 4] < 1e-6);
-  tf.dispose([x, gamma, beta, w, table, ids, scores, maskBias, sw, rowsAdded]);
+  tf.dispose([x, gamma, beta, w, table, ids, scores, maskBias, sw, rowsAdded, skip]);
 });
 
 test('a whole BERT gives the same logits and gradients with native kernels as with wasm kernels', async (t) => {
