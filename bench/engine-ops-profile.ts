@@ -26,7 +26,7 @@ import * as tf from '@tensorflow/tfjs';
     const tot = [...agg.values()].reduce((a, b) => a + b.ms, 0);
     console.log(`${preset} ${name}: wall ${wall.toFixed(0)} ms (${(B / wall * 1000).toFixed(1)} ex/s), kernel sum ${tot.toFixed(0)} ms, ${prof.kernels.length} kernels`);
     const sh = new Map<string, { ms: number; n: number }>();
-    for (const k of prof.kernels) if (['BatchMatMul', 'Transpose', '_FusedMatMul', 'Multiply', 'Add'].includes(k.name)) { const key = k.name + ' ' + JSON.stringify(k.inputShapes); const e = sh.get(key) ?? { ms: 0, n: 0 }; e.ms += (await k.kernelTimeMs) as number; e.n++; sh.set(key, e); }
+    for (const k of prof.kernels) if (['BatchMatMul', 'Transpose', '_FusedMatMul', 'Multiply', 'Add', 'Cast'].includes(k.name)) { const key = k.name + ' ' + JSON.stringify(k.inputShapes); const e = sh.get(key) ?? { ms: 0, n: 0 }; e.ms += (await k.kernelTimeMs) as number; e.n++; sh.set(key, e); }
     if (process.env.SHAPES) for (const [k, e] of [...sh].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)) console.log(`    ${k.padEnd(60)} ${e.ms.toFixed(1).padStart(7)} ms  x${e.n}`);
     for (const [k, e] of [...agg].sort((a, b) => b[1].ms - a[1].ms).slice(0, 14)) console.log(`  ${k.padEnd(22)} ${e.ms.toFixed(1).padStart(7)} ms  x${e.n}`);
   }
