@@ -9,7 +9,8 @@ import { mixSeed, mulberry32Output } from '../core/rng';
 import { batchedMatmul, simdAvailable } from './simd-matmul';
 import { NATIVE_KERNELS, nativeKernelsReady, nativeMatmulInfo, type StridedGemm } from './native-blas';
 
-const run = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown> = {}): tf.Tensor[] => {
+/** Runs a kernel by name (the native ones have no op wrapper) and returns its outputs as a list. */
+export const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: Record<string, unknown> = {}): tf.Tensor[] => {
   const r = tf.engine().runKernel(name, inputs, attrs as never) as tf.Tensor | tf.Tensor[];
   return Array.isArray(r) ? r : [r];
 };
@@ -98,12 +99,13 @@ export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, s
  * kernel walks the broadcast element by element.
  */
 export function embed(table: tf.Tensor2D, ids: tf.Tensor1D, add?: tf.Tensor2D): tf.Tensor2D {
+  const tableGrad = (dy: tf.Tensor) => tf.scatterND(tf.reshape(ids, [-1, 1]), dy, table.shape);
   if (!add) {
     const f = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
       void save;
       return {
-        value: nativeKernelsReady() ? run(NATIVE_KERNELS.gatherRows, { table: t, ids })[0] : tf.gather(t, ids),
-        gradFunc: (dy: tf.Tensor) => [tf.scatterND(tf.reshape(ids, [-1, 1]), dy, t.shape)],
+        value: nativeKernelsReady() ? runKernel(NATIVE_KERNELS.gatherRows, { table: t, ids })[0] : tf.gather(t, ids),
+        gradFunc: (dy: tf.Tensor) => [tableGrad(dy)],
       };
     }) as never) as unknown as (t: tf.Tensor) => tf.Tensor2D;
     return f(table);
@@ -113,9 +115,9 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor1D, add?: tf.Tensor2D): 
   const f = tf.customGrad(((t: tf.Tensor, a: tf.Tensor, save: tf.GradSaveFunc) => {
     void save;
     return {
-      value: run(NATIVE_KERNELS.gatherRows, { table: t, ids, add: a })[0],
+      value: runKernel(NATIVE_KERNELS.gatherRows, { table: t, ids, add: a })[0],
       // The added rows' gradient sums dy over the sequences: a column sum of dy as [n/R, R·H].
-      gradFunc: (dy: tf.Tensor) => [tf.scatterND(tf.reshape(ids, [-1, 1]), dy, t.shape), tf.reshape(colSum(tf.reshape(dy, [-1, R * H])), [R, H])],
+      gradFunc: (dy: tf.Tensor) => [tableGrad(dy), tf.reshape(colSum(tf.reshape(dy, [-1, R * H])), [R, H])],
     };
   }) as never) as unknown as (t: tf.Tensor, a: tf.Tensor) => tf.Tensor2D;
   return f(table, add);
@@ -129,8 +131,8 @@ export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
   if (nativeKernelsReady()) {
     return {
-      value: run(NATIVE_KERNELS.gelu, { x })[0],
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [run(NATIVE_KERNELS.geluGrad, { dy, x: saved[0] })[0]],
+      value: runKernel(NATIVE_KERNELS.gelu, { x })[0],
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [runKernel(NATIVE_KERNELS.geluGrad, { dy, x: saved[0] })[0]],
     };
   }
   return {
@@ -180,14 +182,14 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
 export function maskedSoftmax(scores: tf.Tensor, maskBias: tf.Tensor): tf.Tensor {
   if (!nativeKernelsReady()) return tf.softmax(tf.add(scores, maskBias));
   const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
-    const y = run(NATIVE_KERNELS.maskedSoftmax, { x, bias: maskBias })[0];
+    const y = runKernel(NATIVE_KERNELS.maskedSoftmax, { x, bias: maskBias })[0];
     save([y]);
-    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [run(NATIVE_KERNELS.softmaxGrad, { dy, y: saved[0] })[0]] };
+    return { value: y, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [runKernel(NATIVE_KERNELS.softmaxGrad, { dy, y: saved[0] })[0]] };
   }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
   return f(scores);
 }
 
-const strided = (a: tf.Tensor, b: tf.Tensor, g: StridedGemm): tf.Tensor => run(NATIVE_KERNELS.gemmStrided, { a, b }, g as never)[0];
+const strided = (a: tf.Tensor, b: tf.Tensor, g: StridedGemm): tf.Tensor => runKernel(NATIVE_KERNELS.gemmStrided, { a, b }, g as never)[0];
 
 /**
  * Multi-head attention's two products on the native BLAS, reading and writing each head in place
@@ -258,11 +260,11 @@ export function multiHeadAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2
 /** LayerNorm as two fused native kernels (forward keeps xhat and 1/std; backward gives dx, dγ, dβ in one pass). */
 function nativeLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, xhat, rstd] = run(NATIVE_KERNELS.layerNorm, { x: xi, gamma: g, beta: b }, { eps });
+    const [y, xhat, rstd] = runKernel(NATIVE_KERNELS.layerNorm, { x: xi, gamma: g, beta: b }, { eps });
     save([xhat, rstd, g]);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => run(NATIVE_KERNELS.layerNormGrad, { dy, xhat: saved[0], rstd: saved[1], gamma: saved[2] }),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => runKernel(NATIVE_KERNELS.layerNormGrad, { dy, xhat: saved[0], rstd: saved[1], gamma: saved[2] }),
     };
   }) as never) as unknown as (xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => tf.Tensor;
   return f(x, gamma, beta);
@@ -271,12 +273,12 @@ function nativeLayerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: n
 /** LayerNorm(x + residual) with the sum made inside the native forward kernel; both branches get dx. */
 function nativeResidualLayerNorm(x: tf.Tensor, residual: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number): tf.Tensor {
   const f = tf.customGrad(((xi: tf.Tensor, ri: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
-    const [y, xhat, rstd] = run(NATIVE_KERNELS.layerNorm, { x: xi, gamma: g, beta: b, res: ri }, { eps });
+    const [y, xhat, rstd] = runKernel(NATIVE_KERNELS.layerNorm, { x: xi, gamma: g, beta: b, res: ri }, { eps });
     save([xhat, rstd, g]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [dx, dgamma, dbeta] = run(NATIVE_KERNELS.layerNormGrad, { dy, xhat: saved[0], rstd: saved[1], gamma: saved[2] });
+        const [dx, dgamma, dbeta] = runKernel(NATIVE_KERNELS.layerNormGrad, { dy, xhat: saved[0], rstd: saved[1], gamma: saved[2] });
         return [dx, dx, dgamma, dbeta];
       },
     };
@@ -309,7 +311,7 @@ export class DropoutRng {
     const n = shape.reduce((a, b) => a * b, 1);
     const per = n / this.states.length;
     // The native kernel draws the same numbers from the same states, about 10× faster.
-    if (nativeKernelsReady()) return run(NATIVE_KERNELS.dropoutMask, {}, { shape, rate, states: this.states } as never)[0];
+    if (nativeKernelsReady()) return runKernel(NATIVE_KERNELS.dropoutMask, {}, { shape, rate, states: this.states } as never)[0];
     const out = new Float32Array(n);
     const keep = 1 / (1 - rate);
     const st = this.states;

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { NATIVE_KERNELS, nativeKernelsReady } from './native-blas';
 import { noDecay } from './model';
+import { runKernel } from './ops';
 
 /** Learning rate for optimizer update `step` (0-based) of `total`: linear warm-up, then linear decay to 0. */
 export function scheduledLr(base: number, step: number, warmup: number, total: number): number {
@@ -56,7 +57,7 @@ export class AdamW {
       tf.tidy(() => {
         if (fused) {
           const attrs = { lr, beta1: this.b1, beta2: this.b2, c1, c2, eps: this.eps, weightDecay, gradScale };
-          const [p2, m2, v2] = tf.engine().runKernel(NATIVE_KERNELS.adamw, { p, m, v, g: grad }, attrs as never) as tf.Tensor[];
+          const [p2, m2, v2] = runKernel(NATIVE_KERNELS.adamw, { p, m, v, g: grad }, attrs);
           p.assign(p2);
           m.assign(m2);
           v.assign(v2);
@@ -84,7 +85,7 @@ export class AdamW {
 export function globalNorm(grads: Iterable<tf.Tensor>): tf.Scalar {
   const fused = nativeKernelsReady();
   return tf.tidy(() => {
-    const squares = [...grads].map((g) => (fused ? (tf.engine().runKernel(NATIVE_KERNELS.sumSquares, { x: g }) as tf.Tensor) : tf.sum(tf.square(g))));
+    const squares = [...grads].map((g) => (fused ? runKernel(NATIVE_KERNELS.sumSquares, { x: g })[0] : tf.sum(tf.square(g))));
     return tf.sqrt(tf.addN(squares)) as tf.Scalar;
   });
 }
