@@ -16,13 +16,6 @@ export type ExplorerNode =
 
 type SeqlenRow = NonNullable<StudyView['seqlen']>[number];
 
-/** The max_len with the lowest mean val_loss (the one the study recommends), if any has a mean. */
-export function bestSeqlen(rows: readonly SeqlenRow[]): number | undefined {
-  let best: SeqlenRow | undefined;
-  for (const r of rows) if (r.mean !== null && (!best || r.mean < best.mean!)) best = r;
-  return best?.maxLen;
-}
-
 /** Hyperparameters that tell trials apart at a glance, in this order when present. */
 const KEY_PARAMS = ['learning_rate', 'batch_size', 'dropout_rate', 'warmup_steps', 'freeze_body', 'max_seq_len'];
 const SHORT: Record<string, string> = { learning_rate: 'lr', batch_size: 'bs', dropout_rate: 'drop', warmup_steps: 'warmup', freeze_body: 'freeze', max_seq_len: 'len' };
@@ -140,7 +133,7 @@ export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vsc
     // A study that so far only ran its sequence-length study says so, not "0/0 complete".
     item.description =
       !v.trials.length && runs
-        ? vscode.l10n.t('{0} sequence-length runs · best max_len {1}', runs, String(bestSeqlen(v.seqlen!) ?? '—'))
+        ? vscode.l10n.t('{0} sequence-length runs · best max_len {1}', runs, String(v.seqlenBest ?? '—'))
         : vscode.l10n.t('{0}/{1} complete · best {2}', done, v.trials.length, best ? formatValue(best.value) : '—');
     const tip = `**${v.name}** — ${v.tuner}, ${v.objective.metric} (${v.objective.direction})\n\n${vscode.workspace.asRelativePath(uri)}`;
     item.tooltip = new vscode.MarkdownString(tip);
@@ -161,19 +154,18 @@ export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vsc
   }
 
   private seqlenItem(e: StudyEntry): vscode.TreeItem {
-    const rows = e.view!.seqlen!;
     const item = new vscode.TreeItem(vscode.l10n.t('Sequence length'), vscode.TreeItemCollapsibleState.Expanded);
     item.id = `seqlen:${e.file}`;
     item.iconPath = new vscode.ThemeIcon('symbol-ruler');
-    const best = bestSeqlen(rows);
-    item.description = best !== undefined ? vscode.l10n.t('val_loss mean ± std · lowest at {0}', best) : vscode.l10n.t('val_loss mean ± std');
+    const best = e.view!.seqlenBest;
+    item.description = best != null ? vscode.l10n.t('val_loss mean ± std · lowest at {0}', best) : vscode.l10n.t('val_loss mean ± std');
     item.contextValue = 'seqlen';
     item.command = { command: 'trialbook.openDashboard', title: vscode.l10n.t('Open Dashboard'), arguments: [{ kind: 'study', entry: e }] };
     return item;
   }
 
   private seqlenRowItem(e: StudyEntry, r: SeqlenRow): vscode.TreeItem {
-    const best = bestSeqlen(e.view!.seqlen!) === r.maxLen;
+    const best = e.view!.seqlenBest === r.maxLen;
     const item = new vscode.TreeItem(`max_len ${r.maxLen}${best ? ' ★' : ''}`, vscode.TreeItemCollapsibleState.None);
     item.id = `seqlen:${e.file}:${r.maxLen}`;
     item.description = r.mean === null ? vscode.l10n.t('no finished run yet') : `${formatValue(r.mean)} ± ${formatValue(r.std ?? 0)} (n=${r.n})`;

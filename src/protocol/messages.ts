@@ -180,6 +180,8 @@ export const StudyView = z.object({
   trials: z.array(TrialView),
   bestTrial: z.number().nullable(),
   seqlen: z.array(z.object({ maxLen: z.number(), mean: z.number().nullable(), std: z.number().nullable(), n: z.number() })).optional(),
+  /** The max_len the sequence-length study recommends (lowest mean val loss), null before any run completes. */
+  seqlenBest: z.number().nullable().optional(),
   lengths: z.object({ histogram: z.array(z.tuple([z.number(), z.number()])), truncated: z.record(z.string(), z.number()) }).optional(),
   /** A study shared through PostgreSQL, shown read-only: where (password hidden) and the connection. */
   shared: z

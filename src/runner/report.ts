@@ -54,7 +54,9 @@ export function studyView(loaded: LoadedStudy, trials: StoredTrial[]): StudyView
     bestTrial: best?.number ?? null,
   };
   if (trials.some((t) => seqlenTag(t))) {
-    view.seqlen = summarizeSeqlen(trials).rows.map((r) => ({ maxLen: r.maxLen, mean: r.valLoss.mean, std: r.valLoss.std, n: r.n }));
+    const summary = summarizeSeqlen(trials);
+    view.seqlen = summary.rows.map((r) => ({ maxLen: r.maxLen, mean: r.valLoss.mean, std: r.valLoss.std, n: r.n }));
+    view.seqlenBest = summary.best;
   }
   return view;
 }

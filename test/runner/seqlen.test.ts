@@ -8,6 +8,7 @@ import { JournalStore } from '../../src/store/journal';
 import { StudyRunner } from '../../src/runner/study-runner';
 import { TrialFailure } from '../../src/runner/objective';
 import { fixedParams, SeqlenPlan, seqlenTag, summarizeSeqlen } from '../../src/runner/seqlen';
+import { studyView } from '../../src/runner/report';
 import { FakeObjective } from './fakes';
 
 function writeStudy(dir: string, extra: Record<string, unknown> = {}): string {
@@ -77,6 +78,11 @@ test('per length: repeats with different seeds, OOM length reported not fatal, W
   assert.ok(row(128).pValue! > 0.05, `128 vs 64: p=${row(128).pValue}`);
   assert.equal(s.significant, false);
   assert.match(s.recommendation, /max_seq_len 64: lowest mean val loss .* not significantly better than the runner-up 128/);
+  // The explorer's and dashboard's view carries the same recommendation, and no tuning trials.
+  const view = studyView(loadStudy(writeStudy(dir)), out.trials);
+  assert.equal(view.seqlenBest, 64);
+  assert.deepEqual(view.seqlen!.map((r) => r.maxLen), [32, 64, 128, 256]);
+  assert.equal(view.trials.length, 0);
   await store.close();
 });
 
