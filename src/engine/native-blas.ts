@@ -225,7 +225,8 @@ function registerOwnKernels(): void {
   reg(NATIVE_KERNELS.adamw, ({ inputs: { p, m, v, g }, backend, attrs: a }, off) => {
     const out = [p, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
     const n = size(p.shape);
-    addon!.adamw(heap(backend), off(p), off(m), off(v), off(g), off(out[0]), off(out[1]), off(out[2]), n, ...(['lr', 'beta1', 'beta2', 'c1', 'c2', 'eps', 'weightDecay', 'gradScale'].map((k) => a[k] as number) as [number, number, number, number, number, number, number, number]));
+    const k = a as Record<'lr' | 'beta1' | 'beta2' | 'c1' | 'c2' | 'eps' | 'weightDecay' | 'gradScale', number>;
+    addon!.adamw(heap(backend), off(p), off(m), off(v), off(g), off(out[0]), off(out[1]), off(out[2]), n, k.lr, k.beta1, k.beta2, k.c1, k.c2, k.eps, k.weightDecay, k.gradScale);
     return out;
   });
   reg(NATIVE_KERNELS.sumSquares, ({ inputs: { x }, backend }, off) => {
