@@ -25,7 +25,7 @@ function randomSplit(count: number, seqLen: number, seed: number): EncodedSplit 
   return { maxLen: seqLen, count, ids, lengths: new Uint16Array(count).fill(seqLen), labels };
 }
 
-interface Measure { preset: string; seq: number; batch: number; steps: number; what: 'throughput' | 'epoch' | 'frozen' | 'nsmc'; lr?: number; warmup?: number; dropout?: number; weightDecay?: number }
+interface Measure { preset: string; seq: number; batch: number; steps: number; what: 'throughput' | 'epoch' | 'frozen' | 'nsmc'; lr?: number; warmup?: number; dropout?: number; weightDecay?: number; seed?: number }
 
 /** One measurement in this process. */
 async function measure(m: Measure): Promise<Record<string, number | string>> {
@@ -70,11 +70,11 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
     const cachedS = (performance.now() - t0) / 1000;
     return { examples: train.count, epochs, full_trial_s: fullS, frozen_first_trial_s: firstS, frozen_cached_trial_s: cachedS, speedup_cached: fullS / cachedS, speedup_first: fullS / firstS };
   }
-  return nsmc(m.preset, m.steps, m.lr ?? 1e-3, m.warmup ?? 100, m.dropout ?? 0.1, m.weightDecay ?? 0.01);
+  return nsmc(m.preset, m.steps, m.lr ?? 1e-3, m.warmup ?? 100, m.dropout ?? 0.1, m.weightDecay ?? 0.01, m.seed ?? 1);
 }
 
 /** Learning check on real data: nsmc-dev with KR-BERT char ids (reference tokenizer), 90/10 split. */
-async function nsmc(preset: string, epochs: number, lr: number, warmup: number, dropout: number, weightDecay: number): Promise<Record<string, number | string>> {
+async function nsmc(preset: string, epochs: number, lr: number, warmup: number, dropout: number, weightDecay: number, seed: number): Promise<Record<string, number | string>> {
   const engine = await import('../src/engine');
   const idsFile = resolve(__dirname, '..', '..', 'shared', 'data', 'nsmc-dev-krbert-ids-128.jsonl');
   const tsv = resolve(__dirname, '..', '..', 'shared', 'data', 'nsmc-dev.tsv');
@@ -102,8 +102,8 @@ async function nsmc(preset: string, epochs: number, lr: number, warmup: number, 
   const val = make(order.subarray(0, nVal));
   const train = make(order.subarray(nVal));
   const t0 = performance.now();
-  const r = await engine.trainModel({ model: preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { learning_rate: lr, warmup_steps: warmup, freeze_body: false, dropout_rate: dropout, weight_decay: weightDecay, batch_size: 32, epochs, max_seq_len: maxLen, seed: 1 } });
-  return { preset, learning_rate: lr, warmup_steps: warmup, dropout_rate: dropout, weight_decay: weightDecay, train: train.count, val: val.count, epochs, best_val_accuracy: r.bestValAccuracy, val_accuracy_by_epoch: r.curve.map((c) => c.val_accuracy!.toFixed(4)).join(' '), val_loss_by_epoch: r.curve.map((c) => c.val_loss!.toFixed(4)).join(' '), seconds: (performance.now() - t0) / 1000, naive_bayes_reference: 0.83 };
+  const r = await engine.trainModel({ model: preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { learning_rate: lr, warmup_steps: warmup, freeze_body: false, dropout_rate: dropout, weight_decay: weightDecay, batch_size: 32, epochs, max_seq_len: maxLen, seed } });
+  return { preset, seed, learning_rate: lr, warmup_steps: warmup, dropout_rate: dropout, weight_decay: weightDecay, train: train.count, val: val.count, epochs, best_val_accuracy: r.bestValAccuracy, val_accuracy_by_epoch: r.curve.map((c) => c.val_accuracy!.toFixed(4)).join(' '), val_loss_by_epoch: r.curve.map((c) => c.val_loss!.toFixed(4)).join(' '), seconds: (performance.now() - t0) / 1000, naive_bayes_reference: 0.83 };
 }
 
 function child(m: Measure, env: NodeJS.ProcessEnv = {}): Promise<Record<string, number | string>> {
@@ -173,7 +173,8 @@ export async function run(): Promise<object> {
   }
   if (process.env.TRIALBOOK_BENCH_THROUGHPUT_ONLY === '1') return out;
   const growth: Record<string, unknown> = {};
-  for (const seq of [64, 128, 256, 512]) growth[`max_len_${seq}`] = await child({ preset: 'mini', seq, batch: 16, steps: seq >= 256 ? 1 : 2, what: 'epoch' });
+  // The same 64 examples (4 steps of 16) at every length, so the epochs compare directly.
+  for (const seq of [64, 128, 256, 512]) growth[`max_len_${seq}`] = await child({ preset: 'mini', seq, batch: 16, steps: 4, what: 'epoch' });
   out.mini_cost_growth = growth;
   // A frozen trial has a fixed cost (building the model, reading the cached features) of about
   // 0.25 s, so the ratio grows with the data: measured on 128 and on 768 examples.

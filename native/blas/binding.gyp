@@ -5,7 +5,7 @@
       "sources": ["trialbook_blas.c"],
       "cflags": ["-O3", "-fno-trapping-math", "-fno-math-errno", "-fopenmp-simd", "-std=gnu11"],
       "conditions": [
-        ["OS=='linux'", { "libraries": ["-ldl"] }]
+        ["OS=='linux'", { "libraries": ["-ldl", "-lpthread"] }]
       ]
     }
   ]

@@ -9,6 +9,7 @@
  * no copy in or out of WebAssembly memory.
  */
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,6 +28,8 @@ static get_threads_fn get_threads;
 static get_config_fn get_config;
 static char library[512];
 static char load_error[512];
+/* Threads for our own parallel loops (gemmStrided): the count asked of setThreads. */
+static int own_threads = 1;
 
 static const char *candidates[] = {
   "libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0", "libopenblas64_.so.0",
@@ -93,6 +96,7 @@ static napi_value set_num_threads(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc >= 1) napi_get_value_int32(env, argv[0], &n);
   if (set_threads && n > 0) set_threads(n);
+  if (n > 0) own_threads = n;
   napi_value v;
   napi_create_int32(env, get_threads ? get_threads() : 0, &v);
   return v;
@@ -192,6 +196,56 @@ static int64_t extent(int64_t outer, int64_t inner, int64_t so, int64_t si, int6
  *   attention reads and writes the heads in place in [batch*seq, hidden] this way, with no
  *   transposes.
  */
+/* One strided batch of products, or the part [begin, end) of its outer*inner matrices. */
+typedef struct {
+  int64_t inner, m, n, k, lda, ldb, ldc, sAo, sAi, sBo, sBi, sCo, sCi, begin, end;
+  int ta, tb;
+  float alpha;
+  const float *A, *B;
+  float *C;
+} strided_t;
+
+static void *strided_run(void *arg) {
+  const strided_t *s = arg;
+  for (int64_t j = s->begin; j < s->end; j++) {
+    const int64_t o = j / s->inner, i = j % s->inner;
+    sgemm(RowMajor, s->ta ? Trans : NoTrans, s->tb ? Trans : NoTrans, (int)s->m, (int)s->n, (int)s->k, s->alpha, s->A + o * s->sAo + i * s->sAi,
+          (int)s->lda, s->B + o * s->sBo + i * s->sBi, (int)s->ldb, 0.0f, s->C + o * s->sCo + i * s->sCi, (int)s->ldc);
+  }
+  return NULL;
+}
+
+/* Attention's products are small (128x128x64 for BERT at seq 128): BLAS splits each one over its
+ * threads and waits for them every time, which ran them at half the speed of large products.
+ * Instead each of our threads takes a share of the matrices and runs them one BLAS thread each. */
+#define MAX_OWN_THREADS 64
+static void strided_parallel(const strided_t *all, int64_t count) {
+  int threads = own_threads < MAX_OWN_THREADS ? own_threads : MAX_OWN_THREADS;
+  if (threads > count) threads = (int)count;
+  if (threads < 2 || !set_threads || !get_threads || all->m * all->n * all->k > (1 << 22)) {
+    strided_run((void *)all);
+    return;
+  }
+  const int blas_threads = get_threads();
+  set_threads(1);
+  strided_t part[MAX_OWN_THREADS];
+  pthread_t tid[MAX_OWN_THREADS];
+  int started[MAX_OWN_THREADS] = {0};
+  for (int t = 0; t < threads; t++) {
+    part[t] = *all;
+    part[t].begin = count * t / threads;
+    part[t].end = count * (t + 1) / threads;
+    if (t > 0) started[t] = pthread_create(&tid[t], NULL, strided_run, &part[t]) == 0;
+  }
+  strided_run(&part[0]);
+  /* A thread that could not start has its share run here. */
+  for (int t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(tid[t], NULL);
+    else strided_run(&part[t]);
+  }
+  set_threads(blas_threads);
+}
+
 static napi_value gemm_strided(napi_env env, napi_callback_info info) {
   call_t c;
   if (!sgemm) {
@@ -214,12 +268,8 @@ static napi_value gemm_strided(napi_env env, napi_callback_info info) {
   float *B = A ? operand(&c, 2, extent(outer, inner, sBo, sBi, tb ? n : k, tb ? k : n, ldb)) : NULL;
   float *C = B ? operand(&c, 3, extent(outer, inner, sCo, sCi, m, n, ldc)) : NULL;
   if (!C) return NULL;
-  for (int64_t o = 0; o < outer; o++) {
-    for (int64_t i = 0; i < inner; i++) {
-      sgemm(RowMajor, ta ? Trans : NoTrans, tb ? Trans : NoTrans, (int)m, (int)n, (int)k, alpha, A + o * sAo + i * sAi, (int)lda,
-            B + o * sBo + i * sBi, (int)ldb, 0.0f, C + o * sCo + i * sCi, (int)ldc);
-    }
-  }
+  const strided_t all = {inner, m, n, k, lda, ldb, ldc, sAo, sAi, sBo, sBi, sCo, sCi, 0, outer * inner, ta, tb, alpha, A, B, C};
+  strided_parallel(&all, outer * inner);
   return NULL;
 }
 
@@ -291,12 +341,13 @@ VECTORISE static void gelu_bwd(const float *dy, const float *x, float *dx, size_
 }
 
 /* y = xhat*gamma + beta with xhat = (x [+ res] - mean) * rstd per row; keeps xhat and rstd for
- * backward. `res` (may be NULL) is the residual branch, added in the same pass. */
+ * backward. `res` (may be NULL) is the residual branch, added in the same pass. At inference
+ * xhat and rstd are NULL: y's own row holds the intermediate values (two outputs fewer to write). */
 VECTORISE static void layer_norm_fwd(const float *x, const float *res, const float *gamma, const float *beta, float *y, float *xhat,
                                      float *rstd, size_t rows, size_t cols, float eps) {
   for (size_t r = 0; r < rows; r++) {
     const float *xr = x + r * cols;
-    float *yr = y + r * cols, *hr = xhat + r * cols;
+    float *yr = y + r * cols, *hr = xhat ? xhat + r * cols : yr;
     if (res) {
       /* The sum goes to xhat's row, read back in place below (each element before it is overwritten). */
       const float *rr = res + r * cols;
@@ -315,7 +366,7 @@ VECTORISE static void layer_norm_fwd(const float *x, const float *res, const flo
       sq += d * d;
     }
     const float rs = 1.0f / sqrtf(sq / (float)cols + eps);
-    rstd[r] = rs;
+    if (rstd) rstd[r] = rs;
     for (size_t c = 0; c < cols; c++) {
       hr[c] *= rs;
       yr[c] = hr[c] * gamma[c] + beta[c];
@@ -402,15 +453,20 @@ static napi_value gelu_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
-/* layerNorm(heap, x, gamma, beta, y, xhat, rstd, rows, cols, eps, res): res < 0 means no residual. */
+/* layerNorm(heap, x, gamma, beta, y, xhat, rstd, rows, cols, eps, res): res < 0 means no
+ * residual; xhat < 0 and rstd < 0 (both or neither) mean inference, nothing kept for backward. */
 static napi_value layer_norm(napi_env env, napi_callback_info info) {
   call_t c;
   if (!begin(env, info, 11, &c)) return NULL;
   const int64_t rows = num(&c, 7), cols = num(&c, 8), m = rows * cols;
   if (cols <= 0) return NULL;
   float *x = operand(&c, 1, m), *g = x ? operand(&c, 2, cols) : NULL, *b = g ? operand(&c, 3, cols) : NULL;
-  float *y = b ? operand(&c, 4, m) : NULL, *xhat = y ? operand(&c, 5, m) : NULL, *rstd = xhat ? operand(&c, 6, rows) : NULL;
-  if (!rstd) return NULL;
+  float *y = b ? operand(&c, 4, m) : NULL;
+  if (!y) return NULL;
+  float *xhat = NULL, *rstd = NULL;
+  if (num(&c, 5) >= 0 || num(&c, 6) >= 0) {
+    if (!(xhat = operand(&c, 5, m)) || !(rstd = operand(&c, 6, rows))) return NULL;
+  }
   const float *res = NULL;
   if (num(&c, 10) >= 0 && !(res = operand(&c, 10, m))) return NULL;
   layer_norm_fwd(x, res, g, b, y, xhat, rstd, (size_t)rows, (size_t)cols, (float)real(&c, 9));

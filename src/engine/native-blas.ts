@@ -171,15 +171,15 @@ function registerOwnKernels(): void {
     addon!.geluGrad(heap(backend), off(dy), off(x), off(dx), size(x.shape));
     return dx;
   });
-  // Optional input `res`: the residual branch, normalised as x + res.
+  // Optional input `res`: the residual branch, normalised as x + res. Attr `inference`: only y
+  // (nothing kept for a backward pass); else [y, xhat, rstd].
   reg(NATIVE_KERNELS.layerNorm, ({ inputs: { x, gamma, beta, res }, backend, attrs }, off) => {
     const cols = x.shape[x.shape.length - 1];
     const rows = size(x.shape) / cols;
     const y = backend.makeOutput(x.shape, 'float32');
-    const xhat = backend.makeOutput(x.shape, 'float32');
-    const rstd = backend.makeOutput([rows], 'float32');
-    addon!.layerNorm(heap(backend), off(x), off(gamma), off(beta), off(y), off(xhat), off(rstd), rows, cols, attrs.eps as number, res ? off(res) : -1);
-    return [y, xhat, rstd];
+    const kept = attrs.inference ? [] : [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([rows], 'float32')];
+    addon!.layerNorm(heap(backend), off(x), off(gamma), off(beta), off(y), kept[0] ? off(kept[0]) : -1, kept[1] ? off(kept[1]) : -1, rows, cols, attrs.eps as number, res ? off(res) : -1);
+    return [y, ...kept];
   });
   reg(NATIVE_KERNELS.layerNormGrad, ({ inputs: { dy, xhat, rstd, gamma }, backend }, off) => {
     const cols = dy.shape[dy.shape.length - 1];

@@ -15,6 +15,15 @@ export const runKernel = (name: string, inputs: tf.NamedTensorMap, attrs: Record
   return Array.isArray(r) ? r : [r];
 };
 
+/**
+ * Whether a gradient tape is recording (inside tf.grad / variableGrads, outside any kernel). When
+ * it is not (evaluation, prediction, the frozen body's features), the ops below run their forward
+ * kernels alone: no customGrad bookkeeping and nothing kept for a backward pass.
+ */
+export function recording(): boolean {
+  return (tf.engine() as unknown as { isTapeOn(): boolean }).isTapeOn();
+}
+
 /** Swaps the last two axes with an explicit Transpose kernel (never a matMul flag). */
 export function swapLast(t: tf.Tensor): tf.Tensor {
   const r = t.rank;
@@ -77,7 +86,11 @@ export function colSum(t: tf.Tensor): tf.Tensor1D {
 }
 
 /** x[N,in]·W[in,out] + bias, fused forward, explicit-transpose backward. */
-export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+export function dense(x: tf.Tensor2D, w: tf.Tensor, b: tf.Tensor): tf.Tensor2D {
+  return recording() ? denseWithGrad(x, w, b) : (tf.fused.matMul({ a: x, b: w as tf.Tensor2D, bias: b }) as tf.Tensor2D);
+}
+
+const denseWithGrad = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x, w]);
   return {
     value: tf.fused.matMul({ a: x as tf.Tensor2D, b: w as tf.Tensor2D, bias: b }),
@@ -99,6 +112,7 @@ export const dense = tf.customGrad(((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor, s
  * kernel walks the broadcast element by element.
  */
 export function embed(table: tf.Tensor2D, ids: tf.Tensor1D, add?: tf.Tensor2D): tf.Tensor2D {
+  if (!recording() && nativeKernelsReady()) return runKernel(NATIVE_KERNELS.gatherRows, add ? { table, ids, add } : { table, ids })[0] as tf.Tensor2D;
   const tableGrad = (dy: tf.Tensor) => tf.scatterND(tf.reshape(ids, [-1, 1]), dy, table.shape);
   if (!add) {
     const f = tf.customGrad(((t: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -127,16 +141,22 @@ const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 /** Exact (erf) GELU as in BERT, with its closed-form derivative (one fused native pass each way when available). */
-export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+export function gelu(x: tf.Tensor): tf.Tensor {
+  if (recording()) return geluWithGrad(x);
+  return nativeKernelsReady() ? runKernel(NATIVE_KERNELS.gelu, { x })[0] : tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2)))));
+}
+
+const geluWithGrad = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
+  // Inside the forward function no tape records, so gelu() is the forward pass alone.
   if (nativeKernelsReady()) {
     return {
-      value: runKernel(NATIVE_KERNELS.gelu, { x })[0],
+      value: gelu(x),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [runKernel(NATIVE_KERNELS.geluGrad, { dy, x: saved[0] })[0]],
     };
   }
   return {
-    value: tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2))))),
+    value: gelu(x),
     gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
       const [sx] = saved;
       const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(sx, SQRT1_2))));
@@ -152,6 +172,7 @@ export const gelu = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
  * matters on wasm where each kernel call has a fixed cost.
  */
 export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: number, residual?: tf.Tensor): tf.Tensor {
+  if (nativeKernelsReady() && !recording()) return runKernel(NATIVE_KERNELS.layerNorm, residual ? { x, gamma, beta, res: residual } : { x, gamma, beta }, { eps, inference: true })[0];
   if (nativeKernelsReady()) return residual ? nativeResidualLayerNorm(x, residual, gamma, beta, eps) : nativeLayerNorm(x, gamma, beta, eps);
   if (residual) x = tf.add(x, residual);
   const f = tf.customGrad(((xi: tf.Tensor, g: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
@@ -181,6 +202,7 @@ export function layerNorm(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, eps: 
  */
 export function maskedSoftmax(scores: tf.Tensor, maskBias: tf.Tensor): tf.Tensor {
   if (!nativeKernelsReady()) return tf.softmax(tf.add(scores, maskBias));
+  if (!recording()) return runKernel(NATIVE_KERNELS.maskedSoftmax, { x: scores, bias: maskBias })[0];
   const f = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
     const y = runKernel(NATIVE_KERNELS.maskedSoftmax, { x, bias: maskBias })[0];
     save([y]);
@@ -202,11 +224,12 @@ export interface HeadShape { B: number; S: number; A: number; D: number }
 function attentionScores(q: tf.Tensor2D, k: tf.Tensor2D, h: HeadShape, scale: number): tf.Tensor {
   const { B, S, A, D } = h;
   const H = A * D;
+  const forward: StridedGemm = { outer: B, inner: A, m: S, n: S, k: D, transA: false, transB: true, lda: H, ldb: H, ldc: S, sAo: S * H, sAi: D, sBo: S * H, sBi: D, sCo: A * S * S, sCi: S * S, alpha: scale, outShape: [B, A, S, S] };
+  if (!recording()) return strided(q, k, forward);
   const f = tf.customGrad(((qi: tf.Tensor, ki: tf.Tensor, save: tf.GradSaveFunc) => {
     save([qi, ki]);
-    const value = strided(qi, ki, { outer: B, inner: A, m: S, n: S, k: D, transA: false, transB: true, lda: H, ldb: H, ldc: S, sAo: S * H, sAi: D, sBo: S * H, sBi: D, sCo: A * S * S, sCi: S * S, alpha: scale, outShape: [B, A, S, S] });
     return {
-      value,
+      value: strided(qi, ki, forward),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sq, sk] = saved;
         // dQ_bh = scale·dS_bh·K_bh ; dK_bh = scale·dS_bhᵀ·Q_bh, written back into [B·S, H].
@@ -222,11 +245,12 @@ function attentionScores(q: tf.Tensor2D, k: tf.Tensor2D, h: HeadShape, scale: nu
 function attentionContext(probs: tf.Tensor, v: tf.Tensor2D, h: HeadShape): tf.Tensor2D {
   const { B, S, A, D } = h;
   const H = A * D;
+  const forward: StridedGemm = { outer: B, inner: A, m: S, n: D, k: S, transA: false, transB: false, lda: S, ldb: H, ldc: H, sAo: A * S * S, sAi: S * S, sBo: S * H, sBi: D, sCo: S * H, sCi: D, alpha: 1, outShape: [B * S, H] };
+  if (!recording()) return strided(probs, v, forward) as tf.Tensor2D;
   const f = tf.customGrad(((p: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([p, vi]);
-    const value = strided(p, vi, { outer: B, inner: A, m: S, n: D, k: S, transA: false, transB: false, lda: S, ldb: H, ldc: H, sAo: A * S * S, sAi: S * S, sBo: S * H, sBi: D, sCo: S * H, sCi: D, alpha: 1, outShape: [B * S, H] });
     return {
-      value,
+      value: strided(p, vi, forward),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sp, sv] = saved;
         return [

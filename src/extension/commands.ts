@@ -72,7 +72,8 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
     if (valid.length === 1) return valid[0];
     const pick = await vscode.window.showQuickPick(
       valid.map((e) => ({ label: e.view!.name, description: vscode.workspace.asRelativePath(e.file), entry: e })),
-      { title: t('Pick a study') },
+      // Kept open when focus moves (a dashboard repainting beside the notes must not dismiss it).
+      { title: t('Pick a study'), ignoreFocusOut: true },
     );
     return pick?.entry;
   }

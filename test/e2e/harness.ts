@@ -116,7 +116,8 @@ export class Editor {
 
   /** Picks an item in an open quick pick (e.g. which study). */
   async pick(label: string, timeout = 10_000): Promise<void> {
-    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label });
+    // Only a shown row: the widget keeps the rows of an earlier, hidden quick pick in the DOM.
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).filter({ visible: true });
     await row.first().waitFor({ timeout });
     await row.first().click();
   }

@@ -181,6 +181,17 @@ test('a whole BERT gives the same logits and gradients with native kernels as wi
       }) as unknown as Float32Array[];
     }
     setNativeMatmulEnabled(true);
+    // The forward-only kernels used outside a gradient tape (evaluation, prediction, frozen
+    // features) give the logits of the taped forward pass.
+    let taped = new Float32Array();
+    tf.tidy(() => {
+      tf.variableGrads(() => {
+        const l = model.logits(ids, 0);
+        taped = l.dataSync() as Float32Array;
+        return tf.sum(l) as tf.Scalar;
+      });
+    });
+    assert.ok(maxRelError(results.true[0], taped) < 1e-6, `H=${cfg.hidden_size}: inference vs taped logits ${maxRelError(results.true[0], taped)}`);
     assert.equal(results.true.length, results.false.length);
     results.true.forEach((v, i) => assert.ok(maxRelError(v, results.false[i]) < 1e-3, `H=${cfg.hidden_size} output ${i}: max relative error ${maxRelError(v, results.false[i])}`));
     model.dispose();
