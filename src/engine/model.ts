@@ -112,18 +112,24 @@ export class BertClassifier {
     x = layerNorm(x, this.v('bert.embeddings.LayerNorm.weight'), this.v('bert.embeddings.LayerNorm.bias'), eps);
     x = dropout(tf.reshape(x, [B * S, H]), pHid, rng);
     const scale = 1 / Math.sqrt(D);
-    for (let l = 0; l < c.num_hidden_layers; l++) {
+    const clsRows = (t: tf.Tensor) => tf.reshape(tf.slice(tf.reshape(t, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]);
+    const L = c.num_hidden_layers;
+    for (let l = 0; l < L; l++) {
       const p = `bert.encoder.layer.${l}`;
       const lin = (name: string, inp: tf.Tensor) => dense(inp as tf.Tensor2D, this.v(`${p}.${name}.weight`), this.v(`${p}.${name}.bias`));
-      const ctx = multiHeadAttention(lin('attention.self.query', x), lin('attention.self.key', x), lin('attention.self.value', x), maskBias, { B, S, A, D }, scale, pAtt, rng);
+      // The pooler reads only [CLS], so the last layer computes only its row: its query, attention
+      // output and feed-forward run on B rows instead of B·S (the same logits for a third of the
+      // last layer's work); keys and values still come from every token.
+      const rows = l === L - 1 ? clsRows(x) : x;
+      const ctx = multiHeadAttention(lin('attention.self.query', rows), lin('attention.self.key', x), lin('attention.self.value', x), maskBias, { B, S, A, D, Sq: l === L - 1 ? 1 : S }, scale, pAtt, rng);
       const att = dropout(lin('attention.output.dense', ctx), pHid, rng);
-      x = layerNorm(att, this.v(`${p}.attention.output.LayerNorm.weight`), this.v(`${p}.attention.output.LayerNorm.bias`), eps, x);
+      x = layerNorm(att, this.v(`${p}.attention.output.LayerNorm.weight`), this.v(`${p}.attention.output.LayerNorm.bias`), eps, rows);
       const act = c.hidden_act === 'relu' ? tf.relu(lin('intermediate.dense', x)) : gelu(lin('intermediate.dense', x));
       const out = dropout(lin('output.dense', act), pHid, rng);
       x = layerNorm(out, this.v(`${p}.output.LayerNorm.weight`), this.v(`${p}.output.LayerNorm.bias`), eps, x);
     }
-    const cls = tf.reshape(tf.slice(tf.reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D;
-    return tf.tanh(dense(cls, this.v('bert.pooler.dense.weight'), this.v('bert.pooler.dense.bias'))) as tf.Tensor2D;
+    // After the last layer x holds the [CLS] rows [B, H].
+    return tf.tanh(dense(x as tf.Tensor2D, this.v('bert.pooler.dense.weight'), this.v('bert.pooler.dense.bias'))) as tf.Tensor2D;
   }
 
   /** Dropout (rate = the trial's dropout_rate, training only) then the dense head → logits [B,C]. */

@@ -215,16 +215,17 @@ const strided = (a: tf.Tensor, b: tf.Tensor, g: StridedGemm): tf.Tensor => runKe
 
 /**
  * Multi-head attention's two products on the native BLAS, reading and writing each head in place
- * in the [B·S, H] activations (head h of example b: rows b·S…, columns h·D…, leading dimension
+ * in the [rows, H] activations (head h of example b: rows b·S…, columns h·D…, leading dimension
  * H), so neither the split into heads nor the merge back needs a transpose, forward or backward.
+ * Queries may be fewer than keys: Sq rows per example (the last layer asks only for [CLS]).
  */
-export interface HeadShape { B: number; S: number; A: number; D: number }
+export interface HeadShape { B: number; S: number; A: number; D: number; Sq: number }
 
-/** scale · Q_bh · K_bhᵀ for every example and head → [B, A, S, S]. */
+/** scale · Q_bh · K_bhᵀ for every example and head: q [B·Sq, H], k [B·S, H] → [B, A, Sq, S]. */
 function attentionScores(q: tf.Tensor2D, k: tf.Tensor2D, h: HeadShape, scale: number): tf.Tensor {
-  const { B, S, A, D } = h;
+  const { B, S, A, D, Sq } = h;
   const H = A * D;
-  const forward: StridedGemm = { outer: B, inner: A, m: S, n: S, k: D, transA: false, transB: true, lda: H, ldb: H, ldc: S, sAo: S * H, sAi: D, sBo: S * H, sBi: D, sCo: A * S * S, sCi: S * S, alpha: scale, outShape: [B, A, S, S] };
+  const forward: StridedGemm = { outer: B, inner: A, m: Sq, n: S, k: D, transA: false, transB: true, lda: H, ldb: H, ldc: S, sAo: Sq * H, sAi: D, sBo: S * H, sBi: D, sCo: A * Sq * S, sCi: Sq * S, alpha: scale, outShape: [B, A, Sq, S] };
   if (!recording()) return strided(q, k, forward);
   const f = tf.customGrad(((qi: tf.Tensor, ki: tf.Tensor, save: tf.GradSaveFunc) => {
     save([qi, ki]);
@@ -232,20 +233,23 @@ function attentionScores(q: tf.Tensor2D, k: tf.Tensor2D, h: HeadShape, scale: nu
       value: strided(qi, ki, forward),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sq, sk] = saved;
-        // dQ_bh = scale·dS_bh·K_bh ; dK_bh = scale·dS_bhᵀ·Q_bh, written back into [B·S, H].
-        const common = { outer: B, inner: A, m: S, n: D, k: S, transB: false, lda: S, ldb: H, ldc: H, sAo: A * S * S, sAi: S * S, sBo: S * H, sBi: D, sCo: S * H, sCi: D, alpha: scale, outShape: [B * S, H] };
-        return [strided(dy, sk, { ...common, transA: false }), strided(dy, sq, { ...common, transA: true })];
+        // dQ_bh = scale·dS_bh·K_bh ; dK_bh = scale·dS_bhᵀ·Q_bh, written back into [rows, H].
+        const dS = { outer: B, inner: A, n: D, transB: false, lda: S, ldb: H, ldc: H, sAo: A * Sq * S, sAi: Sq * S, sBi: D, sCi: D, alpha: scale };
+        return [
+          strided(dy, sk, { ...dS, m: Sq, k: S, transA: false, sBo: S * H, sCo: Sq * H, outShape: [B * Sq, H] }),
+          strided(dy, sq, { ...dS, m: S, k: Sq, transA: true, sBo: Sq * H, sCo: S * H, outShape: [B * S, H] }),
+        ];
       },
     };
   }) as never) as unknown as (qi: tf.Tensor, ki: tf.Tensor) => tf.Tensor;
   return f(q, k);
 }
 
-/** P_bh · V_bh for every example and head, merged back into [B·S, H]. */
+/** P_bh · V_bh for every example and head: probs [B, A, Sq, S], v [B·S, H] → [B·Sq, H]. */
 function attentionContext(probs: tf.Tensor, v: tf.Tensor2D, h: HeadShape): tf.Tensor2D {
-  const { B, S, A, D } = h;
+  const { B, S, A, D, Sq } = h;
   const H = A * D;
-  const forward: StridedGemm = { outer: B, inner: A, m: S, n: D, k: S, transA: false, transB: false, lda: S, ldb: H, ldc: H, sAo: A * S * S, sAi: S * S, sBo: S * H, sBi: D, sCo: S * H, sCi: D, alpha: 1, outShape: [B * S, H] };
+  const forward: StridedGemm = { outer: B, inner: A, m: Sq, n: D, k: S, transA: false, transB: false, lda: S, ldb: H, ldc: H, sAo: A * Sq * S, sAi: Sq * S, sBo: S * H, sBi: D, sCo: Sq * H, sCi: D, alpha: 1, outShape: [B * Sq, H] };
   if (!recording()) return strided(probs, v, forward) as tf.Tensor2D;
   const f = tf.customGrad(((p: tf.Tensor, vi: tf.Tensor, save: tf.GradSaveFunc) => {
     save([p, vi]);
@@ -254,10 +258,10 @@ function attentionContext(probs: tf.Tensor, v: tf.Tensor2D, h: HeadShape): tf.Te
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sp, sv] = saved;
         return [
-          // dP_bh = dC_bh · V_bhᵀ → [B, A, S, S]
-          strided(dy, sv, { outer: B, inner: A, m: S, n: S, k: D, transA: false, transB: true, lda: H, ldb: H, ldc: S, sAo: S * H, sAi: D, sBo: S * H, sBi: D, sCo: A * S * S, sCi: S * S, alpha: 1, outShape: [B, A, S, S] }),
+          // dP_bh = dC_bh · V_bhᵀ → [B, A, Sq, S]
+          strided(dy, sv, { outer: B, inner: A, m: Sq, n: S, k: D, transA: false, transB: true, lda: H, ldb: H, ldc: S, sAo: Sq * H, sAi: D, sBo: S * H, sBi: D, sCo: A * Sq * S, sCi: Sq * S, alpha: 1, outShape: [B, A, Sq, S] }),
           // dV_bh = P_bhᵀ · dC_bh → [B·S, H]
-          strided(sp, dy, { outer: B, inner: A, m: S, n: D, k: S, transA: true, transB: false, lda: S, ldb: H, ldc: H, sAo: A * S * S, sAi: S * S, sBo: S * H, sBi: D, sCo: S * H, sCi: D, alpha: 1, outShape: [B * S, H] }),
+          strided(sp, dy, { outer: B, inner: A, m: S, n: D, k: Sq, transA: true, transB: false, lda: S, ldb: H, ldc: H, sAo: A * Sq * S, sAi: Sq * S, sBo: Sq * H, sBi: D, sCo: S * H, sCi: D, alpha: 1, outShape: [B * S, H] }),
         ];
       },
     };
@@ -266,19 +270,20 @@ function attentionContext(probs: tf.Tensor, v: tf.Tensor2D, h: HeadShape): tf.Te
 }
 
 /**
- * Multi-head self-attention from the projected q, k, v [B·S, H] to the context [B·S, H], with
- * the padding mask and dropout on the attention probabilities. With the native kernels the heads
- * stay in place (strided BLAS); otherwise they are split and merged with transposes.
+ * Multi-head self-attention from the projected q [B·Sq, H] and k, v [B·S, H] to the context
+ * [B·Sq, H], with the padding mask and dropout on the attention probabilities. With the native
+ * kernels the heads stay in place (strided BLAS); otherwise they are split and merged with
+ * transposes.
  */
 export function multiHeadAttention(q: tf.Tensor2D, k: tf.Tensor2D, v: tf.Tensor2D, maskBias: tf.Tensor, h: HeadShape, scale: number, pAtt: number, rng: DropoutRng | undefined): tf.Tensor2D {
   if (nativeKernelsReady()) return attentionContext(dropout(maskedSoftmax(attentionScores(q, k, h, scale), maskBias), pAtt, rng), v, h);
-  const { B, S, A, D } = h;
-  const heads = (t: tf.Tensor, perm: number[], shape: number[]) => tf.reshape(tf.transpose(tf.reshape(t, [B, S, A, D]), perm), shape);
-  const qh = heads(tf.mul(q, scale), [0, 2, 1, 3], [B * A, S, D]);
-  const kT = heads(k, [0, 2, 3, 1], [B * A, D, S]);
-  const vh = heads(v, [0, 2, 1, 3], [B * A, S, D]);
-  const probs = dropout(maskedSoftmax(tf.reshape(mm(qh, kT), [B, A, S, S]), maskBias), pAtt, rng);
-  return tf.reshape(tf.transpose(tf.reshape(mm(tf.reshape(probs, [B * A, S, S]), vh), [B, A, S, D]), [0, 2, 1, 3]), [B * S, A * D]) as tf.Tensor2D;
+  const { B, S, A, D, Sq } = h;
+  const heads = (t: tf.Tensor, rows: number, perm: number[], shape: number[]) => tf.reshape(tf.transpose(tf.reshape(t, [B, rows, A, D]), perm), shape);
+  const qh = heads(tf.mul(q, scale), Sq, [0, 2, 1, 3], [B * A, Sq, D]);
+  const kT = heads(k, S, [0, 2, 3, 1], [B * A, D, S]);
+  const vh = heads(v, S, [0, 2, 1, 3], [B * A, S, D]);
+  const probs = dropout(maskedSoftmax(tf.reshape(mm(qh, kT), [B, A, Sq, S]), maskBias), pAtt, rng);
+  return tf.reshape(tf.transpose(tf.reshape(mm(tf.reshape(probs, [B * A, Sq, S]), vh), [B, A, Sq, D]), [0, 2, 1, 3]), [B * Sq, A * D]) as tf.Tensor2D;
 }
 
 /** LayerNorm as two fused native kernels (forward keeps xhat and 1/std; backward gives dx, dγ, dβ in one pass). */

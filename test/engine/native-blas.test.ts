@@ -183,7 +183,7 @@ test('a whole BERT gives the same logits and gradients with native kernels as wi
     setNativeMatmulEnabled(true);
     // The forward-only kernels used outside a gradient tape (evaluation, prediction, frozen
     // features) give the logits of the taped forward pass.
-    let taped = new Float32Array();
+    let taped: Float32Array = new Float32Array();
     tf.tidy(() => {
       tf.variableGrads(() => {
         const l = model.logits(ids, 0);
