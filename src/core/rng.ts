@@ -22,6 +22,22 @@ export class Rng {
     while (u === 0) u = this.next();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
   }
+  /**
+   * Fills `out` with normal values of standard deviation `std`: Box–Muller keeping both values of
+   * each pair (half the logarithms and square roots of normal() per value; weight init draws
+   * millions).
+   */
+  fillNormal(out: Float32Array, std: number): Float32Array {
+    for (let i = 0; i < out.length; i += 2) {
+      let u = 0;
+      while (u === 0) u = this.next();
+      const r = Math.sqrt(-2 * Math.log(u)) * std;
+      const a = 2 * Math.PI * this.next();
+      out[i] = r * Math.cos(a);
+      if (i + 1 < out.length) out[i + 1] = r * Math.sin(a);
+    }
+    return out;
+  }
   /** Fisher–Yates shuffle in place. */
   shuffle<T>(a: T[] | Int32Array | Uint32Array): typeof a {
     for (let i = a.length - 1; i > 0; i--) {

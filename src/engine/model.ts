@@ -56,7 +56,7 @@ export function initValues(spec: ParamSpec, rng: Rng): Float32Array {
   const n = spec.shape.reduce((a, b) => a * b, 1);
   const v = new Float32Array(n);
   if (spec.init === 'ones') v.fill(1);
-  else if (spec.init === 'normal') for (let i = 0; i < n; i++) v[i] = rng.normal() * 0.02;
+  else if (spec.init === 'normal') rng.fillNormal(v, 0.02);
   return v;
 }
 

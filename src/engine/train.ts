@@ -67,7 +67,9 @@ export function buildModel(input: TrainInput, seed: number, log: TrainHooks['onL
   if (isPreset(input.model)) {
     if (!(input.vocabSize > 0)) throw new UserError(`model "${input.model}": vocabSize must be given for a preset`, 'E_VOCAB');
     const config = presetConfig(input.model, input.vocabSize);
-    const sourceKey = `preset:${input.model}:v${input.vocabSize}:n${input.numLabels}:s${seed}`;
+    // `init2`: the initial values' generator (Rng.fillNormal), so a frozen checkpoint or a
+    // feature cache made from another generator's body is never taken for this one.
+    const sourceKey = `preset:${input.model}:init2:v${input.vocabSize}:n${input.numLabels}:s${seed}`;
     return { model: BertClassifier.fromSeed(config, input.numLabels, seed), config, sourceKey, bodyId: sourceKey, vocabPath: input.vocabPath };
   }
   const dir = resolve(input.model);
