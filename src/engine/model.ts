@@ -118,10 +118,11 @@ export class BertClassifier {
       const p = `bert.encoder.layer.${l}`;
       const lin = (name: string, inp: tf.Tensor) => dense(inp as tf.Tensor2D, this.v(`${p}.${name}.weight`), this.v(`${p}.${name}.bias`));
       // The pooler reads only [CLS], so the last layer computes only its row: its query, attention
-      // output and feed-forward run on B rows instead of B·S (the same logits for a third of the
-      // last layer's work); keys and values still come from every token.
-      const rows = l === L - 1 ? clsRows(x) : x;
-      const ctx = multiHeadAttention(lin('attention.self.query', rows), lin('attention.self.key', x), lin('attention.self.value', x), maskBias, { B, S, A, D, Sq: l === L - 1 ? 1 : S }, scale, pAtt, rng);
+      // output and feed-forward run on B rows instead of B·S; keys and values still come from
+      // every token. The same logits for about a seventh of a BERT layer's work.
+      const last = l === L - 1;
+      const rows = last ? clsRows(x) : x;
+      const ctx = multiHeadAttention(lin('attention.self.query', rows), lin('attention.self.key', x), lin('attention.self.value', x), maskBias, { B, S, A, D, Sq: last ? 1 : S }, scale, pAtt, rng);
       const att = dropout(lin('attention.output.dense', ctx), pHid, rng);
       x = layerNorm(att, this.v(`${p}.attention.output.LayerNorm.weight`), this.v(`${p}.attention.output.LayerNorm.bias`), eps, rows);
       const act = c.hidden_act === 'relu' ? tf.relu(lin('intermediate.dense', x)) : gelu(lin('intermediate.dense', x));
