@@ -90,7 +90,7 @@ export class Editor {
   async command(title: string, timeoutMs = 40_000): Promise<void> {
     const page = this.page;
     const deadline = Date.now() + timeoutMs;
-    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).filter({ visible: true });
     for (let attempt = 0; ; attempt++) {
       await page.keyboard.press('Escape');
       // Focus the workbench without clicking into a webview (its iframe swallows clicks): the
@@ -99,19 +99,21 @@ export class Editor {
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
       if (await input.isVisible().catch(() => false)) {
-        await input.fill('>' + title);
         try {
+          // A short wait: the palette closes when focus moves (a toast, the output panel, a
+          // webview), and a closed palette would hold fill for its whole default timeout.
+          await input.fill('>' + title, { timeout: 2_000 });
           // Exact title: the first row whose label is the command.
           await row.first().waitFor({ timeout: attempt ? 3_000 : 1_500 });
-          break;
+          await row.first().click({ timeout: 2_000 });
+          return;
         } catch {
-          // not registered yet
+          // the palette closed, or the command is not registered yet
         }
       }
       if (Date.now() > deadline) throw new Error(`command "${title}" never appeared in the palette`);
       await page.waitForTimeout(1_000);
     }
-    await row.first().click();
   }
 
   /** Picks an item in an open quick pick (e.g. which study). */
