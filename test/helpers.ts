@@ -1,5 +1,5 @@
 /** Shared test helpers: temp folders, running the real CLI as a child process, shared data. */
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
@@ -13,6 +13,18 @@ export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'tb-'):
   const dir = mkdtempSync(join(tmpdir(), prefix));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/**
+ * Writes `<dir>/<name>.trialbook.json` (name `demo` unless given): a data file `d.tsv` with
+ * columns text/label, vocab `v.txt`, the random tuner; `fields` sets or overrides any key.
+ */
+export function writeStudyFile(dir: string, fields: Record<string, unknown>): string {
+  const name = typeof fields.name === 'string' ? fields.name : 'demo';
+  const file = join(dir, `${name}.trialbook.json`);
+  const study = { name, data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' }, tokenizer: { vocab: 'v.txt' }, tuner: { type: 'random' }, ...fields };
+  writeFileSync(file, JSON.stringify(study));
+  return file;
 }
 
 export interface CliResult { code: number; stdout: string; stderr: string }

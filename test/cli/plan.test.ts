@@ -1,26 +1,12 @@
 /** `trialbook plan` as a real child process: flags, study files, JSON shape, clear errors. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../helpers';
+import { runCli, tempDir, writeStudyFile } from '../helpers';
 import { planHyperband } from '../../src/tuners/hyperband';
 
 function study(dir: string, tuner: Record<string, unknown>, budget: Record<string, unknown> = {}): string {
-  const file = join(dir, 'p.trialbook.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'p',
-      data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' },
-      tokenizer: { vocab: 'v.txt' },
-      searchSpace: { dropout_rate: { type: 'float', low: 0, high: 0.5 } },
-      tuner,
-      training: { epochs: 4 },
-      budget,
-    }),
-  );
-  return file;
+  return writeStudyFile(dir, { name: 'p', searchSpace: { dropout_rate: { type: 'float', low: 0, high: 0.5 } }, tuner, training: { epochs: 4 }, budget });
 }
 
 test('plan --tuner hyperband --json prints the exact plan (R=27, η=3: 49 / 69 / 357)', () => {

@@ -8,26 +8,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliPath, runCli, tempDir } from '../helpers';
+import { cliPath, runCli, tempDir, writeStudyFile } from '../helpers';
 import { Rng } from '../../src/core/rng';
 import { replay } from '../../src/store/replay';
 import type { StoredTrial, TrialEvent } from '../../src/store/types';
 
 function writeStudy(dir: string, budget: Record<string, unknown> = {}, tuner: Record<string, unknown> = { type: 'random' }): string {
-  const file = join(dir, 'demo.trialbook.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'demo',
-      data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' },
-      tokenizer: { vocab: 'v.txt' },
-      searchSpace: { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true }, dropout_rate: { type: 'float', low: 0, high: 0.5 }, batch_size: { type: 'choice', values: [32, 64, 128] } },
-      tuner,
-      training: { epochs: 3 },
-      budget,
-    }),
-  );
-  return file;
+  const searchSpace = { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true }, dropout_rate: { type: 'float', low: 0, high: 0.5 }, batch_size: { type: 'choice', values: [32, 64, 128] } };
+  return writeStudyFile(dir, { searchSpace, tuner, training: { epochs: 3 }, budget });
 }
 
 const journalPath = (dir: string, study = 'demo'): string => join(dir, '.trialbook', study, 'journal.jsonl');

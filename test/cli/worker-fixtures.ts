@@ -5,30 +5,15 @@
  * a study's events read back from the database.
  */
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { cliPath } from '../helpers';
+import { cliPath, writeStudyFile as writeStudy } from '../helpers';
 import { replay } from '../../src/store/replay';
 import type { StoredTrial, TrialEvent } from '../../src/store/types';
 import type { TestCluster } from '../store/postgres-cluster';
 
-/** Writes `<dir>/<name>.trialbook.json`: two float params, `tuner` (default random); `extra` overrides any key. */
+/** A study `name` with two float params, `tuner` (default random); `extra` overrides any key. */
 export function writeStudyFile(dir: string, name: string, o: { tuner?: object; epochs: number; maxTrials: number; extra?: Record<string, unknown> }): string {
-  const file = join(dir, `${name}.trialbook.json`);
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name,
-      data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' },
-      tokenizer: { vocab: 'v.txt' },
-      searchSpace: { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true }, dropout_rate: { type: 'float', low: 0, high: 0.5 } },
-      tuner: o.tuner ?? { type: 'random' },
-      training: { epochs: o.epochs },
-      budget: { maxTrials: o.maxTrials },
-      ...(o.extra ?? {}),
-    }),
-  );
-  return file;
+  const searchSpace = { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true }, dropout_rate: { type: 'float', low: 0, high: 0.5 } };
+  return writeStudy(dir, { name, searchSpace, ...(o.tuner ? { tuner: o.tuner } : {}), training: { epochs: o.epochs }, budget: { maxTrials: o.maxTrials }, ...(o.extra ?? {}) });
 }
 
 /** The environment of the hidden cheap objective (TRIALBOOK_TEST_OBJECTIVE=quadratic), `epochMs` per epoch. */

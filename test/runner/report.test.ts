@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { tempDir } from '../helpers';
+import { tempDir, writeStudyFile } from '../helpers';
 import { loadStudy } from '../../src/core/study';
 import { Rng } from '../../src/core/rng';
 import type { StoredTrial } from '../../src/store/types';
@@ -10,9 +8,7 @@ import { buildJsonReport, renderCsvReport, renderMarkdownReport, studyView } fro
 import { importance } from '../../src/runner/importance';
 
 function study(dir: string) {
-  const file = join(dir, 'demo.trialbook.json');
-  writeFileSync(file, JSON.stringify({ name: 'demo', data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' }, tokenizer: { vocab: 'v.txt' }, searchSpace: { learning_rate: { type: 'float', low: 1e-5, high: 1e-4, log: true }, batch_size: { type: 'choice', values: [32, 64] } }, tuner: { type: 'random' } }));
-  return loadStudy(file);
+  return loadStudy(writeStudyFile(dir, { searchSpace: { learning_rate: { type: 'float', low: 1e-5, high: 1e-4, log: true }, batch_size: { type: 'choice', values: [32, 64] } } }));
 }
 
 function trial(n: number, state: StoredTrial['state'], value?: number, extra: Partial<StoredTrial> = {}): StoredTrial {

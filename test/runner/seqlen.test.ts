@@ -1,8 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { runCli, tempDir } from '../helpers';
+import { runCli, tempDir, writeStudyFile } from '../helpers';
 import { loadStudy } from '../../src/core/study';
 import { JournalStore } from '../../src/store/journal';
 import { StudyRunner } from '../../src/runner/study-runner';
@@ -12,27 +10,15 @@ import { studyView } from '../../src/runner/report';
 import { FakeObjective } from './fakes';
 
 function writeStudy(dir: string, extra: Record<string, unknown> = {}): string {
-  const file = join(dir, 'demo.trialbook.json');
-  writeFileSync(
-    file,
-    JSON.stringify({
-      name: 'demo',
-      data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' },
-      tokenizer: { vocab: 'v.txt' },
-      searchSpace: {
-        learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true },
-        warmup_steps: { type: 'choice', values: [500, 1000, 1500, 2000] },
-        freeze_body: { type: 'bool' },
-        dropout_rate: { type: 'float', low: 0, high: 0.5 },
-        layers: { type: 'int', low: 2, high: 8, step: 2 },
-        pooling: { type: 'fixed', value: 'cls' },
-      },
-      tuner: { type: 'random' },
-      training: { epochs: 2 },
-      ...extra,
-    }),
-  );
-  return file;
+  const searchSpace = {
+    learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true },
+    warmup_steps: { type: 'choice', values: [500, 1000, 1500, 2000] },
+    freeze_body: { type: 'bool' },
+    dropout_rate: { type: 'float', low: 0, high: 0.5 },
+    layers: { type: 'int', low: 2, high: 8, step: 2 },
+    pooling: { type: 'fixed', value: 'cls' },
+  };
+  return writeStudyFile(dir, { searchSpace, training: { epochs: 2 }, ...extra });
 }
 
 test('fixed hyperparameters: fixed values, midpoints (geometric for log), middle choice; --params wins', (t) => {
