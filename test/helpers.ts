@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { spawnSync, type SpawnSyncOptions } from 'node:child_process';
 import { createServer } from 'node:net';
+import assert from 'node:assert/strict';
+import { isUserError } from '../src/core/errors';
 
 export const repoRoot = resolve(__dirname, '..');
 export const cliPath = join(repoRoot, 'bin', 'trialbook.js');
@@ -25,6 +27,17 @@ export function writeStudyFile(dir: string, fields: Record<string, unknown>): st
   const study = { name, data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' }, tokenizer: { vocab: 'v.txt' }, tuner: { type: 'random' }, ...fields };
   writeFileSync(file, JSON.stringify(study));
   return file;
+}
+
+/** Runs `fn`, which must throw a UserError (the kind shown to the user); returns its message. */
+export function userError(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(isUserError(e), `expected a UserError, got ${(e as Error)?.stack ?? e}`);
+    return e.message;
+  }
+  assert.fail('expected an error');
 }
 
 export interface CliResult { code: number; stdout: string; stderr: string }

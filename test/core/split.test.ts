@@ -8,9 +8,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, wri
 import { join } from 'node:path';
 import { apportion, parseRatios, stratifiedCounts, readSplit, splitDataset, splitFromStudy, SPLITS, type SplitOptions } from '../../src/core/split';
 import { loadStudy } from '../../src/core/study';
-import { isUserError } from '../../src/core/errors';
 import { Rng } from '../../src/core/rng';
-import { sharedPath, skipMessage, tempDir } from '../helpers';
+import { sharedPath, skipMessage, tempDir, userError } from '../helpers';
 
 /** A labelled TSV with unique texts; `labelOf(i)` picks each row's label. */
 function writeData(file: string, n: number, labelOf: (i: number) => string, extra: string[] = []): void {
@@ -19,16 +18,6 @@ function writeData(file: string, n: number, labelOf: (i: number) => string, extr
   const lines = ['text\tlabel'];
   for (let i = 0; i < n; i++) lines.push(`리뷰 ${i} ${words[rng.int(words.length)]} ${words[rng.int(words.length)]}\t${labelOf(i)}`);
   writeFileSync(file, [...lines, ...extra].join('\n') + '\n');
-}
-
-function userError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(isUserError(e), `expected a UserError, got ${(e as Error)?.stack ?? e}`);
-    return e.message;
-  }
-  assert.fail('expected an error');
 }
 
 function opts(input: string, out: string, more: Partial<SplitOptions> = {}): SplitOptions {

@@ -8,18 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatTsv, parseTable, readTable, findColumn, tsvField } from '../../src/core/table';
 import { sha256 } from '../../src/core/hash';
-import { isUserError } from '../../src/core/errors';
-import { tempDir } from '../helpers';
-
-function userError(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (e) {
-    assert.ok(isUserError(e), `expected a UserError, got ${(e as Error)?.stack ?? e}`);
-    return e.message;
-  }
-  assert.fail('expected an error');
-}
+import { tempDir, userError } from '../helpers';
 
 test('CSV with quoted commas, quotes and newlines; lines are physical lines', (t) => {
   const dir = tempDir(t);
