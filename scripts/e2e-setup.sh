@@ -47,7 +47,8 @@ tar czf "$cache/ripgrep-$rg_tag-$rg_target.tar.gz" -C "$tmp/rg" rg
 # unsafe_perm: code-server's postinstall refuses to run as root without it;
 # yes: node-pty's install runs `npx node-gyp`, which npm_config_yes=false would refuse.
 cd "$DIR"
-[ -f package.json ] || echo '{"private": true}' > package.json
+# allowScripts: the two install scripts this needs, approved by name (npm 11 warns otherwise).
+[ -f package.json ] || echo '{"private": true, "allowScripts": {"code-server": true, "argon2": true}}' > package.json
 export npm_config_unsafe_perm=true npm_config_yes=true
 npm install --no-audit --no-fund --save-exact "code-server@$CS_VERSION" "playwright-core@$PW_VERSION"
 [ -x node_modules/code-server/lib/vscode/node_modules/@vscode/ripgrep/bin/rg ] || { echo "e2e: rg missing after install" >&2; exit 1; }
