@@ -124,6 +124,34 @@ export class Editor {
     await row.first().click();
   }
 
+  /**
+   * Runs a command and picks the row whose label is exactly `label` in the quick pick it opens.
+   * Runs the command again when the pick closes before the click lands: a webview that finishes
+   * loading takes focus, and a quick pick closes when it loses focus. Returns the labels the
+   * pick offered.
+   */
+  async commandThenPick(title: string, label: RegExp, attempts = 3): Promise<string[]> {
+    const row = this.page
+      .locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) })
+      .filter({ visible: true });
+    for (let attempt = 1; ; attempt++) {
+      await this.command(title);
+      try {
+        await row.first().waitFor({ timeout: 10_000 });
+        const offered = await this.quickPickLabels();
+        await row.first().click({ timeout: 3_000 });
+        return offered;
+      } catch (e) {
+        if (attempt >= attempts) throw e;
+      }
+    }
+  }
+
+  /** Labels of the rows of the quick pick shown now. */
+  async quickPickLabels(): Promise<string[]> {
+    return this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row .label-name').filter({ visible: true }).allInnerTexts();
+  }
+
   /** A quick pick is open right now (short wait). */
   async quickPickOpen(ms = 1500): Promise<boolean> {
     try {
