@@ -7,9 +7,9 @@
  * fresh process, so parallel-worker throughput and per-run peak RSS can be measured.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { cpus } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import type { EncodedSplit } from '../src/core/encoded';
 import { Rng } from '../src/core/rng';
 import { PRESETS } from '../src/engine/config';
@@ -28,7 +28,7 @@ function randomSplit(count: number, seqLen: number, seed: number): EncodedSplit 
   return { maxLen: seqLen, count, ids, lengths: new Uint16Array(count).fill(seqLen), labels };
 }
 
-interface Measure { preset: string; seq: number; batch: number; steps: number; what: 'throughput' | 'epoch' | 'frozen' | 'nsmc'; lr?: number; warmup?: number; dropout?: number; weightDecay?: number; seed?: number; hiddenDropout?: number }
+interface Measure { preset: string; seq: number; batch: number; steps: number; what: 'throughput' | 'epoch' | 'frozen' | 'frozen-fresh' | 'nsmc'; featuresDir?: string; lr?: number; warmup?: number; dropout?: number; weightDecay?: number; seed?: number; hiddenDropout?: number }
 
 /** One measurement in this process. */
 async function measure(m: Measure): Promise<Record<string, number | string>> {
@@ -58,20 +58,27 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
     const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs: 1 } });
     return { examples: train.count, seconds_per_epoch: r.secondsPerEpoch, s_per_1k_examples: (r.secondsPerEpoch / train.count) * 1000, micro_batch: r.microBatch, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
   }
-  if (m.what === 'frozen') {
+  if (m.what === 'frozen' || m.what === 'frozen-fresh') {
     const train = randomSplit(m.batch * m.steps, m.seq, 1);
     const val = randomSplit(m.batch * 2, m.seq, 2);
     const epochs = 3;
+    const frozen = async (lr: number) => {
+      const logs: string[] = [];
+      const t0 = performance.now();
+      await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, featuresDir: m.featuresDir, params: { ...params, epochs, freeze_body: true, learning_rate: lr } }, { onLog: (_l, text) => logs.push(text) });
+      return { s: (performance.now() - t0) / 1000, headOnly: logs.some((l) => /building the head only/.test(l)) };
+    };
+    // A later trial of `tune`: a fresh worker process, the study's features on disk.
+    if (m.what === 'frozen-fresh') {
+      const r = await frozen(3e-3);
+      return { frozen_cached_trial_s: r.s, head_only: r.headOnly ? 1 : 0 };
+    }
     let t0 = performance.now();
     await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs } });
     const fullS = (performance.now() - t0) / 1000;
-    t0 = performance.now();
-    await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs, freeze_body: true, learning_rate: 1e-3 } });
-    const firstS = (performance.now() - t0) / 1000;
-    t0 = performance.now();
-    await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs, freeze_body: true, learning_rate: 3e-3, seed: 1 } });
-    const cachedS = (performance.now() - t0) / 1000;
-    return { examples: train.count, epochs, full_trial_s: fullS, frozen_first_trial_s: firstS, frozen_cached_trial_s: cachedS, speedup_cached: fullS / cachedS, speedup_first: fullS / firstS };
+    const first = await frozen(1e-3);
+    const cached = await frozen(3e-3);
+    return { examples: train.count, epochs, full_trial_s: fullS, frozen_first_trial_s: first.s, frozen_cached_trial_s: cached.s, speedup_cached: fullS / cached.s, speedup_first: fullS / first.s };
   }
   // The encoder's own dropout, as a config.json's hidden_dropout_prob would set it (this child
   // process trains only this one model).
@@ -199,8 +206,21 @@ export async function run(): Promise<object> {
   out.mini_cost_growth = growth;
   // A frozen trial has a fixed cost (building the model, reading the cached features) of about
   // 0.2 s, so the ratio grows with the data: measured on 768 and on 3,072 examples.
-  out.frozen_768_examples = await child({ preset: 'tiny', seq: 128, batch: 16, steps: 48, what: 'frozen' });
-  out.frozen = await child({ preset: 'tiny', seq: 128, batch: 16, steps: 192, what: 'frozen' });
+  // Each is also measured as `tune` runs it: the cached trial in a fresh process that reads the
+  // features the first frozen trial left on disk.
+  const frozenBoth = async (steps: number) => {
+    const featuresDir = mkdtempSync(join(tmpdir(), 'tb-bench-features-'));
+    try {
+      const r = await child({ preset: 'tiny', seq: 128, batch: 16, steps, what: 'frozen', featuresDir });
+      const fresh = await child({ preset: 'tiny', seq: 128, batch: 16, steps, what: 'frozen-fresh', featuresDir });
+      const s = Number(fresh.frozen_cached_trial_s);
+      return { ...r, fresh_process: { frozen_cached_trial_s: s, speedup_cached: Number(r.full_trial_s) / s, head_only: fresh.head_only === 1 } };
+    } finally {
+      rmSync(featuresDir, { recursive: true, force: true });
+    }
+  };
+  out.frozen_768_examples = await frozenBoth(48);
+  out.frozen = await frozenBoth(192);
   if (process.env.TRIALBOOK_BENCH_NSMC !== '0') {
     // Three seeds of each, at most one run per core (one BLAS thread each): one run's accuracy on
     // 2,000 reviews moves by about ±0.009, so one seed cannot tell the presets apart.

@@ -38,6 +38,16 @@ export class Rng {
     }
     return out;
   }
+  /**
+   * Advances the stream exactly as fillNormal would for `n` values, without computing them: a
+   * model whose body comes from a cache still gets the head a full build would give it.
+   */
+  skipNormals(n: number): void {
+    for (let i = 0; i < n; i += 2) {
+      while (this.next() === 0);
+      this.next();
+    }
+  }
   /** Fisher–Yates shuffle in place. */
   shuffle<T>(a: T[] | Int32Array | Uint32Array): typeof a {
     for (let i = a.length - 1; i > 0; i--) {

@@ -65,14 +65,34 @@ export function noDecay(name: string): boolean {
   return name.endsWith('.bias') || name.includes('LayerNorm');
 }
 
+/**
+ * Initial values of every parameter from a seed; with `headOnly`, only the head's, drawn from the
+ * same place in the stream as in a full init (the body's draws are skipped, not made).
+ */
+export function seededValues(config: BertConfig, numLabels: number, seed: number, headOnly = false): Map<string, Float32Array> {
+  const rng = new Rng(seed);
+  const values = new Map<string, Float32Array>();
+  for (const spec of paramSpecs(config, numLabels)) {
+    if (spec.head || !headOnly) values.set(spec.name, initValues(spec, rng));
+    else if (spec.init === 'normal') rng.skipNormals(spec.shape.reduce((a, b) => a * b, 1));
+  }
+  return values;
+}
+
 export class BertClassifier {
   readonly vars = new Map<string, tf.Variable>();
+  /**
+   * `headOnly`: only the classification head exists (a frozen trial whose encoder features are
+   * cached); head() works, pooled() does not.
+   */
   constructor(
     readonly config: BertConfig,
     readonly numLabels: number,
     values: Map<string, Float32Array>,
+    readonly headOnly = false,
   ) {
     for (const spec of paramSpecs(config, numLabels)) {
+      if (headOnly && !spec.head) continue;
       const v = values.get(spec.name);
       if (!v) throw new Error(`engine: no value for ${spec.name}`);
       // tidy frees the initial tensor; the variable keeps its own reference to the data.
@@ -80,11 +100,8 @@ export class BertClassifier {
     }
   }
 
-  static fromSeed(config: BertConfig, numLabels: number, seed: number): BertClassifier {
-    const rng = new Rng(seed);
-    const values = new Map<string, Float32Array>();
-    for (const spec of paramSpecs(config, numLabels)) values.set(spec.name, initValues(spec, rng));
-    return new BertClassifier(config, numLabels, values);
+  static fromSeed(config: BertConfig, numLabels: number, seed: number, headOnly = false): BertClassifier {
+    return new BertClassifier(config, numLabels, seededValues(config, numLabels, seed, headOnly), headOnly);
   }
 
   private v(name: string): tf.Variable {
@@ -95,6 +112,7 @@ export class BertClassifier {
    * Pooled [CLS] features [B,H] for ids [B,S] (0 = [PAD]). `rng` given = training (dropout on).
    */
   pooled(ids: tf.Tensor2D, rng?: DropoutRng): tf.Tensor2D {
+    if (this.headOnly) throw new Error('engine: this model holds only its classification head; its encoder features come from the cache');
     const c = this.config;
     const [B, S] = ids.shape;
     const H = c.hidden_size;

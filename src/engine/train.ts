@@ -4,7 +4,7 @@
  * repeats exactly and a resumed run continues as if it had never stopped.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { Rng } from '../core/rng';
 import { UserError } from '../core/errors';
@@ -14,7 +14,7 @@ import type { Metric } from '../protocol/messages';
 import type { BertConfig, TrainHooks, TrainInput, TrainParams, TrainResult } from './types';
 import { ensureBackend } from './backend';
 import { isPreset, presetConfig, PRESETS } from './config';
-import { BertClassifier, initValues, paramSpecs } from './model';
+import { BertClassifier, initValues, paramSpecs, seededValues } from './model';
 import { crossEntropy, DropoutRng } from './ops';
 import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
 import { pickMicroBatch } from './memory';
@@ -30,6 +30,7 @@ const WASM_BUDGET_MIB = 1536;
 export const faults = { failMicroAbove: Infinity };
 
 export interface BuiltModel {
+  /** Only the head when a frozen trial's features were all cached (see buildFrozenFromCache). */
   model: BertClassifier;
   config: BertConfig;
   /** Identifies the encoder weights, for the feature cache. */
@@ -62,14 +63,20 @@ function checkParams(p: TrainParams): Required<TrainParams> {
   };
 }
 
+/**
+ * Names a preset's seeded weights. `init2`: the initial values' generator (Rng.fillNormal), so a
+ * frozen checkpoint or a feature cache made from another generator's body is never taken for this one.
+ */
+function presetSourceKey(input: TrainInput, seed: number): string {
+  return `preset:${input.model}:init2:v${input.vocabSize}:n${input.numLabels}:s${seed}`;
+}
+
 /** A preset from a seed, or a folder's weights (with a fresh head if the folder has none). */
 export function buildModel(input: TrainInput, seed: number, log: TrainHooks['onLog']): BuiltModel {
   if (isPreset(input.model)) {
     if (!(input.vocabSize > 0)) throw new UserError(`model "${input.model}": vocabSize must be given for a preset`, 'E_VOCAB');
     const config = presetConfig(input.model, input.vocabSize);
-    // `init2`: the initial values' generator (Rng.fillNormal), so a frozen checkpoint or a
-    // feature cache made from another generator's body is never taken for this one.
-    const sourceKey = `preset:${input.model}:init2:v${input.vocabSize}:n${input.numLabels}:s${seed}`;
+    const sourceKey = presetSourceKey(input, seed);
     return { model: BertClassifier.fromSeed(config, input.numLabels, seed), config, sourceKey, bodyId: sourceKey, vocabPath: input.vocabPath };
   }
   const dir = resolve(input.model);
@@ -102,6 +109,8 @@ interface Strategy {
   validate(): { loss: number; accuracy: number };
   microBatch(): number;
   accumulationSteps(batch: number): number;
+  /** Whether the encoder ran at all: false for a frozen trial whose features were all cached. */
+  readonly encoderRan: boolean;
   dispose(): void;
 }
 
@@ -168,6 +177,7 @@ function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSp
   const cap = train.maxLen;
   return {
     trainable,
+    encoderRan: true,
     microBatch: () => micro,
     accumulationSteps: (batch) => Math.ceil(batch / micro),
     grads(rows, step, divisor) {
@@ -221,34 +231,77 @@ function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSp
   };
 }
 
-/** In-memory cache of pooled encoder features, by (model, split, max_len). */
+/**
+ * Pooled encoder features of a frozen body, by (body, split, max_len): in memory for this
+ * process, and on disk in `dir` (a study keeps one folder for all its trials, so a trial in a
+ * fresh worker process reuses what an earlier trial computed).
+ */
 const featureCache = new Map<string, Float32Array>();
-const FEATURE_CACHE_ENTRIES = 8;
+/** Bounds the memory cache of a worker kept across head-only trials (KR-BERT base, 16k rows: 49 MiB an entry). */
+const FEATURE_CACHE_BYTES = 256 * 1048576;
 
 export function clearFeatureCache(): void {
   featureCache.clear();
 }
 
-function cachedFeatures(key: string, model: BertClassifier, split: EncodedSplit, dir: string | undefined, batch: number, log: TrainHooks['onLog']): Float32Array {
+function featureKey(sourceKey: string, split: EncodedSplit): string {
+  return `${sourceKey}|${splitFingerprint(split)}|${split.maxLen}`;
+}
+
+function featureFile(dir: string, key: string): string {
+  return join(dir, `features-${hashKey(key)}.safetensors`);
+}
+
+/** Keeps `feats` in memory, dropping the oldest entries beyond the byte bound (but never the newest). */
+function remember(key: string, feats: Float32Array): Float32Array {
+  featureCache.delete(key);
+  featureCache.set(key, feats);
+  let bytes = 0;
+  for (const f of featureCache.values()) bytes += f.byteLength;
+  for (const [k, f] of featureCache) {
+    if (bytes <= FEATURE_CACHE_BYTES || k === key) break;
+    featureCache.delete(k);
+    bytes -= f.byteLength;
+  }
+  return feats;
+}
+
+/** Cached features for `key` ([count, hidden]), from memory or disk; undefined when there are none. */
+function cachedFeatures(key: string, dir: string | undefined, count: number, hidden: number, log: TrainHooks['onLog']): Float32Array | undefined {
   const hit = featureCache.get(key);
-  if (hit) return hit;
-  const file = dir ? join(dir, `features-${hashKey(key)}.safetensors`) : undefined;
-  let feats: Float32Array | undefined;
-  if (file && existsSync(file)) {
+  if (hit) return remember(key, hit);
+  if (!dir) return undefined;
+  const file = featureFile(dir, key);
+  if (!existsSync(file)) return undefined;
+  try {
+    const t = readSafetensors(file).get('features');
+    if (t && t.shape[0] === count && t.shape[1] === hidden) {
+      log?.('debug', `feature cache hit: ${file}`);
+      return remember(key, t.data);
+    }
+    log?.('warn', `${file}: feature cache of another shape; recomputing`);
+  } catch {
+    log?.('warn', `${file}: unreadable feature cache; recomputing`);
+  }
+  return undefined;
+}
+
+function featuresOf(key: string, model: BertClassifier, split: EncodedSplit, dir: string | undefined, log: TrainHooks['onLog']): { feats: Float32Array; computed: boolean } {
+  const hidden = model.config.hidden_size;
+  const hit = cachedFeatures(key, dir, split.count, hidden, log);
+  if (hit) return { feats: hit, computed: false };
+  const feats = pooledFeatures(model, split, 64);
+  if (dir) {
+    // A cache that cannot be written costs later trials time, never this trial its result.
     try {
-      const t = readSafetensors(file).get('features');
-      if (t && t.shape[0] === split.count && t.shape[1] === model.config.hidden_size) feats = t.data;
-    } catch {
-      log?.('warn', `${file}: unreadable feature cache; recomputing`);
+      mkdirSync(dir, { recursive: true });
+      writeSafetensors(featureFile(dir, key), new Map([['features', { shape: [split.count, hidden], data: feats }]]), { key });
+      log?.('debug', `feature cache written: ${featureFile(dir, key)}`);
+    } catch (e) {
+      log?.('warn', `${dir}: cannot write the feature cache (${(e as Error).message}); later frozen trials recompute the features`);
     }
   }
-  if (!feats) {
-    feats = pooledFeatures(model, split, batch);
-    if (file) writeSafetensors(file, new Map([['features', { shape: [split.count, model.config.hidden_size], data: feats }]]), { key });
-  }
-  if (featureCache.size >= FEATURE_CACHE_ENTRIES) featureCache.delete(featureCache.keys().next().value!);
-  featureCache.set(key, feats);
-  return feats;
+  return { feats: remember(key, feats), computed: true };
 }
 
 function hashKey(s: string): string {
@@ -257,19 +310,34 @@ function hashKey(s: string): string {
   return (h >>> 0).toString(16).padStart(8, '0');
 }
 
-function frozenStrategy(built: BuiltModel, train: EncodedSplit, val: EncodedSplit, p: Required<TrainParams>, checkpointDir: string | undefined, log: TrainHooks['onLog']): Strategy {
+/**
+ * A frozen preset trial whose train and val features are all cached needs no encoder: only the
+ * head is built, with the values a full build would give it (tiny's body costs about half of
+ * such a trial to build). Undefined when anything is missing; the caller then builds the whole model.
+ */
+function buildFrozenFromCache(input: TrainInput, seed: number, train: EncodedSplit, val: EncodedSplit, dir: string | undefined, log: TrainHooks['onLog']): BuiltModel | undefined {
+  if (!isPreset(input.model) || !(input.vocabSize > 0)) return undefined;
+  const config = presetConfig(input.model, input.vocabSize);
+  const sourceKey = presetSourceKey(input, seed);
+  const H = config.hidden_size;
+  if (!cachedFeatures(featureKey(sourceKey, train), dir, train.count, H, log) || !cachedFeatures(featureKey(sourceKey, val), dir, val.count, H, log)) return undefined;
+  log?.('debug', 'encoder features cached for train and val: building the head only');
+  return { model: BertClassifier.fromSeed(config, input.numLabels, seed, true), config, sourceKey, bodyId: sourceKey, vocabPath: input.vocabPath };
+}
+
+function frozenStrategy(built: BuiltModel, train: EncodedSplit, val: EncodedSplit, p: Required<TrainParams>, featuresDir: string | undefined, log: TrainHooks['onLog']): Strategy {
   const model = built.model;
   const H = model.config.hidden_size;
-  const fb = 64;
-  const ftrain = cachedFeatures(`${built.sourceKey}|${splitFingerprint(train)}|${train.maxLen}`, model, train, checkpointDir, fb, log);
-  const fval = cachedFeatures(`${built.sourceKey}|${splitFingerprint(val)}|${val.maxLen}`, model, val, checkpointDir, fb, log);
-  const trainT = tf.tensor2d(ftrain, [train.count, H]);
-  const valT = tf.tensor2d(fval, [val.count, H]);
+  const ftrain = featuresOf(featureKey(built.sourceKey, train), model, train, featuresDir, log);
+  const fval = featuresOf(featureKey(built.sourceKey, val), model, val, featuresDir, log);
+  const trainT = tf.tensor2d(ftrain.feats, [train.count, H]);
+  const valT = tf.tensor2d(fval.feats, [val.count, H]);
   const trainable = new Map([...model.vars].filter(([n]) => n.startsWith('classifier.')));
   const varList = [...trainable.values()];
   const byVarName = varNameMap(trainable);
   return {
     trainable,
+    encoderRan: ftrain.computed || fval.computed,
     microBatch: () => p.batch_size,
     accumulationSteps: () => 1,
     grads(rows, step, divisor) {
@@ -369,7 +437,8 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
   if (!(input.numLabels >= 2)) throw new UserError(`numLabels must be at least 2 (got ${input.numLabels})`, 'E_DATA');
   const train = truncateSplit(input.train, p.max_seq_len);
   const val = truncateSplit(input.val, p.max_seq_len);
-  const built = buildModel(input, p.seed, log);
+  const featuresDir = input.featuresDir ?? input.checkpointDir;
+  const built = (p.freeze_body && buildFrozenFromCache(input, p.seed, train, val, featuresDir, log)) || buildModel(input, p.seed, log);
   const { model, config } = built;
   let strategy: Strategy | undefined;
   let opt: AdamW | undefined;
@@ -382,7 +451,7 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
     // recoverable error), so the activation budget stays well inside it on wasm.
     const budget = backend.name === 'wasm' ? Math.min(input.memoryBudgetMiB ?? WASM_BUDGET_MIB, WASM_BUDGET_MIB) : input.memoryBudgetMiB;
     const plan = pickMicroBatch(config, train.maxLen, p.batch_size, budget);
-    strategy = p.freeze_body ? frozenStrategy(built, train, val, p, input.checkpointDir, log) : fullStrategy(model, train, val, p, plan.microBatch, log);
+    strategy = p.freeze_body ? frozenStrategy(built, train, val, p, featuresDir, log) : fullStrategy(model, train, val, p, plan.microBatch, log);
     opt = new AdamW(strategy.trainable, { weightDecay: p.weight_decay });
     const stepsPerEpoch = Math.ceil(train.count / p.batch_size);
     const totalSteps = stepsPerEpoch * p.epochs;
@@ -393,7 +462,10 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
     // What checkpoints and the best snapshot hold: a frozen trial's body is rebuilt from its
     // source, so only the head is written (KB, where the whole model can be hundreds of MB).
     const stored = strategy.trainable;
-    const fullWeights = (trained: Map<string, Float32Array>) => (p.freeze_body ? new Map([...model.snapshot(), ...trained]) : trained);
+    // A head-only model regenerates its (untrained, seeded) body only when a save needs it.
+    let body0: Map<string, Float32Array> | undefined;
+    const bodyValues = () => (body0 ??= model.headOnly ? seededValues(config, input.numLabels, p.seed) : model.snapshot());
+    const fullWeights = (trained: Map<string, Float32Array>) => (p.freeze_body ? new Map([...bodyValues(), ...trained]) : trained);
     let best: Map<string, Float32Array> | undefined;
     if (input.resume && input.checkpointDir) {
       const resumed = readCheckpoint(input.checkpointDir, stored, opt, { frozen: p.freeze_body, body });
@@ -491,6 +563,7 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
       secondsPerEpoch: epochSeconds.length ? epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length : 0,
       peakRssMiB: Math.round(peakRss / 1048576),
       stoppedEarly,
+      encoderRan: strategy.encoderRan,
     };
   } finally {
     strategy?.dispose();

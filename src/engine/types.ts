@@ -49,6 +49,11 @@ export interface TrainInput {
   memoryBudgetMiB?: number;
   /** Folder for per-epoch checkpoints (resume) — written atomically. */
   checkpointDir?: string;
+  /**
+   * Folder for the frozen-body feature cache, shared by the trials of a study (default:
+   * checkpointDir, else memory only).
+   */
+  featuresDir?: string;
   /** Resume: continue from the checkpoint in checkpointDir, starting at this epoch. */
   resume?: boolean;
   /** Emit a live metric every K optimizer steps (besides every epoch). */
@@ -81,6 +86,11 @@ export interface TrainResult {
   secondsPerEpoch: number;
   peakRssMiB: number;
   stoppedEarly: boolean;
+  /**
+   * Whether the encoder ran: false for a frozen trial whose features were all cached, which then
+   * leaves the process's memory as it found it (the worker client keeps such a worker).
+   */
+  encoderRan: boolean;
 }
 
 export interface EvalResult {

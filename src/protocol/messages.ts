@@ -150,8 +150,12 @@ export const FromWorker = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), id: z.string(), done: z.number(), total: z.number().optional(), message: z.string().optional() }),
   z.object({ type: z.literal('metric'), id: z.string(), metric: Metric }),
   z.object({ type: z.literal('log'), id: z.string().optional(), level: z.enum(['debug', 'info', 'warn', 'error']), text: z.string() }),
-  /** `rssMiB`: the worker's resident memory when the job ended (recycling decisions). */
-  z.object({ type: z.literal('result'), id: z.string(), result: z.unknown(), rssMiB: z.number().optional() }),
+  /**
+   * `rssMiB`: the worker's resident memory when the job ended. `memoryUnchanged`: the job left
+   * the worker's memory as it found it (a head-only trial on cached features), so it does not
+   * count toward recycling the worker.
+   */
+  z.object({ type: z.literal('result'), id: z.string(), result: z.unknown(), rssMiB: z.number().optional(), memoryUnchanged: z.boolean().optional() }),
   z.object({ type: z.literal('error'), id: z.string(), error: WorkerError }),
 ]);
 export type FromWorker = z.infer<typeof FromWorker>;

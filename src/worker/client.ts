@@ -40,7 +40,9 @@ export interface WorkerClientOptions {
    * process per trial. Measured: same-shape trials keep RSS flat in one worker (181–185 MiB over
    * 5), but wasm memory never shrinks, so after one large trial (batch 128, len 64: ~405 MiB) a
    * kept worker stays at ~425 MiB for small ones, where a fresh one needs ~167 MiB. A fresh
-   * worker costs well under a second per trial.
+   * worker costs about 0.3 s per trial. Jobs that report memoryUnchanged (head-only trials on
+   * cached features, ~0.08 s each in a kept worker) do not count: a fresh process would cost
+   * them four times their own work.
    */
   recycleAfter?: number;
   /** Job kinds counted by recycleAfter. Default ['trial']. */
@@ -298,7 +300,7 @@ export class WorkerClient {
       case 'error':
         this.current = undefined;
         proc.info.jobsRun++;
-        if (this.recycleKinds.has(p.job.kind)) proc.info.recyclable++;
+        if (this.recycleKinds.has(p.job.kind) && !(m.type === 'result' && m.memoryUnchanged)) proc.info.recyclable++;
         if (m.type === 'result') {
           if (m.rssMiB !== undefined) proc.info.rssMiB = this.lastRssMiB = m.rssMiB;
           this.settle(p, undefined, m.result);

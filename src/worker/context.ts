@@ -15,6 +15,8 @@ export interface JobContext {
   checkCancelled(): void;
   /** Initialises the engine backend once per worker (lazily: split/tokenize jobs never pay). */
   backend(preference?: string): Promise<{ name: string; threads: number; matmul?: string }>;
+  /** Declares that this job left the worker's memory as it found it: it does not count toward recycling. */
+  memoryUnchanged(): void;
   /** Escape hatch for the test-only echo job: sends a raw, unvalidated message. */
   sendRaw(msg: unknown): void;
 }

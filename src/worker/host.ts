@@ -17,6 +17,8 @@ export interface HostDeps {
 interface Running {
   id: string;
   cancelled: boolean;
+  /** The job declared it left memory as it found it (JobContext.memoryUnchanged). */
+  memoryUnchanged: boolean;
 }
 
 export class WorkerHost {
@@ -70,7 +72,7 @@ export class WorkerHost {
       this.deps.send({ type: 'error', id, error: { message: `worker is busy with job ${this.running.id}`, cause: 'internal' } });
       return;
     }
-    const state: Running = { id, cancelled: false };
+    const state: Running = { id, cancelled: false, memoryUnchanged: false };
     this.running = state;
     const send = (m: FromWorker) => {
       if (this.running === state) this.deps.send(m);
@@ -85,12 +87,15 @@ export class WorkerHost {
         if (state.cancelled) throw new CancelledError();
       },
       backend: (pref) => this.backend(pref),
+      memoryUnchanged: () => {
+        state.memoryUnchanged = true;
+      },
       sendRaw: (m) => this.deps.send(m as FromWorker),
     };
     let reply: FromWorker;
     try {
       const result = await this.deps.runJob(job, ctx);
-      reply = { type: 'result', id, result, rssMiB: Math.round(process.memoryUsage().rss / 1048576) };
+      reply = { type: 'result', id, result, rssMiB: Math.round(process.memoryUsage().rss / 1048576), ...(state.memoryUnchanged ? { memoryUnchanged: true } : {}) };
     } catch (e) {
       const error = toWorkerError(e);
       if (process.env.TRIALBOOK_DEBUG && e instanceof Error && error.cause === 'internal') send({ type: 'log', id, level: 'debug', text: e.stack ?? e.message });

@@ -23,3 +23,13 @@ test('fillNormal: repeats for a seed, differs for another, has the asked standar
   const beyond = a.filter((x) => Math.abs(x) > 0.04).length / a.length;
   assert.ok(beyond > 0.04 && beyond < 0.052, `${beyond} beyond 2σ`);
 });
+
+test('skipNormals leaves the stream where fillNormal would (odd and even lengths)', () => {
+  for (const n of [0, 1, 2, 7, 1000, 4097]) {
+    const filled = new Rng(11);
+    filled.fillNormal(new Float32Array(n), 1);
+    const skipped = new Rng(11);
+    skipped.skipNormals(n);
+    assert.deepEqual(skipped.fillNormal(new Float32Array(9), 1), filled.fillNormal(new Float32Array(9), 1), `after ${n} values`);
+  }
+});

@@ -4,6 +4,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { WorkerClient } from '../../src/worker/client';
 import { isWorkerJobError, type WorkerJobError } from '../../src/worker/errors';
 import type { Metric } from '../../src/protocol/messages';
@@ -72,4 +74,45 @@ test('trial job: a diverging learning rate fails as nan, a bad hyperparameter as
   const user = await rejection(c.run({ kind: 'trial', options: { study, params: { batch_sise: 8 } } }));
   assert.equal(user.cause, 'user');
   assert.match(user.message, /"batch_sise" is not a hyperparameter \(did you mean "batch_size"\?\)/);
+});
+
+test('frozen trials share the study\'s feature cache across workers: later ones build only the head, same result, and keep their worker', async (t) => {
+  const dir = tempDir(t);
+  const study = makeStudy(dir, 200);
+  // The default: one fresh worker per trial, as `tune` runs them.
+  const c = new WorkerClient();
+  t.after(() => c.close());
+  const frozen = async () => {
+    const logs: string[] = [];
+    const r = await c.run<TrialJobResult>({ kind: 'trial', options: { study, params: { freeze_body: true, learning_rate: 1e-2, batch_size: 16, epochs: 3 } } }, { onLog: (_l, text) => logs.push(text) });
+    return { r, logs };
+  };
+  const first = await frozen();
+  const featuresDir = join(dir, '.trialbook', 'tiny-test', 'features');
+  const files = readdirSync(featuresDir).filter((f) => /^features-[0-9a-f]{8}\.safetensors$/.test(f));
+  assert.equal(files.length, 2, `train and val features in ${featuresDir}: ${readdirSync(featuresDir)}`);
+  assert.ok(!first.logs.some((l) => /building the head only/.test(l)));
+  const written = files.map((f) => statSync(join(featuresDir, f)).mtimeMs);
+
+  const second = await frozen();
+  assert.equal(c.workersStarted, 2, 'a fresh worker ran the second trial (the first one ran the encoder)');
+  assert.ok(second.logs.some((l) => /building the head only/.test(l)), second.logs.join('\n'));
+  assert.deepEqual(files.map((f) => statSync(join(featuresDir, f)).mtimeMs), written, 'features read, not rewritten');
+  assert.equal(second.r.bestValLoss, first.r.bestValLoss);
+  assert.deepEqual(second.r.curve.map((m) => m.val_loss), first.r.curve.map((m) => m.val_loss));
+  assert.equal(first.r.encoderRan, true);
+  assert.equal(second.r.encoderRan, false);
+
+  // Head-only trials leave memory flat, so they keep their worker: no process start per trial.
+  const rss: number[] = [];
+  for (let i = 0; i < 4; i++) {
+    await frozen();
+    rss.push(c.info!.rssMiB!);
+  }
+  assert.equal(c.workersStarted, 2, 'head-only trials ran in the worker they found');
+  assert.ok(Math.max(...rss) - Math.min(...rss) <= 8, `RSS over head-only trials in one worker: ${rss.join(', ')} MiB`);
+  // A full fine-tuning trial still counts: the next trial gets a fresh worker.
+  await c.run<TrialJobResult>({ kind: 'trial', options: { study, params: { batch_size: 16, epochs: 1 } } });
+  await frozen();
+  assert.equal(c.workersStarted, 3);
 });

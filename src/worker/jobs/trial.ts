@@ -39,6 +39,9 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
       params,
       memoryBudgetMiB: o.memoryBudgetMiB ?? study.training.memoryBudgetMiB,
       checkpointDir: o.checkpointDir ? resolve(o.checkpointDir) : undefined,
+      // One feature cache per study: each trial runs in a fresh worker, and frozen trials of the
+      // same body and max_len share their encoder features.
+      featuresDir: join(studyStateDir(loaded), 'features'),
       resume: o.resume,
       logEverySteps: study.training.logEverySteps,
       saveBestTo,
@@ -55,6 +58,9 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
     },
   );
   if (ctx.cancelled()) throw new CancelledError('trial cancelled');
+  // A head-only trial on cached features keeps the worker's memory flat, so the worker stays for
+  // the next trial: a fresh process would cost more than such a trial itself.
+  if (!r.encoderRan) ctx.memoryUnchanged();
   // The tokenizer flags travel with the model, so evaluate/predict tokenize as training did.
   if (saveBestTo && existsSync(join(saveBestTo, 'model.safetensors'))) {
     writeFileAtomic(join(saveBestTo, TOKENIZER_CONFIG), tokenizerConfig({ lowercase: study.tokenizer.lowercase, stripAccents: study.tokenizer.stripAccents, maxLen: params.max_seq_len }));
