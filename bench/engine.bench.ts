@@ -80,14 +80,11 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
     const cached = await frozen(3e-3);
     return { examples: train.count, epochs, full_trial_s: fullS, frozen_first_trial_s: first.s, frozen_cached_trial_s: cached.s, speedup_cached: fullS / cached.s, speedup_first: fullS / first.s };
   }
-  // The encoder's own dropout, as a config.json's hidden_dropout_prob would set it (this child
-  // process trains only this one model).
-  if (m.hiddenDropout !== undefined) PRESETS[m.preset] = { ...PRESETS[m.preset], hidden_dropout_prob: m.hiddenDropout };
-  return nsmc(m.preset, m.steps, m.lr ?? 1e-3, m.warmup ?? 100, m.dropout ?? 0.1, m.weightDecay ?? 0.01, m.seed ?? 1);
+  return nsmc(m.preset, m.steps, m.lr ?? 1e-3, m.warmup ?? 100, m.dropout ?? 0.1, m.weightDecay ?? 0.01, m.seed ?? 1, m.hiddenDropout);
 }
 
 /** Learning check on real data: nsmc-dev with KR-BERT char ids (reference tokenizer), 90/10 split. */
-async function nsmc(preset: string, epochs: number, lr: number, warmup: number, dropout: number, weightDecay: number, seed: number): Promise<Record<string, number | string>> {
+async function nsmc(preset: string, epochs: number, lr: number, warmup: number, dropout: number, weightDecay: number, seed: number, hiddenDropout?: number): Promise<Record<string, number | string>> {
   const engine = await import('../src/engine');
   const idsFile = resolve(__dirname, '..', '..', 'shared', 'data', 'nsmc-dev-krbert-ids-128.jsonl');
   const tsv = resolve(__dirname, '..', '..', 'shared', 'data', 'nsmc-dev.tsv');
@@ -115,8 +112,10 @@ async function nsmc(preset: string, epochs: number, lr: number, warmup: number, 
   const val = make(order.subarray(0, nVal));
   const train = make(order.subarray(nVal));
   const t0 = performance.now();
-  const r = await engine.trainModel({ model: preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { learning_rate: lr, warmup_steps: warmup, freeze_body: false, dropout_rate: dropout, weight_decay: weightDecay, batch_size: 32, epochs, max_seq_len: maxLen, seed } });
-  return { preset, seed, learning_rate: lr, warmup_steps: warmup, dropout_rate: dropout, weight_decay: weightDecay, hidden_dropout_prob: PRESETS[preset].hidden_dropout_prob, train: train.count, val: val.count, epochs, best_val_accuracy: r.bestValAccuracy, best_val_loss: r.bestValLoss, val_accuracy_by_epoch: r.curve.map((c) => c.val_accuracy!.toFixed(4)).join(' '), val_loss_by_epoch: r.curve.map((c) => c.val_loss!.toFixed(4)).join(' '), seconds: (performance.now() - t0) / 1000, naive_bayes_reference: 0.83 };
+  // The encoder's own dropout as a study's `encoderDropout` sets it.
+  const encoderDropout = hiddenDropout === undefined ? undefined : { hidden_dropout_prob: hiddenDropout };
+  const r = await engine.trainModel({ model: preset, vocabSize: VOCAB, numLabels: 2, train, val, encoderDropout, params: { learning_rate: lr, warmup_steps: warmup, freeze_body: false, dropout_rate: dropout, weight_decay: weightDecay, batch_size: 32, epochs, max_seq_len: maxLen, seed } });
+  return { preset, seed, learning_rate: lr, warmup_steps: warmup, dropout_rate: dropout, weight_decay: weightDecay, hidden_dropout_prob: hiddenDropout ?? PRESETS[preset].hidden_dropout_prob, train: train.count, val: val.count, epochs, best_val_accuracy: r.bestValAccuracy, best_val_loss: r.bestValLoss, val_accuracy_by_epoch: r.curve.map((c) => c.val_accuracy!.toFixed(4)).join(' '), val_loss_by_epoch: r.curve.map((c) => c.val_loss!.toFixed(4)).join(' '), seconds: (performance.now() - t0) / 1000, naive_bayes_reference: 0.83 };
 }
 
 function child(m: Measure, env: NodeJS.ProcessEnv = {}): Promise<Record<string, number | string>> {

@@ -67,6 +67,16 @@ export const StudySpec = z.strictObject({
   }),
   /** Preset (`tiny`, `mini`, `small`) trained from scratch, or a folder with config.json + model.safetensors. */
   model: z.string().min(1).default('tiny'),
+  /**
+   * The encoder's own dropout, overriding the preset's or the folder's config.json (0.1 in
+   * BERT): a small model trained from scratch can gain from more. Frozen trials are not affected.
+   */
+  encoderDropout: z
+    .strictObject({
+      hidden_dropout_prob: z.number().min(0).max(0.9).optional(),
+      attention_probs_dropout_prob: z.number().min(0).max(0.9).optional(),
+    })
+    .optional(),
   training: z.strictObject({
     epochs: z.number().int().min(1).default(3),
     max_seq_len: z.number().int().min(3).max(512).default(128),

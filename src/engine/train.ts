@@ -75,13 +75,15 @@ function presetSourceKey(input: TrainInput, seed: number): string {
 export function buildModel(input: TrainInput, seed: number, log: TrainHooks['onLog']): BuiltModel {
   if (isPreset(input.model)) {
     if (!(input.vocabSize > 0)) throw new UserError(`model "${input.model}": vocabSize must be given for a preset`, 'E_VOCAB');
-    const config = presetConfig(input.model, input.vocabSize);
+    const config = { ...presetConfig(input.model, input.vocabSize), ...input.encoderDropout };
     const sourceKey = presetSourceKey(input, seed);
     return { model: BertClassifier.fromSeed(config, input.numLabels, seed), config, sourceKey, bodyId: sourceKey, vocabPath: input.vocabPath };
   }
   const dir = resolve(input.model);
   if (!existsSync(dir)) throw new UserError(`model "${input.model}": neither a preset (${Object.keys(PRESETS).join(', ')}) nor an existing folder`, 'E_NOT_FOUND');
   const mf = readModelFolder(dir);
+  // Dropout changes neither the weights nor inference, so the cache keys below stay valid.
+  mf.config = { ...mf.config, ...input.encoderDropout };
   if (input.vocabSize > 0 && input.vocabSize !== mf.config.vocab_size) {
     throw new UserError(`${join(dir, 'config.json')}: vocab_size ${mf.config.vocab_size} does not match the data's vocab (${input.vocabSize} tokens); tokenize with the model's vocab.txt`, 'E_VOCAB');
   }
@@ -317,7 +319,7 @@ function hashKey(s: string): string {
  */
 function buildFrozenFromCache(input: TrainInput, seed: number, train: EncodedSplit, val: EncodedSplit, dir: string | undefined, log: TrainHooks['onLog']): BuiltModel | undefined {
   if (!isPreset(input.model) || !(input.vocabSize > 0)) return undefined;
-  const config = presetConfig(input.model, input.vocabSize);
+  const config = { ...presetConfig(input.model, input.vocabSize), ...input.encoderDropout };
   const sourceKey = presetSourceKey(input, seed);
   const H = config.hidden_size;
   if (!cachedFeatures(featureKey(sourceKey, train), dir, train.count, H, log) || !cachedFeatures(featureKey(sourceKey, val), dir, val.count, H, log)) return undefined;

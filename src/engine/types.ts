@@ -39,6 +39,8 @@ export interface TrainParams {
 export interface TrainInput {
   /** Preset name ('tiny' | 'mini' | 'small') or a folder with config.json (+ model.safetensors). */
   model: string;
+  /** Encoder dropout probabilities that replace the preset's or config.json's (the saved config records them). */
+  encoderDropout?: Partial<Pick<BertConfig, 'hidden_dropout_prob' | 'attention_probs_dropout_prob'>>;
   /** Used when `model` is a preset: vocab size comes from the data's vocab. */
   vocabSize: number;
   numLabels: number;

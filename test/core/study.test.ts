@@ -124,3 +124,8 @@ test('the JSON Schema is the input side: keys with defaults are optional, unknow
     assert.ok(StudySpec.safeParse(study).success, f);
   }
 });
+
+test('encoderDropout: out-of-range and misspelt fields are named', () => {
+  assert.match(errorFor((s) => (s.encoderDropout = { hidden_dropout_prob: 1.5 })), /^steam\.trialbook\.json: encoderDropout\.hidden_dropout_prob: .*0\.9/);
+  assert.equal(errorFor((s) => (s.encoderDropout = { hiden_dropout_prob: 0.2 })), 'steam.trialbook.json: encoderDropout.hiden_dropout_prob: unknown key (did you mean hidden_dropout_prob?)');
+});

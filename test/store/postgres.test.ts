@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tempDir } from '../helpers';
 import { JournalStore } from '../../src/store/journal';
+import { TcpProxy } from './tcp-proxy';
 import { PostgresStore, redactUrl, SCHEMA_VERSION } from '../../src/store/postgres';
 import { redactText } from '../../src/store/postgres/url';
 import type { TrialEvent } from '../../src/store/types';
@@ -141,6 +142,25 @@ describe('PostgreSQL store', { skip: installed ? false : NO_POSTGRES }, () => {
     const missing = await open(url, 'gamma', { readOnly: true });
     assert.deepEqual(await missing.trials(), [], 'a reader of an unknown study sees no trials and creates nothing');
     assert.deepEqual(await x.studyNames(), ['alpha', 'beta']);
+  });
+
+  test('a worker that joins while the server restarts waits for it, and says so', async (t) => {
+    const url = await suite.cluster.freshDatabase();
+    const proxy = TcpProxy.forUrl(url);
+    await proxy.start();
+    t.after(() => proxy.cut());
+    proxy.hangUp = true;
+    const warnings: string[] = [];
+    const t0 = Date.now();
+    setTimeout(() => (proxy.hangUp = false), 1200);
+    const store = await PostgresStore.open(proxy.via(url), 'joins', { onWarning: (w) => warnings.push(w) });
+    t.after(() => store.close());
+    assert.ok(Date.now() - t0 >= 1000, 'it waited for the server');
+    assert.deepEqual(await store.trials(), []);
+    assert.ok(warnings.length >= 1 && warnings.every((w) => /^PostgreSQL at postgresql:\/\/trialbook:\*\*\*@127\.0\.0\.1:\d+\/\w+ is restarting \(Connection terminated unexpectedly\); connecting again in/.test(w)), warnings.join('\n'));
+    // A reader does not wait: it reports at once.
+    proxy.hangUp = true;
+    await assert.rejects(PostgresStore.open(proxy.via(url), 'joins', { readOnly: true }), /^UserError: cannot connect to PostgreSQL at .*Connection terminated unexpectedly/);
   });
 
   test('a wrong password or a dead port: one clear line, no password, no stack', async () => {

@@ -8,6 +8,8 @@ export class TcpProxy {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
   port = 0;
+  /** While true, accepted connections are closed at once, as a server shutting down does. */
+  hangUp = false;
 
   constructor(private readonly targetHost: string, private readonly targetPort: number) {}
 
@@ -28,6 +30,10 @@ export class TcpProxy {
   /** Listens (again) on its port (a free one the first time). */
   async start(): Promise<void> {
     const server = createServer((client) => {
+      if (this.hangUp) {
+        client.destroy();
+        return;
+      }
       const upstream = connect(this.targetPort, this.targetHost);
       for (const s of [client, upstream]) {
         this.sockets.add(s);

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerClient } from '../../src/worker/client';
 import { isWorkerJobError, type WorkerJobError } from '../../src/worker/errors';
@@ -115,4 +115,23 @@ test('frozen trials share the study\'s feature cache across workers: later ones 
   await c.run<TrialJobResult>({ kind: 'trial', options: { study, params: { batch_size: 16, epochs: 1 } } });
   await frozen();
   assert.equal(c.workersStarted, 3);
+});
+
+test('a study\'s encoderDropout replaces the preset\'s, trains differently, and is what the saved config records', async (t) => {
+  const c = new WorkerClient({ recycleAfter: 0 });
+  t.after(() => c.close());
+  const run = async (encoderDropout: Record<string, number>) => {
+    const dir = tempDir(t);
+    const study = makeStudy(dir, 160, { encoderDropout });
+    const saveTo = join(dir, 'model');
+    const r = await c.run<TrialJobResult>({ kind: 'trial', options: { study, saveTo, params: { batch_size: 16, epochs: 2 } } });
+    return { r, config: JSON.parse(readFileSync(join(saveTo, 'config.json'), 'utf8')) as Record<string, number> };
+  };
+  const none = await run({ hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
+  const more = await run({ hidden_dropout_prob: 0.3 });
+  assert.equal(none.config.hidden_dropout_prob, 0);
+  assert.equal(none.config.attention_probs_dropout_prob, 0);
+  assert.equal(more.config.hidden_dropout_prob, 0.3);
+  assert.equal(more.config.attention_probs_dropout_prob, 0.1, 'the preset keeps what the study does not set');
+  assert.notEqual(more.r.curve[0].train_loss, none.r.curve[0].train_loss);
 });

@@ -23,6 +23,13 @@ export function isTransient(e: unknown): boolean {
   return /Connection terminated|connection timeout|Client has encountered a connection error|the database system is (starting up|shutting down)|Client was closed/i.test(msg);
 }
 
+/** The server is going down or coming up (a restart), as opposed to not being there at all. */
+export function isRestarting(e: unknown): boolean {
+  const err = e as PgLikeError;
+  if (['57P01', '57P02', '57P03', 'ECONNRESET'].includes(err?.code ?? '')) return true;
+  return /Connection terminated|the database system is (starting up|shutting down|in recovery mode)/i.test(String(err?.message ?? ''));
+}
+
 /** A connection-time failure as one line naming the (redacted) URL and what to do. */
 export function connectError(url: string, e: unknown): UserError {
   const err = e as PgLikeError;

@@ -13,8 +13,8 @@ import { UserError } from '../../core/errors';
 import { Replay } from '../replay';
 import type { StoredTrial, StudyStore, TrialEvent } from '../types';
 import { checkpointInfo, downloadCheckpoint, uploadCheckpoint, type StoredCheckpoint } from './checkpoints';
-import { badUrl, connectError, isTransient } from './errors';
-import { withRetry } from './retry';
+import { badUrl, connectError, isRestarting, isTransient } from './errors';
+import { sleep, withRetry } from './retry';
 import { LOCK_APPEND, LOCK_CLAIM, migrateSchema, schemaVersion } from './schema';
 import { passwordOf, redactText, redactUrl } from './url';
 
@@ -47,6 +47,8 @@ export interface ClaimContext {
 
 export type FinishOutcome = 'written' | 'already-written' | 'taken-over';
 
+/** How long a joining worker waits for a restarting server (ms). */
+const OPEN_RETRY_MS = 60_000;
 const defaultWarn = (text: string): void => void process.stderr.write(`trialbook: warning: ${text}\n`);
 
 export class PostgresStore implements StudyStore {
@@ -82,6 +84,25 @@ export class PostgresStore implements StudyStore {
     } catch (e) {
       throw badUrl(url, (e as Error).message === 'no host' ? 'no host' : 'not a URL');
     }
+    // A worker that joins while the server restarts must wait for it, like a running one does;
+    // a server that is simply not there (refused from the first try) still fails at once.
+    const budgetMs = opts.readOnly ? 0 : Math.min(opts.retryBudgetMs ?? OPEN_RETRY_MS, OPEN_RETRY_MS);
+    const start = Date.now();
+    let restarting = false;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await PostgresStore.openOnce(url, studyName, opts);
+      } catch (e) {
+        if (e instanceof UserError) throw e;
+        restarting ||= isRestarting(e);
+        if (!(restarting && isTransient(e) && Date.now() - start + delay <= budgetMs)) throw connectError(url, e);
+        (opts.onWarning ?? defaultWarn)(`PostgreSQL at ${redactUrl(url)} is restarting (${redactText(String((e as Error)?.message ?? e), passwordOf(url))}); connecting again in ${(delay / 1000).toFixed(1)} s`);
+        await sleep(delay);
+      }
+    }
+  }
+
+  private static async openOnce(url: string, studyName: string, opts: PgStoreOptions): Promise<PostgresStore> {
     const pool = new Pool({ connectionString: url, max: opts.poolSize ?? 3, connectionTimeoutMillis: 10_000, application_name: 'trialbook' });
     // Idle connections dropped by a server restart must not crash the process: queries retry.
     pool.on('error', () => undefined);
@@ -93,7 +114,7 @@ export class PostgresStore implements StudyStore {
       client = await pool.connect();
     } catch (e) {
       await pool.end().catch(() => undefined);
-      throw connectError(url, e);
+      throw e;
     }
     try {
       let studyId: number | undefined;
@@ -113,8 +134,7 @@ export class PostgresStore implements StudyStore {
     } catch (e) {
       client.release(true);
       await pool.end().catch(() => undefined);
-      if (e instanceof UserError) throw e;
-      throw connectError(url, e);
+      throw e;
     }
   }
 

@@ -32,6 +32,7 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
   const r = await trainModel(
     {
       model: isPreset(study.model) ? study.model : loaded.resolve(study.model),
+      encoderDropout: study.encoderDropout,
       vocabSize: ds.vocabSize,
       numLabels: ds.labels.length,
       train: ds.train,
