@@ -71,11 +71,16 @@ function presetSourceKey(input: TrainInput, seed: number): string {
   return `preset:${input.model}:init2:v${input.vocabSize}:n${input.numLabels}:s${seed}`;
 }
 
+/** A preset's config with the study's encoder dropout. */
+function presetModelConfig(input: TrainInput): BertConfig {
+  return { ...presetConfig(input.model, input.vocabSize), ...input.encoderDropout };
+}
+
 /** A preset from a seed, or a folder's weights (with a fresh head if the folder has none). */
 export function buildModel(input: TrainInput, seed: number, log: TrainHooks['onLog']): BuiltModel {
   if (isPreset(input.model)) {
     if (!(input.vocabSize > 0)) throw new UserError(`model "${input.model}": vocabSize must be given for a preset`, 'E_VOCAB');
-    const config = { ...presetConfig(input.model, input.vocabSize), ...input.encoderDropout };
+    const config = presetModelConfig(input);
     const sourceKey = presetSourceKey(input, seed);
     return { model: BertClassifier.fromSeed(config, input.numLabels, seed), config, sourceKey, bodyId: sourceKey, vocabPath: input.vocabPath };
   }
@@ -319,7 +324,7 @@ function hashKey(s: string): string {
  */
 function buildFrozenFromCache(input: TrainInput, seed: number, train: EncodedSplit, val: EncodedSplit, dir: string | undefined, log: TrainHooks['onLog']): BuiltModel | undefined {
   if (!isPreset(input.model) || !(input.vocabSize > 0)) return undefined;
-  const config = { ...presetConfig(input.model, input.vocabSize), ...input.encoderDropout };
+  const config = presetModelConfig(input);
   const sourceKey = presetSourceKey(input, seed);
   const H = config.hidden_size;
   if (!cachedFeatures(featureKey(sourceKey, train), dir, train.count, H, log) || !cachedFeatures(featureKey(sourceKey, val), dir, val.count, H, log)) return undefined;
