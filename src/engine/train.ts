@@ -301,9 +301,10 @@ function featuresOf(key: string, model: BertClassifier, split: EncodedSplit, dir
   if (dir) {
     // A cache that cannot be written costs later trials time, never this trial its result.
     try {
+      const file = featureFile(dir, key);
       mkdirSync(dir, { recursive: true });
-      writeSafetensors(featureFile(dir, key), new Map([['features', { shape: [split.count, hidden], data: feats }]]), { key });
-      log?.('debug', `feature cache written: ${featureFile(dir, key)}`);
+      writeSafetensors(file, new Map([['features', { shape: [split.count, hidden], data: feats }]]), { key });
+      log?.('debug', `feature cache written: ${file}`);
     } catch (e) {
       log?.('warn', `${dir}: cannot write the feature cache (${(e as Error).message}); later frozen trials recompute the features`);
     }

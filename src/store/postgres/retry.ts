@@ -8,11 +8,13 @@ export interface RetryOptions {
   onRetry?(error: unknown, delayMs: number, attempt: number): void;
   firstDelayMs?: number;
   maxDelayMs?: number;
+  /** Which failures to retry (default: the transient ones). */
+  retryIf?(error: unknown): boolean;
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Runs `fn` until it succeeds, retrying only transient errors, with jittered doubling delays. */
+/** Runs `fn` until it succeeds, retrying only transient errors (or `retryIf`'s), with jittered doubling delays. */
 export async function withRetry<T>(fn: () => Promise<T>, o: RetryOptions): Promise<T> {
   const start = Date.now();
   let delay = o.firstDelayMs ?? 100;
@@ -20,7 +22,7 @@ export async function withRetry<T>(fn: () => Promise<T>, o: RetryOptions): Promi
     try {
       return await fn();
     } catch (e) {
-      if (!isTransient(e) || Date.now() - start + delay > o.budgetMs) throw e;
+      if (!(o.retryIf ?? isTransient)(e) || Date.now() - start + delay > o.budgetMs) throw e;
       const wait = Math.round(delay * (0.75 + Math.random() * 0.5));
       o.onRetry?.(e, wait, attempt);
       await sleep(wait);

@@ -14,7 +14,7 @@ import { Replay } from '../replay';
 import type { StoredTrial, StudyStore, TrialEvent } from '../types';
 import { checkpointInfo, downloadCheckpoint, uploadCheckpoint, type StoredCheckpoint } from './checkpoints';
 import { badUrl, connectError, isRestarting, isTransient } from './errors';
-import { sleep, withRetry } from './retry';
+import { withRetry } from './retry';
 import { LOCK_APPEND, LOCK_CLAIM, migrateSchema, schemaVersion } from './schema';
 import { passwordOf, redactText, redactUrl } from './url';
 
@@ -86,19 +86,17 @@ export class PostgresStore implements StudyStore {
     }
     // A worker that joins while the server restarts must wait for it, like a running one does;
     // a server that is simply not there (refused from the first try) still fails at once.
-    const budgetMs = opts.readOnly ? 0 : Math.min(opts.retryBudgetMs ?? OPEN_RETRY_MS, OPEN_RETRY_MS);
-    const start = Date.now();
     let restarting = false;
-    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
-      try {
-        return await PostgresStore.openOnce(url, studyName, opts);
-      } catch (e) {
-        if (e instanceof UserError) throw e;
-        restarting ||= isRestarting(e);
-        if (!(restarting && isTransient(e) && Date.now() - start + delay <= budgetMs)) throw connectError(url, e);
-        (opts.onWarning ?? defaultWarn)(`PostgreSQL at ${redactUrl(url)} is restarting (${redactText(String((e as Error)?.message ?? e), passwordOf(url))}); connecting again in ${(delay / 1000).toFixed(1)} s`);
-        await sleep(delay);
-      }
+    try {
+      return await withRetry(() => PostgresStore.openOnce(url, studyName, opts), {
+        budgetMs: opts.readOnly ? 0 : Math.min(opts.retryBudgetMs ?? OPEN_RETRY_MS, OPEN_RETRY_MS),
+        firstDelayMs: 200,
+        retryIf: (e) => !(e instanceof UserError) && (restarting ||= isRestarting(e)) && isTransient(e),
+        onRetry: (e, delay) =>
+          (opts.onWarning ?? defaultWarn)(`PostgreSQL at ${redactUrl(url)} is restarting (${redactText(String((e as Error)?.message ?? e), passwordOf(url))}); connecting again in ${(delay / 1000).toFixed(1)} s`),
+      });
+    } catch (e) {
+      throw e instanceof UserError ? e : connectError(url, e);
     }
   }
 
