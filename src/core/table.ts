@@ -10,6 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { UserError, atLine } from './errors';
 import { assertReadableFile } from './fsutil';
 import { sha256 } from './hash';
+import { firstInvalidUtf8, lineOfOffset } from './text-encoding';
 
 export type Delimiter = ',' | '\t' | ';';
 
@@ -175,36 +176,6 @@ class LineIndex {
     }
     return lo + 1;
   }
-}
-
-function lineOfOffset(bytes: Uint8Array, offset: number): number {
-  let line = 1;
-  for (let i = bytes.indexOf(10); i !== -1 && i < offset; i = bytes.indexOf(10, i + 1)) line++;
-  return line;
-}
-
-/** Offset of the first byte that breaks UTF-8 (only called once decoding has failed). */
-function firstInvalidUtf8(b: Uint8Array): number {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i];
-    let n = 0;
-    let min = 0;
-    if (c < 0x80) n = 0;
-    else if (c >= 0xc2 && c <= 0xdf) (n = 1), (min = 0x80);
-    else if (c >= 0xe0 && c <= 0xef) (n = 2), (min = 0x800);
-    else if (c >= 0xf0 && c <= 0xf4) (n = 3), (min = 0x10000);
-    else return i;
-    if (i + n >= b.length && n > 0) return i;
-    let cp = n === 0 ? c : c & (0x3f >> n);
-    for (let k = 1; k <= n; k++) {
-      if ((b[i + k] & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (b[i + k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += n + 1;
-  }
-  return b.length;
 }
 
 /**
