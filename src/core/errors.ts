@@ -17,3 +17,15 @@ export function atLine(file: string, line: number, reason: string): UserError {
 export function isUserError(e: unknown): e is UserError {
   return e instanceof Error && e.name === 'UserError';
 }
+
+/** A value as a message quotes it: JSON, cut after `max` characters (a 10 MB "field" is not a message). */
+export function quoted(value: string, max = 60): string {
+  if (value.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, max)).slice(0, -1)}…" (${value.length.toLocaleString('en-US')} characters)`;
+}
+
+/** Several values quoted for a message: the first `max` of them, then how many more. */
+export function quotedList(values: readonly string[], max = 12): string {
+  const shown = values.slice(0, max).map((v) => quoted(v));
+  return values.length > max ? `${shown.join(', ')}, … (${values.length - max} more)` : shown.join(', ');
+}

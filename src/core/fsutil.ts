@@ -171,6 +171,17 @@ function sweepStaleTemps(dir: string, name: string): void {
   }
 }
 
+/**
+ * Checks an output path before the work that fills it: not a folder, and no file where one of its
+ * folders should be. (`what` names it in messages, e.g. "--out".)
+ */
+export function assertOutputFile(path: string, what: string): void {
+  const target = followLinks(path);
+  if (statOrUndefined(target)?.isDirectory()) throw new UserError(`${what} ${path}: is a folder; give the name of a file to write`, 'E_IS_DIR');
+  const blocker = firstFileOnPath(dirname(target));
+  if (blocker) throw new UserError(`${what} ${path}: cannot create its folder: ${blocker} is a file, not a folder`, 'E_IO');
+}
+
 /** Checks that `path` names a readable regular file, with an actionable message otherwise. */
 export function assertReadableFile(path: string, what = 'file'): void {
   let st;

@@ -8,6 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from './errors';
 import { assertReadableFile } from './fsutil';
+import { HYPERPARAMETER_NAMES, hyperparameter, hyperparameterProblem, isWholeNumber } from './hyperparameters';
 import type { Dimension, SearchSpace } from '../tuners/types';
 
 const Scalar = z.union([z.number(), z.string(), z.boolean()]);
@@ -48,7 +49,12 @@ export type TunerSpec = z.infer<typeof TunerSpec>;
 
 export const StudySpec = z.strictObject({
   $schema: z.string().optional(),
-  name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore'),
+  // The name is a folder under .trialbook/: "." and ".." would put the study's state elsewhere.
+  name: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore')
+    .refine((n) => !/^\.+$/.test(n), 'a name of dots only would name a folder outside .trialbook/; use letters or digits too'),
   data: z.strictObject({
     file: z.string().min(1),
     textColumn: z.string().min(1),
@@ -140,7 +146,7 @@ export interface LoadedStudy {
 export function parseStudy(value: unknown, file: string): Study {
   const r = StudySpec.safeParse(value);
   if (!r.success) throw studyError(file, r.error.issues.flatMap((i) => describeIssue(i, value)));
-  const problems = semanticProblems(r.data);
+  const problems = [...semanticProblems(r.data), ...searchSpaceProblems(r.data.searchSpace)];
   if (problems.length) throw studyError(file, problems);
   return r.data;
 }
@@ -171,6 +177,37 @@ function semanticProblems(s: Study): string[] {
   }
   if (s.tuner.type === 'asha' && s.tuner.min_epochs > s.tuner.max_epochs) {
     out.push(`tuner.min_epochs: ${s.tuner.min_epochs} must not exceed tuner.max_epochs (${s.tuner.max_epochs})`);
+  }
+  return out;
+}
+
+/**
+ * Search-space keys that are not hyperparameters, and values outside a hyperparameter's range:
+ * found when the study loads, before a trial is spent on them.
+ */
+function searchSpaceProblems(space: Study['searchSpace']): string[] {
+  const out: string[] = [];
+  for (const [name, d] of Object.entries(space)) {
+    const at = `searchSpace.${name}`;
+    if (!hyperparameter(name)) {
+      const hint = closest(name, HYPERPARAMETER_NAMES);
+      out.push(`${at}: not a hyperparameter${hint ? ` (did you mean ${hint}?)` : ''}; known: ${HYPERPARAMETER_NAMES.join(', ')}`);
+      continue;
+    }
+    const check = (where: string, v: unknown): void => {
+      const p = hyperparameterProblem(name, v);
+      if (p) out.push(`${at}.${where}: ${p}`);
+    };
+    if (d.type === 'float' || d.type === 'int') {
+      check('low', d.low);
+      check('high', d.high);
+      // A whole-number hyperparameter sampled as a float gets fractions.
+      if (d.type === 'float' && isWholeNumber(name)) {
+        out.push(`${at}.type: ${name} takes whole numbers; use "int" or "choice"`);
+      }
+    } else if (d.type === 'choice') d.values.forEach((v, i) => check(`values.${i}`, v));
+    else if (d.type === 'fixed') check('value', d.value);
+    else if (hyperparameterProblem(name, true) || hyperparameterProblem(name, false)) out.push(`${at}.type: ${name} is not true/false; use "float", "int" or "choice"`);
   }
   return out;
 }
@@ -273,7 +310,8 @@ export function loadStudy(path: string): LoadedStudy {
   assertReadableFile(file, 'study file');
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    // Editors on Windows may save a UTF-8 BOM; it is not part of the JSON.
+    json = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message})`, 'E_STUDY');
   }

@@ -64,7 +64,9 @@ export class JournalFile {
     const fd = openSync(this.path, 'r');
     let buf: Buffer;
     try {
-      const size = fstatSync(fd).size;
+      const st = fstatSync(fd);
+      if (st.isDirectory()) throw new UserError(`${this.path}: is a folder where the study journal belongs; move it away`, 'E_IO');
+      const size = st.size;
       if (size <= offset) return out;
       buf = Buffer.alloc(size - offset);
       let got = 0;

@@ -5,30 +5,13 @@
  */
 import { z } from 'zod';
 import { UserError } from '../core/errors';
+import { HYPERPARAMETER_NAMES, HYPERPARAMETERS } from '../core/hyperparameters';
 import type { Study } from '../core/study';
 import type { TrainParams } from '../engine/types';
 import type { Params } from '../protocol/messages';
 
-const int = (min: number, max: number) => z.number().int().min(min).max(max);
-const bool = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(['true', 'false'])]).transform((v) => v === true || v === 1 || v === 'true');
-
-/** Every hyperparameter the engine understands, with its valid range. */
-export const HYPERPARAMETERS = {
-  learning_rate: z.number().gt(0),
-  warmup_steps: int(0, 10_000_000),
-  freeze_body: bool,
-  dropout_rate: z.number().min(0).max(0.9),
-  batch_size: int(1, 65_536),
-  epochs: int(1, 10_000),
-  max_seq_len: int(3, 512),
-  seed: z.number().int(),
-  weight_decay: z.number().min(0).max(1),
-  max_grad_norm: z.number().positive(),
-  patience: int(1, 10_000),
-} satisfies Record<keyof TrainParams, z.ZodType>;
-
-export type HyperparameterName = keyof typeof HYPERPARAMETERS;
-export const HYPERPARAMETER_NAMES = Object.keys(HYPERPARAMETERS) as HyperparameterName[];
+// The engine's hyperparameters are the ones core knows (study files are checked against them too).
+HYPERPARAMETERS satisfies Record<keyof TrainParams, z.ZodType>;
 
 /** Used when neither the study nor the caller gives a value (BERT fine-tuning's usual start). */
 const BUILT_IN: Pick<TrainParams, 'learning_rate' | 'warmup_steps' | 'freeze_body' | 'dropout_rate' | 'batch_size'> = {

@@ -10,7 +10,9 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UserError } from '../../core/errors';
-import { assertReadableFile, writeFileAtomic } from '../../core/fsutil';
+import { writeFileAtomic } from '../../core/fsutil';
+import { loadVocab } from '../../core/tokenizer';
+import { readConfig } from '../../engine/config';
 import { findColumn, readTable } from '../../core/table';
 import { defaultSearchSpace, parseStudy, type StudyInput, TunerSpec } from '../../core/study';
 
@@ -42,7 +44,7 @@ export function buildInitStudy(o: InitOptions): { study: StudyInput; labels: Map
     if (v) labels.set(v, (labels.get(v) ?? 0) + 1);
   }
   if (labels.size < 2) throw new UserError(`${o.data}: column "${o.labelCol}" has ${labels.size} distinct label(s); a classifier needs at least two`, 'E_DATA');
-  assertReadableFile(o.vocab, 'vocab file');
+  loadVocab(o.vocab); // refuses a vocab without [PAD], [UNK], [CLS] and [SEP]
   const out = resolve(o.out);
   const dir = dirname(out);
   const name = o.name ?? basename(out).replace(/\.trialbook\.json$/, '').replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]/g, '-');
@@ -80,7 +82,7 @@ export function register(program: Command): void {
     .action((o: InitOptions) => {
       const out = resolve(o.out);
       if (existsSync(out) && !o.force) throw new UserError(`${o.out}: already exists; pass --force to overwrite it`, 'E_EXISTS');
-      if (!['tiny', 'mini', 'small'].includes(o.model)) assertReadableFile(resolve(o.model, 'config.json'), 'model config.json');
+      if (!['tiny', 'mini', 'small'].includes(o.model)) readConfig(resolve(o.model));
       const { study, labels } = buildInitStudy(o);
       parseStudy(study, out);
       writeFileAtomic(out, JSON.stringify(study, null, 2) + '\n');
