@@ -10,6 +10,7 @@ import { studyStateDir } from '../core/study';
 import { defaultWorkerId, openPostgresStudy, PgWorker, type PgWorkerEvent, type PostgresStore } from '../store/postgres';
 import type { StoredTrial } from '../store/types';
 import { makeObjective } from '../runner/objective-factory';
+import { noteStopSignal, stopExitCode } from '../runner/progress';
 import type { CheckpointPolicy } from '../runner/promotions';
 import type { RunnerEvent, TrialSource } from '../runner/study-runner';
 
@@ -80,7 +81,8 @@ export async function runShared(loaded: LoadedStudy, o: SharedRunOptions): Promi
       for (const w of workers) w.stop(reason, message);
     };
     const onSignal = (sig: NodeJS.Signals): void => {
-      if (workers.some((w) => w.isStopping)) process.exit(130);
+      if (workers.some((w) => w.isStopping)) process.exit(stopExitCode());
+      noteStopSignal(sig);
       if (!o.quiet) process.stderr.write(`\ntrialbook: ${sig}: cancelling the running trial${workers.length > 1 ? 's' : ''} (another worker re-runs ${workers.length > 1 ? 'them' : 'it'}) and stopping; press Ctrl-C again to exit at once\n`);
       stopAll('cancelled', `stopped by ${sig}`);
     };

@@ -1,4 +1,5 @@
 /** Helpers shared by the commands that run trials (tune, seqlen). */
+import { constants } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import type { Metric, Params } from '../protocol/messages';
 import type { StudyRunner } from './study-runner';
@@ -25,6 +26,21 @@ export function formatMetric(m: Metric): string {
   return parts.join('  ');
 }
 
+let stopSignal: NodeJS.Signals | undefined;
+
+/** Remembers the signal that stopped a run, for its exit code. */
+export function noteStopSignal(sig: NodeJS.Signals): void {
+  stopSignal ??= sig;
+}
+
+/**
+ * Exit code of a run stopped cleanly by a signal: 128 + the signal's number, as a shell reports
+ * a process that signal ended (Ctrl-C 130, SIGTERM 143), so a scheduler can tell it from success.
+ */
+export function stopExitCode(): number {
+  return 128 + constants.signals[stopSignal ?? 'SIGINT'];
+}
+
 /**
  * Ctrl-C / SIGTERM: the first one stops cleanly (the running trial is cancelled and recorded so
  * --resume re-runs it); a second one exits at once (the lock is released on exit).
@@ -33,8 +49,9 @@ export function attachStopSignals(runner: StudyRunner, quiet = false): () => voi
   const onSignal = (sig: NodeJS.Signals): void => {
     if (runner.isStopping) {
       process.stderr.write(`trialbook: ${sig} again: exiting now; run again with --resume to continue\n`);
-      process.exit(130);
+      process.exit(stopExitCode());
     }
+    noteStopSignal(sig);
     if (!quiet) process.stderr.write(`\ntrialbook: ${sig}: cancelling the running trial and stopping (press Ctrl-C again to exit at once)\n`);
     runner.stop('cancelled');
   };

@@ -204,6 +204,12 @@ function sweepClaims(path: string): void {
   }
 }
 
+/** The process holding the lock at `path`, if one holds it and is alive (for readers, who never take it). */
+export function liveHolder(path: string): LockHolder | undefined {
+  const seen = readLock(path);
+  return seen?.holder && !staleReason(seen) ? seen.holder : undefined;
+}
+
 export function acquireLock(path: string, opts: LockOptions = {}): StudyLock {
   mkdirSync(dirname(path), { recursive: true });
   const holder = newHolder(opts);

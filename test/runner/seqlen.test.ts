@@ -15,8 +15,8 @@ function writeStudy(dir: string, extra: Record<string, unknown> = {}): string {
     warmup_steps: { type: 'choice', values: [500, 1000, 1500, 2000] },
     freeze_body: { type: 'bool' },
     dropout_rate: { type: 'float', low: 0, high: 0.5 },
-    layers: { type: 'int', low: 2, high: 8, step: 2 },
-    pooling: { type: 'fixed', value: 'cls' },
+    batch_size: { type: 'int', low: 16, high: 64, step: 16 },
+    weight_decay: { type: 'fixed', value: 0.05 },
   };
   return writeStudyFile(dir, { searchSpace, training: { epochs: 2 }, ...extra });
 }
@@ -28,8 +28,8 @@ test('fixed hyperparameters: fixed values, midpoints (geometric for log), middle
   assert.equal(how.learning_rate, 'geometric midpoint');
   assert.equal(params.warmup_steps, 1000);
   assert.equal(params.freeze_body, false);
-  assert.equal(params.layers, 6);
-  assert.equal(params.pooling, 'cls');
+  assert.equal(params.batch_size, 48);
+  assert.equal(params.weight_decay, 0.05);
   assert.equal(params.dropout_rate, 0.1);
   assert.equal(how.dropout_rate, '--params');
   assert.throws(() => fixedParams(loaded, { max_seq_len: 64 }), /--lengths/);

@@ -16,8 +16,8 @@ import { Params } from '../../protocol/messages';
 import { openStore, studyStorage } from '../../store';
 import { isEpochSummary } from '../../store/replay';
 import type { StoredTrial } from '../../store/types';
-import { makeObjective } from '../../runner/objective-factory';
-import { attachStopSignals, formatMetric, parsePositiveInt } from '../../runner/progress';
+import { checkDataBeforeTrials, makeObjective } from '../../runner/objective-factory';
+import { attachStopSignals, formatMetric, parsePositiveInt, stopExitCode } from '../../runner/progress';
 import { renderSeqlenMarkdown } from '../../runner/report';
 import { fixedParams, SeqlenPlan, seqlenTag, summarizeSeqlen } from '../../runner/seqlen';
 import { StudyRunner, type RunnerEvent, type StopReason } from '../../runner/study-runner';
@@ -74,6 +74,7 @@ export function register(program: Command): void {
       const repeats = opts.repeats ?? study.seqlen.repeats;
       const { params, how } = fixedParams(loaded, opts.params ? parseParams(opts.params) : {});
       const storage = studyStorage(loaded, opts.storage);
+      checkDataBeforeTrials(loaded);
       const mine = (t: StoredTrial): boolean => {
         const tag = seqlenTag(t);
         return !!tag && lengths.includes(tag.maxLen) && tag.repeat < repeats && sameParams(t.params, params);
@@ -103,7 +104,7 @@ export function register(program: Command): void {
       const summary = summarizeSeqlen(outcome.trials, lengths);
       if (opts.json) out(JSON.stringify({ type: 'summary', params, how, repeats, ...summary }));
       else out('\n' + renderSeqlenMarkdown(summary).join('\n'));
-      if (outcome.reason === 'cancelled') process.exitCode = 130;
+      if (outcome.reason === 'cancelled') process.exitCode = stopExitCode();
 
       async function runLocal(): Promise<{ reason: StopReason; trials: StoredTrial[] }> {
         const store = await openStore(loaded, { lockSignals: false });

@@ -23,12 +23,12 @@ import { redactUrl } from '../../store/postgres';
 import { isEpochSummary } from '../../store/replay';
 import { JOURNAL_FILE } from '../../store/journal';
 import type { StoredTrial, StudyStore } from '../../store/types';
-import { makeObjective } from '../../runner/objective-factory';
+import { checkDataBeforeTrials, makeObjective } from '../../runner/objective-factory';
 import { seqlenTag } from '../../runner/seqlen';
 import { bestTrial, StudyRunner, willRerun, type RunnerEvent, type RunOutcome } from '../../runner/study-runner';
 import { makeTuner } from '../../runner/tuner-source';
 import { checkpointPolicy } from '../../runner/promotions';
-import { attachStopSignals, formatMetric, formatParams, parsePositiveInt } from '../../runner/progress';
+import { attachStopSignals, formatMetric, formatParams, parsePositiveInt, stopExitCode } from '../../runner/progress';
 import { asRunnerEvents, describeCheckpoint, runShared, sharedBudget } from '../shared-study';
 
 interface TuneOptions {
@@ -57,20 +57,21 @@ export function register(program: Command): void {
       if (opts.resume && opts.fresh) throw new UserError('--resume and --fresh exclude each other: pick one', 'E_USAGE');
       const loaded = loadStudy(file);
       const storage = studyStorage(loaded, opts.storage);
+      checkDataBeforeTrials(loaded);
       if (storage.kind === 'postgres') {
         if (opts.fresh) {
           throw new UserError(`--fresh: study "${loaded.study.name}" is shared through ${redactUrl(storage.url)}, where other machines may be running it, so tune does not start it over; give the study another name to start a new one`, 'E_USAGE');
         }
         const outcome = await tuneShared(loaded, storage.url, opts);
         if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
-        if (outcome.reason === 'cancelled') process.exitCode = 130;
+        if (outcome.reason === 'cancelled') process.exitCode = stopExitCode();
         return;
       }
       if (opts.heartbeatTimeout !== undefined) throw new UserError(`--heartbeat-timeout: only for a shared study (storage postgresql://…); ${loaded.file} keeps its trials in the local journal`, 'E_USAGE');
       const store = await openForTune(loaded, opts);
       const outcome = await runTune(loaded, store, opts);
       if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
-      if (outcome.reason === 'cancelled') process.exitCode = 130;
+      if (outcome.reason === 'cancelled') process.exitCode = stopExitCode();
     });
 }
 

@@ -13,11 +13,12 @@ import { loadStudy, toSearchSpace } from '../../core/study';
 import { studyStorage } from '../../store';
 import { isEpochSummary } from '../../store/replay';
 import type { PgWorkerEvent } from '../../store/postgres';
+import { checkDataBeforeTrials } from '../../runner/objective-factory';
 import { checkpointPolicy } from '../../runner/promotions';
 import { bestTrial, willRerun } from '../../runner/study-runner';
 import { seqlenTag } from '../../runner/seqlen';
 import { makeTuner } from '../../runner/tuner-source';
-import { formatMetric, formatParams, parsePositiveInt } from '../../runner/progress';
+import { formatMetric, formatParams, parsePositiveInt, stopExitCode } from '../../runner/progress';
 import { describeCheckpoint, runShared, sharedBudget } from '../shared-study';
 
 interface WorkerOptions {
@@ -51,6 +52,7 @@ export function register(program: Command): void {
       if (storage.kind !== 'postgres') {
         throw new UserError(`${loaded.file}: storage: a worker needs a shared PostgreSQL study: pass --storage postgresql://USER:PASSWORD@HOST:PORT/DATABASE or set "storage" in the study file (it is "journal")`, 'E_USAGE');
       }
+      checkDataBeforeTrials(loaded);
       const budget = sharedBudget(loaded, opts.nTrials);
       const print = opts.json ? (e: PgWorkerEvent) => process.stdout.write(JSON.stringify(e) + '\n') : printer(study.objective.metric);
       const outcome = await runShared(loaded, {
@@ -88,7 +90,7 @@ export function register(program: Command): void {
         if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n`);
       }
       if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
-      if (outcome.reason === 'cancelled') process.exitCode = 130;
+      if (outcome.reason === 'cancelled') process.exitCode = stopExitCode();
     });
 }
 
