@@ -155,9 +155,9 @@ function firstFileOnPath(dir: string): string | undefined {
   }
 }
 
-/** Temporary siblings of `name` whose writer is gone (killed before its rename). */
-function sweepStaleTemps(dir: string, name: string): void {
-  const prefix = `.${name}.`;
+/** Temporary files in `dir` (of target `name`, or of any target) whose writer is gone: killed before its rename. */
+export function sweepStaleTemps(dir: string, name = ''): void {
+  const prefix = `.${name}`;
   let entries: string[];
   try {
     entries = readdirSync(dir);
@@ -166,7 +166,7 @@ function sweepStaleTemps(dir: string, name: string): void {
   }
   for (const e of entries) {
     if (!e.startsWith(prefix) || !e.endsWith('.tmp')) continue;
-    const m = /^(\d+)\.\d+(-\d+)?\.tmp$/.exec(e.slice(prefix.length));
+    const m = (name ? /^\.(\d+)\.\d+(-\d+)?\.tmp$/ : /\.(\d+)\.\d+(-\d+)?\.tmp$/).exec(e.slice(prefix.length));
     if (m && Number(m[1]) !== process.pid && !processAlive(Number(m[1]))) rmSync(join(dir, e), { force: true });
   }
 }

@@ -8,7 +8,7 @@
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { UserError, atLine, isUserError, quotedList } from './errors';
-import { writeFileAtomic } from './fsutil';
+import { sweepStaleTemps, writeFileAtomic } from './fsutil';
 import { sha256 } from './hash';
 import { labelIndex, normaliseLabel, numericallyEqualLabels, sortLabels } from './labels';
 import { Rng } from './rng';
@@ -182,6 +182,8 @@ export function splitDataset(opts: SplitOptions): SplitResult {
   if (existsSync(r.out) && !statSync(r.out).isDirectory()) {
     throw new UserError(`${r.out}: exists and is not a folder; the split output must be a folder`, 'E_IO');
   }
+  // What a killed split left behind goes, whether this run reuses the split or rewrites it.
+  if (existsSync(r.out)) sweepStaleTemps(r.out);
   // Fingerprint first (hashing is fast): an unchanged split is reused without parsing.
   const bytes = readDataFile(r.input);
   const inputSha = sha256(bytes);

@@ -206,8 +206,12 @@ function sweepClaims(path: string): void {
 
 /** The process holding the lock at `path`, if one holds it and is alive (for readers, who never take it). */
 export function liveHolder(path: string): LockHolder | undefined {
-  const seen = readLock(path);
-  return seen?.holder && !staleReason(seen) ? seen.holder : undefined;
+  try {
+    const seen = readLock(path);
+    return seen?.holder && !staleReason(seen) ? seen.holder : undefined;
+  } catch {
+    return undefined; // not a lock file at all (a folder): nobody holds it
+  }
 }
 
 export function acquireLock(path: string, opts: LockOptions = {}): StudyLock {
