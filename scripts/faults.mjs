@@ -58,7 +58,7 @@ function freshDir(tag) {
 }
 
 function cli(argv, o = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...argv], { encoding: 'utf8', timeout: o.timeout ?? 120_000, env: o.env ?? QUAD, cwd: o.cwd, stdio: o.stdio });
+  const r = spawnSync(process.execPath, [CLI, ...argv], { encoding: 'utf8', timeout: o.timeout ?? 120_000, maxBuffer: 64 << 20, env: o.env ?? QUAD, cwd: o.cwd, stdio: o.stdio });
   return { code: r.status ?? (r.signal ? -1 : -2), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), signal: r.signal };
 }
 
@@ -432,15 +432,32 @@ function outputCase(name) {
   return oneLine(r, name);
 }
 
-async function lockRace(seed) {
+/** The lock race test's hook: the first process is held between "this lock is stale" and its delete. */
+const HOLD_BEFORE_DELETE = join(dirname(fileURLToPath(import.meta.url)), '..', 'test', 'store', 'fixtures', 'delay-lock-unlink.cjs');
+
+async function waitUntil(cond, ms) {
+  const until = Date.now() + ms;
+  while (!cond() && Date.now() < until) await sleep(20);
+}
+
+/** Two `tune --resume` over one stale lock: started together by luck, or with the first held in the gap. */
+async function lockRace(seed, held) {
   const r = rng(seed);
   const s = tunedCopy('race');
   rmSync(join(s.dir, '.trialbook', 'demo', 'trials'), { recursive: true, force: true });
   writeFileSync(s.journal, '');
   writeFileSync(s.lock, JSON.stringify({ pid: deadPid(), hostname: hostname(), started: '2020-01-01T00:00:00Z', command: 'trialbook tune demo' }));
-  const a = startCli(['tune', s.file, '--resume']);
-  await sleep(r.int(30));
-  const b = startCli(['tune', s.file, '--resume']);
+  const mark = join(s.dir, 'held');
+  const go = join(s.dir, 'go');
+  const slow = { ...QUAD, TRIALBOOK_TEST_EPOCH_MS: '100' };
+  const a = startCli(['tune', s.file, '--resume'], held ? { ...slow, NODE_OPTIONS: `--require ${HOLD_BEFORE_DELETE}`, TB_DELAY_MARK: mark, TB_DELAY_GO: go } : slow);
+  if (held) await waitUntil(() => existsSync(mark) || a.out.code !== undefined, 20_000);
+  else await sleep(r.int(30));
+  const b = startCli(['tune', s.file, '--resume'], slow);
+  if (held) {
+    await waitUntil(() => b.out.code !== undefined || /^trial 0 \(/m.test(b.out.stdout), 20_000);
+    writeFileSync(go, '');
+  }
   const [oa, ob] = await Promise.all([a.exit, b.exit]);
   for (const o of [oa, ob]) {
     const bad = clearRefusal(o, 'tune --resume racing another over a stale lock');
@@ -511,7 +528,8 @@ for (let i = 0; i < n(30); i++) {
 for (const name of Object.keys(OUTPUT_FAULTS)) add('output', name, () => outputCase(name));
 for (let i = 0; i < n(12); i++) {
   const s = R.int(1e9);
-  add('lock', `two tune --resume over a stale lock (seed ${s})`, () => lockRace(s));
+  const held = i % 2 === 1;
+  add('lock', `two tune --resume over a stale lock${held ? ', the first held before its delete' : ''} (seed ${s})`, () => lockRace(s, held));
 }
 for (let i = 0; i < n(4); i++) {
   const s = R.int(1e9);
