@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import iconv from 'iconv-lite';
 import { JournalStore } from '../../src/store/journal';
 import { pgQuery } from '../store/pg-util';
 import { TcpProxy } from '../store/tcp-proxy';
@@ -53,7 +54,11 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
   const ws = join(root, 'workspace');
   const { notes } = makeWorkspace(ws);
   // A second, finished study with 1,000 trials: explorer and dashboard at scale.
-  writeFileSync(join(ws, 'big.trialbook.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(ws, 'demo.trialbook.json'), 'utf8')), name: 'big', notes: undefined }, null, 2));
+  // Its notes are Korean notes from an older Windows editor, in EUC-KR.
+  const koreanNotes = join(ws, 'korean-notes.md');
+  const koreanBefore = iconv.encode('# 게임 리뷰 감성 분석\n\n학습률이 높으면 발산한다.\n', 'cp949');
+  writeFileSync(koreanNotes, koreanBefore);
+  writeFileSync(join(ws, 'big.trialbook.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(ws, 'demo.trialbook.json'), 'utf8')), name: 'big', notes: './korean-notes.md' }, null, 2));
   await writeJournal(ws, 'big', 1000, { failEvery: 50 });
   const notesBefore = readFileSync(notes);
 
@@ -192,6 +197,23 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
     assert.equal(again.split('trialbook:begin').length, 2, 'one block');
     assert.ok(again.endsWith('<!-- trialbook:end -->\n\nMy conclusion after the block.\n'));
     await ed.screenshot('notes-with-results.png');
+  });
+
+  await step('Insert Results into EUC-KR notes: the Korean text stays byte for byte, the block is written in EUC-KR', async () => {
+    // The editor itself opens the file as UTF-8 (its default), so it is written on disk, in EUC-KR.
+    const [korean, before] = [koreanNotes, koreanBefore];
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Insert Results into Notes');
+    await ed.pick('big');
+    await ed.notification(/inserted into/, 30_000);
+    const after = readFileSync(korean);
+    assert.equal(Buffer.compare(after.subarray(0, before.length), before), 0, 'the Korean text is unchanged');
+    const text = iconv.decode(after, 'cp949');
+    assert.ok(!text.includes('\ufffd'), 'no replacement characters');
+    assert.match(text, /<!-- trialbook:begin study=big -->\n## Study `big`[\s\S]*<!-- trialbook:end -->\n$/);
+    // The editor holds the file open: it must not write it back in another encoding.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(Buffer.compare(readFileSync(korean), after), 0, 'the open editor left the file alone');
   });
 
   await step('Split Data and Inspect Token Lengths run in the worker; the histogram is drawn', async () => {
