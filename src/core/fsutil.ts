@@ -141,7 +141,7 @@ function makeFolder(dir: string): void {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOTDIR' || code === 'EEXIST') {
-      throw new UserError(`${dir}: cannot create the output folder: ${firstFileOnPath(dir) ?? 'a file'} is a file, not a folder`, 'E_IO');
+      throw new UserError(`${dir}: cannot create the output folder (${code}): ${firstFileOnPath(dir) ?? 'a file on its path'} is a file, not a folder`, 'E_IO');
     }
     throw new UserError(`${dir}: cannot create the output folder (${code ?? e})`, 'E_IO');
   }

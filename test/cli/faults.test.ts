@@ -43,7 +43,7 @@ test('output paths: a file where a folder should be, a folder where a file shoul
   const data = reviews(dir, 'd.tsv', (i) => String(i % 2));
   writeFileSync(join(dir, 'v.txt'), '[PAD]\n[UNK]\n[CLS]\n[SEP]\n리\n뷰\n');
   writeFileSync(join(dir, 'afile'), 'x');
-  clearError(runCli(['split', '--input', data, '--text-col', 'text', '--label-col', 'label', '--out', join(dir, 'afile', 'sub')]), /afile\/sub: cannot create the output folder: .*afile is a file, not a folder/);
+  clearError(runCli(['split', '--input', data, '--text-col', 'text', '--label-col', 'label', '--out', join(dir, 'afile', 'sub')]), /afile\/sub: cannot create the output folder \(ENOTDIR\): .*afile is a file, not a folder/);
   clearError(runCli(['tokenize', '--vocab', join(dir, 'v.txt'), '--input', data, '--max-len', '16', '--out', '.'], { cwd: dir }), /--out \.: is a folder; give the name of a file to write/);
   mkdirSync(join(dir, 'preds'));
   clearError(runCli(['predict', '--model', join(dir, 'model'), '--input', data, '--out', join(dir, 'preds')]), /--out .*preds: is a folder; give the name of a file to write/);
