@@ -55,10 +55,10 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
   const { notes } = makeWorkspace(ws);
   // A second, finished study with 1,000 trials: explorer and dashboard at scale.
   // Its notes are Korean notes from an older Windows editor, in EUC-KR.
-  const koreanNotes = join(ws, 'korean-notes.md');
+  const koreanNotes = join(ws, 'log-euckr.md');
   const koreanBefore = iconv.encode('# 게임 리뷰 감성 분석\n\n학습률이 높으면 발산한다.\n', 'cp949');
   writeFileSync(koreanNotes, koreanBefore);
-  writeFileSync(join(ws, 'big.trialbook.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(ws, 'demo.trialbook.json'), 'utf8')), name: 'big', notes: './korean-notes.md' }, null, 2));
+  writeFileSync(join(ws, 'big.trialbook.json'), JSON.stringify({ ...JSON.parse(readFileSync(join(ws, 'demo.trialbook.json'), 'utf8')), name: 'big', notes: './log-euckr.md' }, null, 2));
   await writeJournal(ws, 'big', 1000, { failEvery: 50 });
   const notesBefore = readFileSync(notes);
 
@@ -199,23 +199,6 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
     await ed.screenshot('notes-with-results.png');
   });
 
-  await step('Insert Results into EUC-KR notes: the Korean text stays byte for byte, the block is written in EUC-KR', async () => {
-    // The editor itself opens the file as UTF-8 (its default), so it is written on disk, in EUC-KR.
-    const [korean, before] = [koreanNotes, koreanBefore];
-    await ed.clearNotifications();
-    await ed.command('Trialbook: Insert Results into Notes');
-    await ed.pick('big');
-    await ed.notification(/inserted into/, 30_000);
-    const after = readFileSync(korean);
-    assert.equal(Buffer.compare(after.subarray(0, before.length), before), 0, 'the Korean text is unchanged');
-    const text = iconv.decode(after, 'cp949');
-    assert.ok(!text.includes('\ufffd'), 'no replacement characters');
-    assert.match(text, /<!-- trialbook:begin study=big -->\n## Study `big`[\s\S]*<!-- trialbook:end -->\n$/);
-    // The editor holds the file open: it must not write it back in another encoding.
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(Buffer.compare(readFileSync(korean), after), 0, 'the open editor left the file alone');
-  });
-
   await step('Split Data and Inspect Token Lengths run in the worker; the histogram is drawn', async () => {
     await ed.clearNotifications();
     await ed.command('Trialbook: Split Data');
@@ -351,6 +334,25 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
     assert.ok(spec.searchSpace.learning_rate && spec.searchSpace.batch_size);
     await ed.page.locator('.tabs-container .tab', { hasText: 'wizard.trialbook.json' }).first().waitFor({ timeout: 10_000 });
     await ed.screenshot('new-study.png');
+  });
+
+  await step('Insert Results into EUC-KR notes: the Korean text stays byte for byte, the block is written in EUC-KR', async () => {
+    // The editor itself opens the file as UTF-8 (its default), so it is written on disk, in EUC-KR.
+    const [korean, before] = [koreanNotes, koreanBefore];
+    // With a study file in the active editor the command would take that study without asking.
+    await ed.command('View: Close All Editors');
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Insert Results into Notes');
+    await ed.pick('big');
+    await ed.notification(/inserted into/, 30_000);
+    const after = readFileSync(korean);
+    assert.equal(Buffer.compare(after.subarray(0, before.length), before), 0, 'the Korean text is unchanged');
+    const text = iconv.decode(after, 'cp949');
+    assert.ok(!text.includes('\ufffd'), 'no replacement characters');
+    assert.match(text, /<!-- trialbook:begin study=big -->\n## Study `big`[\s\S]*<!-- trialbook:end -->\n$/);
+    // The editor holds the file open: it must not write it back in another encoding.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(Buffer.compare(readFileSync(korean), after), 0, 'the open editor left the file alone');
   });
 
   await step('activation is fast and the webview raised no errors', async () => {
