@@ -23,6 +23,8 @@ interface Addon {
   gemm(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
   gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
   geluGrad(heap: ArrayBuffer, dy: number, x: number, dx: number, n: number): void;
+  geluTanh(heap: ArrayBuffer, x: number, y: number, n: number): void;
+  geluTanhGrad(heap: ArrayBuffer, dy: number, x: number, dx: number, n: number): void;
   layerNorm(heap: ArrayBuffer, x: number, gamma: number, beta: number, y: number, xhat: number, rstd: number, rows: number, cols: number, eps: number, res: number): void;
   layerNormGrad(heap: ArrayBuffer, dy: number, xhat: number, rstd: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number): void;
   gatherRows(heap: ArrayBuffer, table: number, tableRows: number, ids: number, n: number, out: number, cols: number, add: number, addRows: number): void;
@@ -128,6 +130,8 @@ function nativeMatmul(args: MatmulArgs): tf.TensorInfo | undefined {
 export const NATIVE_KERNELS = {
   gelu: 'TrialbookGelu',
   geluGrad: 'TrialbookGeluGrad',
+  geluTanh: 'TrialbookGeluTanh',
+  geluTanhGrad: 'TrialbookGeluTanhGrad',
   layerNorm: 'TrialbookLayerNorm',
   layerNormGrad: 'TrialbookLayerNormGrad',
   gatherRows: 'TrialbookGatherRows',
@@ -169,6 +173,16 @@ function registerOwnKernels(): void {
   reg(NATIVE_KERNELS.geluGrad, ({ inputs: { dy, x }, backend }, off) => {
     const dx = backend.makeOutput(x.shape, 'float32');
     addon!.geluGrad(heap(backend), off(dy), off(x), off(dx), size(x.shape));
+    return dx;
+  });
+  reg(NATIVE_KERNELS.geluTanh, ({ inputs: { x }, backend }, off) => {
+    const y = backend.makeOutput(x.shape, 'float32');
+    addon!.geluTanh(heap(backend), off(x), off(y), size(x.shape));
+    return y;
+  });
+  reg(NATIVE_KERNELS.geluTanhGrad, ({ inputs: { dy, x }, backend }, off) => {
+    const dx = backend.makeOutput(x.shape, 'float32');
+    addon!.geluTanhGrad(heap(backend), off(dy), off(x), off(dx), size(x.shape));
     return dx;
   });
   // Optional input `res`: the residual branch, normalised as x + res. Attr `inference`: only y

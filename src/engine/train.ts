@@ -14,7 +14,7 @@ import type { TrainHooks, TrainInput, TrainParams, TrainResult } from './types';
 import { ensureBackend } from './backend';
 import { seededValues } from './model';
 import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
-import { pickMicroBatch } from './memory';
+import { activationBudgetMiB, pickMicroBatch } from './memory';
 import { checkSplit, truncateSplit } from './data';
 import { EngineError } from './errors';
 import { saveModelFolder } from './weights';
@@ -26,8 +26,6 @@ import { frozenStrategy } from './frozen-strategy';
 import type { Strategy } from './strategy';
 import { readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint';
 import { shuffledOrder, stepRows } from './batch-order';
-
-const WASM_BUDGET_MIB = 1536;
 
 function checkParams(p: TrainParams): Required<TrainParams> {
   const bad: string[] = [];
@@ -76,11 +74,9 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
     checkSplit('val', val, config.vocab_size, input.numLabels, config.max_position_embeddings);
     if (input.saveBestTo) assertWritableFolder(input.saveBestTo);
     if (input.checkpointDir) assertWritableFolder(input.checkpointDir);
-    // The wasm heap tops out at 4 GiB and an allocation failure there aborts the module (no
-    // recoverable error), so the activation budget stays well inside it on wasm.
-    const budget = backend.name === 'wasm' ? Math.min(input.memoryBudgetMiB ?? WASM_BUDGET_MIB, WASM_BUDGET_MIB) : input.memoryBudgetMiB;
+    const budget = activationBudgetMiB(backend.name, input.memoryBudgetMiB);
     const plan = pickMicroBatch(config, train.maxLen, p.batch_size, budget);
-    strategy = p.freeze_body ? frozenStrategy(built, train, val, p, features, log) : fullStrategy(model, train, val, p, plan.microBatch, log);
+    strategy = p.freeze_body ? frozenStrategy(built, train, val, p, features, budget, log) : fullStrategy(model, train, val, p, plan.microBatch, budget, log);
     opt = new AdamW(strategy.trainable, { weightDecay: p.weight_decay });
     const stepsPerEpoch = Math.ceil(train.count / p.batch_size);
     const totalSteps = stepsPerEpoch * p.epochs;
@@ -188,7 +184,7 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
       backend: backend.name,
       ...(backend.matmul ? { matmul: backend.matmul } : {}),
       microBatch: strategy.microBatch(),
-      accumulationSteps: strategy.accumulationSteps(p.batch_size),
+      accumulationSteps: strategy.accumulationSteps(),
       secondsPerEpoch: epochSeconds.length ? epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length : 0,
       peakRssMiB: Math.round(peakRss / 1048576),
       stoppedEarly,
