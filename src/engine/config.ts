@@ -49,6 +49,7 @@ export function checkConfig(raw: unknown, where: string): BertConfig {
     attention_probs_dropout_prob: prob(c.attention_probs_dropout_prob),
     layer_norm_eps: typeof c.layer_norm_eps === 'number' ? c.layer_norm_eps : 1e-12,
     hidden_act: act as string,
+    ...(typeof c.classifier_dropout === 'number' ? { classifier_dropout: c.classifier_dropout } : {}),
   };
 }
 

@@ -67,6 +67,10 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
   const features = input.featureCache ?? new FeatureCache(input.checkpointDir);
   const built = (p.freeze_body && buildFrozenFromCache(input, p.seed, train, val, features, log)) || buildModel(input, p.seed, log);
   const { model, config } = built;
+  // The trial's dropout_rate is the head's dropout (Hugging Face's classifier_dropout): it replaces
+  // config.json's, and the saved config records it, so HF fine-tunes the saved model the same way.
+  if (config.classifier_dropout != null && config.classifier_dropout !== p.dropout_rate) log?.('info', `classifier_dropout ${config.classifier_dropout} from config.json is replaced by the trial's dropout_rate ${p.dropout_rate}`);
+  const savedConfig = { ...config, classifier_dropout: p.dropout_rate };
   let strategy: Strategy | undefined;
   let opt: AdamW | undefined;
   try {
@@ -159,7 +163,7 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
         state.bestEpoch = epoch + 1;
         state.badEpochs = 0;
         best = model.snapshot(stored);
-        if (input.saveBestTo) saveModelFolder(input.saveBestTo, config, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
+        if (input.saveBestTo) saveModelFolder(input.saveBestTo, savedConfig, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
         if (input.checkpointDir) writeSafetensors(join(input.checkpointDir, 'best.safetensors'), new Map([...best].map(([n, d]) => [n, { shape: model.vars.get(n)!.shape, data: d }])));
       } else state.badEpochs++;
       state.epoch = epoch + 1;
@@ -173,7 +177,7 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
       }
     }
     if (best && input.saveBestTo && !existsSync(join(input.saveBestTo, 'model.safetensors'))) {
-      saveModelFolder(input.saveBestTo, config, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
+      saveModelFolder(input.saveBestTo, savedConfig, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
     }
     return {
       bestValLoss: state.bestValLoss ?? NaN,

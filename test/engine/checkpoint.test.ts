@@ -210,3 +210,15 @@ test('a full disk fails the save clearly and leaves the previous best intact', a
   // No temporary file is left behind to fill the disk further.
   assert.deepEqual(readdirSync(out).sort(), readdirSync(first).sort());
 });
+
+test('classifier_dropout: the trial\'s dropout_rate replaces config.json\'s (said once) and the saved config records it', async (t) => {
+  const dir = tempDir(t);
+  const out = tempDir(t);
+  hfFolder(dir).dispose();
+  const cfgPath = join(dir, 'config.json');
+  writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), classifier_dropout: 0.3 }));
+  const logs: string[] = [];
+  await trainModel({ ...input({ epochs: 1, dropout_rate: 0.2 }), model: dir, saveBestTo: out }, { onLog: (_l, s) => logs.push(s) });
+  assert.equal(logs.filter((l) => /classifier_dropout 0.3 from config.json is replaced by the trial's dropout_rate 0.2/.test(l)).length, 1, logs.join('\n'));
+  assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).classifier_dropout, 0.2);
+});
