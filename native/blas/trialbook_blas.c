@@ -452,45 +452,32 @@ VECTORISE static void softmax_bwd(const float *dy, const float *y, float *dx, si
   }
 }
 
-/* gelu(heap, x, y, n) */
-static napi_value gelu(napi_env env, napi_callback_info info) {
+/* An element-wise forward pass f(heap, x, y, n), or its gradient g(heap, dy, x, dx, n). */
+typedef void (*map_fn)(const float *x, float *y, size_t n);
+typedef void (*map_grad_fn)(const float *dy, const float *x, float *dx, size_t n);
+
+static napi_value run_map(napi_env env, napi_callback_info info, map_fn f) {
   call_t c;
   if (!begin(env, info, 4, &c)) return NULL;
   const int64_t n = num(&c, 3);
   float *x = operand(&c, 1, n), *y = x ? operand(&c, 2, n) : NULL;
-  if (y) gelu_fwd(x, y, (size_t)n);
+  if (y) f(x, y, (size_t)n);
   return NULL;
 }
 
-/* geluGrad(heap, dy, x, dx, n) */
-static napi_value gelu_grad(napi_env env, napi_callback_info info) {
+static napi_value run_map_grad(napi_env env, napi_callback_info info, map_grad_fn g) {
   call_t c;
   if (!begin(env, info, 5, &c)) return NULL;
   const int64_t n = num(&c, 4);
   float *dy = operand(&c, 1, n), *x = dy ? operand(&c, 2, n) : NULL, *dx = x ? operand(&c, 3, n) : NULL;
-  if (dx) gelu_bwd(dy, x, dx, (size_t)n);
+  if (dx) g(dy, x, dx, (size_t)n);
   return NULL;
 }
 
-/* geluTanh(heap, x, y, n) */
-static napi_value gelu_tanh(napi_env env, napi_callback_info info) {
-  call_t c;
-  if (!begin(env, info, 4, &c)) return NULL;
-  const int64_t n = num(&c, 3);
-  float *x = operand(&c, 1, n), *y = x ? operand(&c, 2, n) : NULL;
-  if (y) gelu_tanh_fwd(x, y, (size_t)n);
-  return NULL;
-}
-
-/* geluTanhGrad(heap, dy, x, dx, n) */
-static napi_value gelu_tanh_grad(napi_env env, napi_callback_info info) {
-  call_t c;
-  if (!begin(env, info, 5, &c)) return NULL;
-  const int64_t n = num(&c, 4);
-  float *dy = operand(&c, 1, n), *x = dy ? operand(&c, 2, n) : NULL, *dx = x ? operand(&c, 3, n) : NULL;
-  if (dx) gelu_tanh_bwd(dy, x, dx, (size_t)n);
-  return NULL;
-}
+static napi_value gelu(napi_env env, napi_callback_info info) { return run_map(env, info, gelu_fwd); }
+static napi_value gelu_grad(napi_env env, napi_callback_info info) { return run_map_grad(env, info, gelu_bwd); }
+static napi_value gelu_tanh(napi_env env, napi_callback_info info) { return run_map(env, info, gelu_tanh_fwd); }
+static napi_value gelu_tanh_grad(napi_env env, napi_callback_info info) { return run_map_grad(env, info, gelu_tanh_bwd); }
 
 /* layerNorm(heap, x, gamma, beta, y, xhat, rstd, rows, cols, eps, res): res < 0 means no
  * residual; xhat < 0 and rstd < 0 (both or neither) mean inference, nothing kept for backward. */

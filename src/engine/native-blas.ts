@@ -165,26 +165,19 @@ function registerOwnKernels(): void {
   const heap = (b: WasmBackendLike): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
   const reg = (name: string, f: (a: KernelArgs, off: (t: tf.TensorInfo) => number) => tf.TensorInfo | tf.TensorInfo[]) =>
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: ((a: KernelArgs) => f(a, (t) => a.backend.dataIdMap.get(t.dataId).memoryOffset)) as never });
-  reg(NATIVE_KERNELS.gelu, ({ inputs: { x }, backend }, off) => {
-    const y = backend.makeOutput(x.shape, 'float32');
-    addon!.gelu(heap(backend), off(x), off(y), size(x.shape));
-    return y;
-  });
-  reg(NATIVE_KERNELS.geluGrad, ({ inputs: { dy, x }, backend }, off) => {
-    const dx = backend.makeOutput(x.shape, 'float32');
-    addon!.geluGrad(heap(backend), off(dy), off(x), off(dx), size(x.shape));
-    return dx;
-  });
-  reg(NATIVE_KERNELS.geluTanh, ({ inputs: { x }, backend }, off) => {
-    const y = backend.makeOutput(x.shape, 'float32');
-    addon!.geluTanh(heap(backend), off(x), off(y), size(x.shape));
-    return y;
-  });
-  reg(NATIVE_KERNELS.geluTanhGrad, ({ inputs: { dy, x }, backend }, off) => {
-    const dx = backend.makeOutput(x.shape, 'float32');
-    addon!.geluTanhGrad(heap(backend), off(dy), off(x), off(dx), size(x.shape));
-    return dx;
-  });
+  // GELU, exact and tanh-approximated: y = f(x), and dx from (dy, x).
+  for (const [fwd, grad, f, g] of [[NATIVE_KERNELS.gelu, NATIVE_KERNELS.geluGrad, 'gelu', 'geluGrad'], [NATIVE_KERNELS.geluTanh, NATIVE_KERNELS.geluTanhGrad, 'geluTanh', 'geluTanhGrad']] as const) {
+    reg(fwd, ({ inputs: { x }, backend }, off) => {
+      const y = backend.makeOutput(x.shape, 'float32');
+      addon![f](heap(backend), off(x), off(y), size(x.shape));
+      return y;
+    });
+    reg(grad, ({ inputs: { dy, x }, backend }, off) => {
+      const dx = backend.makeOutput(x.shape, 'float32');
+      addon![g](heap(backend), off(dy), off(x), off(dx), size(x.shape));
+      return dx;
+    });
+  }
   // Optional input `res`: the residual branch, normalised as x + res. Attr `inference`: only y
   // (nothing kept for a backward pass); else [y, xhat, rstd].
   reg(NATIVE_KERNELS.layerNorm, ({ inputs: { x, gamma, beta, res }, backend, attrs }, off) => {

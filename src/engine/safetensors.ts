@@ -48,14 +48,18 @@ export function decodeFloat32(bytes: Uint8Array, dtype: string, n: number): Floa
   return data;
 }
 
-/** Reads every tensor of a safetensors file as float32; integer buffers (e.g. position_ids) too. */
-export function readSafetensors(path: string): Map<string, NamedTensor> {
-  let buf: Buffer;
+/** A weights file's bytes; a clear error naming it when it cannot be read. */
+export function readWeightsBytes(path: string): Buffer {
   try {
-    buf = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`, 'E_NOT_FOUND');
   }
+}
+
+/** Reads every tensor of a safetensors file as float32; integer buffers (e.g. position_ids) too. */
+export function readSafetensors(path: string): Map<string, NamedTensor> {
+  const buf = readWeightsBytes(path);
   const bad = (why: string) => new UserError(`${path}: not a valid safetensors file: ${why}`, 'E_CHECKPOINT');
   if (buf.length < 8) throw bad('shorter than the 8-byte header length');
   const headerLen = Number(buf.readBigUInt64LE(0));

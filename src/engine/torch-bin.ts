@@ -6,9 +6,8 @@
  * parameter rebuilders, storage types) and refuses anything else, so a pickle can name no other
  * code. torch writes its zip entries uncompressed, which is all the zip reader here takes.
  */
-import { readFileSync } from 'node:fs';
 import { UserError } from '../core/errors';
-import { decodeFloat32, DTYPE_BYTES, type NamedTensor } from './safetensors';
+import { decodeFloat32, DTYPE_BYTES, readWeightsBytes, type NamedTensor } from './safetensors';
 
 // ---- zip (stored entries, zip64 aware) ----
 
@@ -205,12 +204,7 @@ function materialise(t: TensorRef, storage: Float32Array): Float32Array {
 
 /** Every tensor of a torch.save'd state dict, by name, as float32. */
 export function readTorchBin(path: string): Map<string, NamedTensor> {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`, 'E_NOT_FOUND');
-  }
+  const buf = readWeightsBytes(path);
   const bad = (why: string) => new UserError(`${path}: not a PyTorch state dict Trialbook can read: ${why}`, 'E_CHECKPOINT');
   if (buf.length < 4 || buf.readUInt32LE(0) !== 0x04034b50) throw bad('not a zip file (torch.save before PyTorch 1.6 wrote another format); re-save it with a newer PyTorch or as model.safetensors');
   const entries = zipEntries(buf, bad);
