@@ -18,7 +18,6 @@ import { activationBudgetMiB, pickMicroBatch } from './memory';
 import { checkSplit, truncateSplit } from './data';
 import { EngineError } from './errors';
 import { saveModelFolder } from './weights';
-import { readSafetensors, writeSafetensors } from './safetensors';
 import { buildFrozenFromCache, buildModel } from './build';
 import { FeatureCache } from './feature-cache';
 import { fullStrategy } from './full-strategy';
@@ -99,9 +98,8 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
     if (input.resume && input.checkpointDir) {
       const resumed = readCheckpoint(input.checkpointDir, stored, opt, { frozen: p.freeze_body, body });
       if (resumed) {
-        state = resumed;
-        const bp = join(input.checkpointDir, 'best.safetensors');
-        if (existsSync(bp)) best = new Map([...readSafetensors(bp)].map(([n, t]) => [n, t.data]));
+        state = resumed.state;
+        best = resumed.best;
         log?.('info', `resuming after epoch ${state.epoch} (step ${state.globalStep})`);
       } else log?.('info', `no checkpoint in ${input.checkpointDir}; starting from epoch 1`);
     }
@@ -114,6 +112,7 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
     };
     for (let epoch = state.epoch; epoch < p.epochs; epoch++) {
       const epochStart = performance.now();
+      let improved = false;
       const order = shuffledOrder(train, p.batch_size, p.seed, epoch);
       let lossSum = 0;
       let seen = 0;
@@ -163,12 +162,15 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
         state.bestEpoch = epoch + 1;
         state.badEpochs = 0;
         best = model.snapshot(stored);
+        improved = true;
         if (input.saveBestTo) saveModelFolder(input.saveBestTo, savedConfig, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
-        if (input.checkpointDir) writeSafetensors(join(input.checkpointDir, 'best.safetensors'), new Map([...best].map(([n, d]) => [n, { shape: model.vars.get(n)!.shape, data: d }])));
       } else state.badEpochs++;
       state.epoch = epoch + 1;
       state.adamT = opt.t;
-      if (input.checkpointDir) writeCheckpoint(input.checkpointDir, stored, opt, state);
+      if (input.checkpointDir) {
+        const newBest = improved && best ? new Map([...best].map(([n, d]) => [n, { shape: model.vars.get(n)!.shape, data: d }])) : undefined;
+        writeCheckpoint(input.checkpointDir, stored, opt, state, newBest);
+      }
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
       if (state.badEpochs >= p.patience && epoch + 1 < p.epochs) {
         log?.('info', `early stopping after epoch ${epoch + 1}: val loss has not improved for ${state.badEpochs} epochs`);
