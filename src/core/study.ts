@@ -7,7 +7,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from './errors';
+import { closest } from './did-you-mean';
 import { assertReadableFile } from './fsutil';
+import { DEFAULTS, HYPERPARAMETERS } from './params';
 import type { Dimension, SearchSpace } from '../tuners/types';
 
 const Scalar = z.union([z.number(), z.string(), z.boolean()]);
@@ -78,11 +80,11 @@ export const StudySpec = z.strictObject({
     })
     .optional(),
   training: z.strictObject({
-    epochs: z.number().int().min(1).default(3),
-    max_seq_len: z.number().int().min(3).max(512).default(128),
-    patience: z.number().int().min(1).default(2),
-    weight_decay: z.number().min(0).default(0.01),
-    max_grad_norm: z.number().positive().default(1.0),
+    epochs: HYPERPARAMETERS.epochs.default(DEFAULTS.epochs),
+    max_seq_len: HYPERPARAMETERS.max_seq_len.default(DEFAULTS.max_seq_len),
+    patience: HYPERPARAMETERS.patience.default(DEFAULTS.patience),
+    weight_decay: HYPERPARAMETERS.weight_decay.default(DEFAULTS.weight_decay),
+    max_grad_norm: HYPERPARAMETERS.max_grad_norm.default(DEFAULTS.max_grad_norm),
     memoryBudgetMiB: z.number().positive().default(4096),
     logEverySteps: z.number().int().min(1).default(20),
   }).prefault({}),
@@ -100,7 +102,7 @@ export const StudySpec = z.strictObject({
     parallel: z.number().int().min(1).default(1),
   }).prefault({}),
   seqlen: z.strictObject({
-    lengths: z.array(z.number().int().min(3).max(512)).min(1).default([64, 128, 256, 512]),
+    lengths: z.array(HYPERPARAMETERS.max_seq_len).min(1).default([64, 128, 256, 512]),
     repeats: z.number().int().min(2).default(5),
   }).prefault({}),
   /** `journal` (local, default) or a `postgresql://` URL. */
@@ -239,33 +241,6 @@ function knownKeys(path: readonly PropertyKey[], value: unknown): string[] {
   }
   const shape = (schema?._zod.def as { shape?: Record<string, unknown> } | undefined)?.shape;
   return shape ? Object.keys(shape) : [];
-}
-
-/** The allowed name nearest to a misspelt one (case, `_`/`-` and one or two edits forgiven). */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(norm(word), norm(c));
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(norm(word).length / 4)) ? best : undefined;
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
 }
 
 export function loadStudy(path: string): LoadedStudy {

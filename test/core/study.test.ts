@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { closest, defaultSearchSpace, editDistance, loadStudy, parseStudy, StudySpec, toSearchSpace } from '../../src/core/study';
+import { closest, editDistance } from '../../src/core/did-you-mean';
+import { defaultSearchSpace, loadStudy, parseStudy, StudySpec, toSearchSpace } from '../../src/core/study';
 import { STUDY_SCHEMA_PATH, studyJsonSchema } from '../../src/core/study-schema';
 import { repoRoot, tempDir } from '../helpers';
 

@@ -6,7 +6,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadStudy } from '../../core/study';
 import type { Metric } from '../../protocol/messages';
-import { mergeParams, parseParamsJson } from '../../worker/params';
+import { parseParamsJson, resolveParams } from '../../core/params';
 import { runJobFromCli } from '../../worker/cli-run';
 import type { TrialJobResult } from '../../worker/jobs/trial-types';
 
@@ -32,7 +32,7 @@ export function register(program: Command): void {
       const loaded = loadStudy(studyPath);
       const given = o.params !== undefined ? parseParamsJson(o.params) : {};
       // Fails here, before a worker starts, on a bad name or value in --params or the study.
-      const { params } = mergeParams(loaded.study, loaded.file, given);
+      const { params } = resolveParams(loaded.study, loaded.file, given);
       const out = new MetricPrinter(Boolean(o.json), params.epochs);
       if (!o.json) process.stderr.write(`training ${loaded.study.name}: ${describe(params)}\n`);
       const outcome = await runJobFromCli<TrialJobResult>(

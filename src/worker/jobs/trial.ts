@@ -13,14 +13,14 @@ import type { TrialJobOptions } from '../../protocol/messages';
 import type { JobContext } from '../context';
 import { encodedStudySplits } from '../data';
 import { CancelledError } from '../errors';
-import { mergeParams } from '../params';
+import { resolveParams } from '../../core/params';
 import { TOKENIZER_CONFIG, tokenizerConfig } from './model-info';
 import type { TrialJobResult } from './trial-types';
 
 export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<TrialJobResult> {
   const loaded = loadStudy(o.study);
   const { study } = loaded;
-  const { params, source } = mergeParams(study, loaded.file, o.params);
+  const { params, source } = resolveParams(study, loaded.file, o.params);
   ctx.log('debug', `params: ${Object.entries(params).map(([k, v]) => `${k}=${v} (${source[k]})`).join(', ')}`);
   const vocabPath = loaded.resolve(study.tokenizer.vocab);
   const ds = await encodedStudySplits(loaded, params.max_seq_len, vocabPath, ctx);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStudy } from '../../src/core/study';
-import { checkParams, mergeParams, parseParamsJson } from '../../src/worker/params';
+import { checkParams, parseParamsJson, resolveParams } from '../../src/core/params';
 
 const study = parseStudy(
   {
@@ -16,7 +16,7 @@ const study = parseStudy(
 );
 
 test('params merge: built-in defaults < study.training < fixed search-space values < given', () => {
-  const { params, source } = mergeParams(study, 's.trialbook.json', { learning_rate: 2e-5, epochs: 1 });
+  const { params, source } = resolveParams(study, 's.trialbook.json', { learning_rate: 2e-5, epochs: 1 });
   assert.equal(params.learning_rate, 2e-5);
   assert.equal(source.learning_rate, 'params');
   assert.equal(params.epochs, 1);
@@ -28,7 +28,7 @@ test('params merge: built-in defaults < study.training < fixed search-space valu
   assert.equal(params.batch_size, 32);
   assert.equal(params.freeze_body, false);
   // A given value beats a fixed one too.
-  assert.equal(mergeParams(study, 'f', { dropout_rate: 0 }).params.dropout_rate, 0);
+  assert.equal(resolveParams(study, 'f', { dropout_rate: 0 }).params.dropout_rate, 0);
 });
 
 test('params: unknown names, wrong types and out-of-range values are user errors naming them', () => {
