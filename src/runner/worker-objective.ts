@@ -7,7 +7,9 @@ import type { LoadedStudy } from '../core/study';
 import type { TrainResult } from '../engine/types';
 import { WorkerClient, type WorkerClientOptions } from '../worker/client';
 import { isWorkerJobError } from '../worker/errors';
-import { TrialFailure, type FailureReason, type Objective, type ObjectiveHooks, type ObjectiveResult, type TrialSpec } from './objective';
+import type { FailureReason } from '../protocol/run-events';
+import { TrialFailure } from './failure-policy';
+import type { Objective, ObjectiveHooks, ObjectiveResult, TrialSpec } from './objective';
 
 export class WorkerObjective implements Objective {
   readonly name = 'worker';
@@ -25,7 +27,7 @@ export class WorkerObjective implements Objective {
           kind: 'trial',
           options: {
             study: this.loaded.file,
-            params: { ...spec.params, epochs: spec.epochs, seed: spec.seed },
+            params: spec.params,
             checkpointDir: spec.checkpointDir,
             resume: spec.resume,
             ...(spec.saveBestTo ? { saveTo: spec.saveBestTo } : {}),

@@ -96,6 +96,11 @@ export class Replay {
     }
   }
 
+  /** One trial as replayed so far, not a copy: for reading only. */
+  trial(n: number): Readonly<StoredTrial> | undefined {
+    return this.byNumber.get(n);
+  }
+
   /** A snapshot: callers may keep or change it without touching the replay. */
   trials(): StoredTrial[] {
     return [...this.byNumber.values()].sort((a, b) => a.number - b.number).map((t) => structuredClone(t));

@@ -17,7 +17,7 @@ import type { StoredTrial } from '../../store/types';
 import { seqlenTag } from '../../runner/seqlen';
 import { toHistory } from '../../runner/study-runner';
 import { makeTuner } from '../../runner/tuner-source';
-import { formatMetric, formatParams } from '../../runner/progress';
+import { formatMetric, formatParams } from '../run-printer';
 
 interface WatchOptions {
   storage?: string;
