@@ -11,6 +11,8 @@ export const repoRoot = resolve(__dirname, '..');
 export const cliPath = join(repoRoot, 'bin', 'trialbook.js');
 /** The tests' CLI (testing/cli.ts): every command, trials on the cheap quadratic objective. */
 export const testCliPath = join(repoRoot, 'dist', 'testing', 'cli.js');
+/** The tests' worker (testing/worker.ts): every real job, and the echo job. */
+export const testWorkerPath = join(repoRoot, 'dist', 'testing', 'worker.js');
 
 /** A fresh temporary folder, removed when the test finishes. */
 export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'tb-'): string {

@@ -89,8 +89,8 @@ export function parseParamsJson(text: string, where = '--params'): Partial<Train
   return checkParams(value, where);
 }
 
-/** A trial's full hyperparameters from the study and the given ones (see the top of this file). */
-export function resolveParams(study: ParamsSource, file: string, given: Record<string, unknown>): ResolvedParams {
+/** A trial's full hyperparameters from the study and the given ones (see the top of this file), named `where` in errors. */
+export function resolveParams(study: ParamsSource, file: string, given: Record<string, unknown>, where = 'params'): ResolvedParams {
   const source: Record<string, string> = {};
   const merged: Record<string, unknown> = {};
   const put = (values: Record<string, unknown>, from: string) => {
@@ -106,6 +106,6 @@ export function resolveParams(study: ParamsSource, file: string, given: Record<s
   const fixed: Record<string, unknown> = {};
   for (const [name, d] of Object.entries(study.searchSpace)) if (d.type === 'fixed') fixed[name] = d.value;
   put(checkParams(fixed, `${file}: searchSpace`), 'searchSpace');
-  put(checkParams(given, 'params'), 'params');
+  put(checkParams(given, where), 'params');
   return { params: merged as TrainParams, source };
 }

@@ -14,6 +14,9 @@ import type { Dimension, SearchSpace } from '../tuners/types';
 
 const Scalar = z.union([z.number(), z.string(), z.boolean()]);
 
+/** Which way each objective metric improves. */
+const DIRECTION = { val_loss: 'minimize', val_accuracy: 'maximize' } as const;
+
 export const DimensionSpec = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('float'), low: z.number(), high: z.number(), log: z.boolean().optional() }),
   z.strictObject({ type: z.literal('int'), low: z.number().int(), high: z.number().int(), step: z.number().int().positive().optional(), log: z.boolean().optional() }),
@@ -88,10 +91,21 @@ export const StudySpec = z.strictObject({
     memoryBudgetMiB: z.number().positive().default(4096),
     logEverySteps: z.number().int().min(1).default(20),
   }).prefault({}),
-  objective: z.strictObject({
-    metric: z.enum(['val_loss', 'val_accuracy']).default('val_loss'),
-    direction: z.enum(['minimize', 'maximize']).default('minimize'),
-  }).prefault({}),
+  /** The direction follows from the metric (as Keras Tuner infers it); a contrary one is refused. */
+  objective: z
+    .strictObject({
+      metric: z.enum(['val_loss', 'val_accuracy']).default('val_loss'),
+      direction: z.enum(['minimize', 'maximize']).optional(),
+    })
+    .prefault({})
+    .refine((o) => o.direction === undefined || o.direction === DIRECTION[o.metric], {
+      path: ['direction'],
+      error: (i) => {
+        const metric = (i.input as { metric: keyof typeof DIRECTION }).metric;
+        return `${metric} is ${DIRECTION[metric]}d: remove the direction or set it to "${DIRECTION[metric]}"`;
+      },
+    })
+    .transform((o) => ({ metric: o.metric, direction: DIRECTION[o.metric] })),
   searchSpace: z.record(z.string(), DimensionSpec),
   tuner: TunerSpec,
   budget: z.strictObject({
@@ -243,6 +257,12 @@ function knownKeys(path: readonly PropertyKey[], value: unknown): string[] {
   return shape ? Object.keys(shape) : [];
 }
 
+/** A study as parsed by another process (a trial job's snapshot), without reading its file. */
+export function studyFromSpec(file: string, spec: unknown): LoadedStudy {
+  const dir = dirname(file);
+  return { study: parseStudy(spec, file), file, dir, resolve: (p: string) => resolve(dir, p) };
+}
+
 export function loadStudy(path: string): LoadedStudy {
   const file = resolve(path);
   assertReadableFile(file, 'study file');
@@ -252,9 +272,7 @@ export function loadStudy(path: string): LoadedStudy {
   } catch (e) {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message})`, 'E_STUDY');
   }
-  const study = parseStudy(json, file);
-  const dir = dirname(file);
-  return { study, file, dir, resolve: (p: string) => resolve(dir, p) };
+  return studyFromSpec(file, json);
 }
 
 /** Folder for a study's local state: split cache, encoded cache, journal, checkpoints. */

@@ -5,14 +5,15 @@ import type { TrainHooks, TrainParams } from './types';
 import type { BertClassifier } from './model';
 import { DropoutRng } from './ops';
 import { gatherBatch, longest } from './data';
-import { EngineError, looksLikeOom } from './errors';
+import { looksLikeOom } from '../core/errors';
+import { EngineError } from './errors';
 import { scoreRows } from './score';
 import { lossAndAccuracy, varNameMap, type Strategy } from './strategy';
 
 /** Test hook: pretend allocation fails for micro-batches larger than this. */
 export const faults = { failMicroAbove: Infinity };
 
-export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: Required<TrainParams>, initialMicro: number, log: TrainHooks['onLog']): Strategy {
+export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: TrainParams, initialMicro: number, log: TrainHooks['onLog']): Strategy {
   const trainable = model.vars;
   const varList = [...trainable.values()];
   const byVarName = varNameMap(trainable);

@@ -6,6 +6,7 @@
  * dashboard's live curves. The extension host only reads JSON lines: it stays responsive.
  */
 import * as vscode from 'vscode';
+import { looksLikeOom } from '../core/errors';
 import { RunEvent } from '../protocol/run-events';
 import { CliProcess, cliError, studyCwd } from './cli-process';
 import { DashboardPanel } from './dashboard';
@@ -191,7 +192,7 @@ export class RunManager implements vscode.Disposable {
       this.log.error(`[${run.name}] ${what} failed: ${msg}`);
       const showLog = vscode.l10n.t('Open Log');
       const retry = vscode.l10n.t('Retry with Smaller Batch');
-      const actions = /out of memory|oom|memory/i.test(msg) ? [showLog, retry] : [showLog];
+      const actions = looksLikeOom(msg) ? [showLog, retry] : [showLog];
       const pick = await vscode.window.showErrorMessage(vscode.l10n.t('{0} of {1} failed: {2}', what, run.name, msg), ...actions);
       if (pick === showLog) this.log.show();
       if (pick === retry) void vscode.commands.executeCommand('trialbook.retrySmallerBatch', run.studyFile);

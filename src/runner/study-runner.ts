@@ -8,7 +8,7 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { isUserError } from '../core/errors';
+import { isEnvironmentFault, isUserError } from '../core/errors';
 import type { Metric, Params } from '../protocol/messages';
 import type { FailureReason, RunEvent, StopReason } from '../protocol/run-events';
 import { isEpochSummary, lastEpoch } from '../store/replay';
@@ -356,7 +356,7 @@ export class StudyRunner {
       if (!Number.isFinite(r.value)) throw new TrialFailure(`objective ${this.o.metric} is ${r.value} (training diverged: learning rate too high?)`, 'nan');
       event = { type: 'finished', trial: t.number, value: r.value, result: r.result, at: Date.now() };
     } catch (e) {
-      const reason: FailureReason = a.takenOver() ? 'interrupted' : this.stopping || a.abort.signal.aborted ? 'cancelled' : e instanceof TrialFailure ? e.reason : isUserError(e) ? 'user' : 'error';
+      const reason: FailureReason = a.takenOver() ? 'interrupted' : this.stopping || a.abort.signal.aborted ? 'cancelled' : e instanceof TrialFailure ? e.reason : isEnvironmentFault(e) ? 'environment' : isUserError(e) ? 'user' : 'error';
       const cause = reason === 'interrupted' ? "another worker took the trial over after this worker's heartbeats stopped" : reason === 'cancelled' ? 'stopped by the user' : ((e as Error)?.message ?? String(e));
       event = { type: 'failed', trial: t.number, reason, cause, at: Date.now() };
     }

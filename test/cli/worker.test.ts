@@ -113,6 +113,46 @@ describe('trialbook worker on PostgreSQL', { skip: postgresInstalled() ? false :
     assert.ok(survivor.lines().some((l) => l.type === 'recovered' && (l.trials as number[]).includes(trial)));
   });
 
+  test('a lost machine does not use up a retry: with max_retries_per_trial 0 the SIGKILLed worker\'s trial is still re-run', async (t) => {
+    const dir = tempDir(t);
+    const url = await cluster.freshDatabase();
+    const file = writeStudy(dir, 'lost', 3, { budget: { maxTrials: 3, max_retries_per_trial: 0 } });
+    const args = [file, '--storage', url, '--heartbeat-timeout', '1.5'];
+    const victim = startWorker([...args, '--id', 'victim'], env(250));
+    const claim = await victim.waitFor((l) => l.type === 'metric');
+    assert.ok(claim, `victim ran a trial: ${victim.stderr()}`);
+    const survivor = startWorker([...args, '--id', 'survivor'], env(50));
+    victim.kill('SIGKILL');
+    assert.equal(await survivor.exit, 0, survivor.stderr());
+    const { events, trials } = await studyRows(url, 'lost');
+    assertExactBudget(events, trials, 3);
+    const lost = trials.find((x) => x.number === claim.trial)!;
+    assert.deepEqual([lost.failures?.map((f) => f.reason), lost.attempts, lost.worker], [['heartbeat lost'], 2, 'survivor']);
+  });
+
+  test('failure counting is the same local and shared: tune and seqlen stop after the same trials, with the same advice', async (t) => {
+    const url = await cluster.freshDatabase();
+    const failing = { ...env(1), TRIALBOOK_TEST_FAIL: 'error' };
+    const budget = { budget: { maxTrials: 10, max_retries_per_trial: 1, max_consecutive_failed_trials: 3 } };
+    const runs: Record<string, { code: number; stderr: string; trials: StoredTrial[] }> = {};
+    for (const where of ['local', 'shared'] as const) {
+      for (const command of ['tune', 'seqlen'] as const) {
+        const dir = tempDir(t);
+        const name = `${command}_${where}`;
+        const file = writeStudy(dir, name, 10, budget);
+        const r = runTestCli([command, file, ...(command === 'seqlen' ? ['--lengths', '32,64', '--repeats', '3'] : []), ...(where === 'shared' ? ['--storage', url] : [])], { env: failing });
+        const journal = join(dir, '.trialbook', name, 'journal.jsonl');
+        const trials = where === 'shared' ? (await studyRows(url, name)).trials : replay(readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TrialEvent));
+        runs[`${command} ${where}`] = { code: r.code, stderr: r.stderr, trials };
+      }
+    }
+    for (const [what, r] of Object.entries(runs)) {
+      assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, /study stopped: 3 trials in a row failed \(error, error, error; last: injected failure\)\. What to change: read the error of the last failed trial/, what);
+      assert.deepEqual(r.trials.map((x) => [x.state, x.attempts]), [['failed', 2], ['failed', 2], ['failed', 2]], `${what}: only failures for good count, each after its retry`);
+    }
+  });
+
   test('the database restarts mid-study: the workers retry and finish the exact budget', async (t) => {
     const dir = tempDir(t);
     const url = await cluster.freshDatabase();

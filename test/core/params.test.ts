@@ -34,6 +34,7 @@ test('params merge: built-in defaults < study.training < fixed search-space valu
 test('params: unknown names, wrong types and out-of-range values are user errors naming them', () => {
   assert.throws(() => parseParamsJson('{"learningrate":1}'), /"learningrate" is not a hyperparameter \(did you mean "learning_rate"\?\)/);
   assert.throws(() => parseParamsJson('{"batch_size":12.5}'), /--params: batch_size = 12.5: /);
+  assert.throws(() => parseParamsJson('{"batch_size":0}'), /--params: batch_size = 0: /);
   assert.throws(() => parseParamsJson('{"max_seq_len":"128"}'), /max_seq_len = "128"/);
   assert.throws(() => parseParamsJson('{"learning_rate":-1}'), /learning_rate = -1/);
   assert.throws(() => parseParamsJson('nope'), /not valid JSON/);
