@@ -10,8 +10,6 @@ import { UserError } from '../core/errors';
 import { studyStateDir, type LoadedStudy } from '../core/study';
 import type { Params } from '../protocol/messages';
 import type { RunEvent } from '../protocol/run-events';
-import { JournalStore, type StudyStorage } from '../store';
-import { openPostgresStudy } from '../store/postgres';
 import type { StoredTrial, StudyStore } from '../store/types';
 import { resolveParams } from '../core/params';
 import type { Objective } from '../runner/objective';
@@ -20,13 +18,6 @@ import type { CheckpointPolicy } from '../runner/promotions';
 
 /** The objective a command's trials run in: a worker process (tests pass a cheap stand-in). */
 export type ObjectiveFactory = (loaded: LoadedStudy, opts: { parallel: number }) => Objective;
-
-/** Opens the study's store to run trials in: the journal (locked) or the shared database. */
-export async function openRunStore(loaded: LoadedStudy, storage: StudyStorage, parallel: number): Promise<StudyStore> {
-  if (storage.kind === 'journal') return new JournalStore(studyStateDir(loaded), { lockSignals: false });
-  // A connection for claims and writes, one for heartbeats, one per trial for its metrics.
-  return openPostgresStudy(storage.url, loaded, { poolSize: 2 + parallel });
-}
 
 export interface StudyRunOptions {
   objective: ObjectiveFactory;

@@ -10,7 +10,6 @@ import { UserError } from './errors';
 import { closest } from './did-you-mean';
 import { assertReadableFile } from './fsutil';
 import { DEFAULTS, HYPERPARAMETERS } from './params';
-import type { Dimension, SearchSpace } from '../tuners/types';
 
 const Scalar = z.union([z.number(), z.string(), z.boolean()]);
 
@@ -135,11 +134,6 @@ export function defaultSearchSpace(): Record<string, DimensionSpec> {
     dropout_rate: { type: 'float', low: 0, high: 0.5 },
     batch_size: { type: 'choice', values: [32, 64, 128, 256, 512] },
   };
-}
-
-/** Search space as the tuners take it (ordered list of named dimensions). */
-export function toSearchSpace(space: Record<string, DimensionSpec>): SearchSpace {
-  return Object.entries(space).map(([name, d]) => ({ name, ...d }) as Dimension);
 }
 
 export interface LoadedStudy {

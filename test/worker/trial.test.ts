@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { WorkerClient } from '../../src/worker/client';
 import { isWorkerJobError, type WorkerJobError } from '../../src/worker/errors';
 import type { Metric } from '../../src/protocol/messages';
-import type { TrialJobResult } from '../../src/worker/jobs/trial-types';
+import { objectiveValue, type TrialJobResult } from '../../src/worker/jobs/trial-types';
 import { tempDir, userError } from '../helpers';
 import { makeStudy, trialJob } from './fixtures';
 
@@ -137,4 +137,16 @@ test('a study\'s encoderDropout replaces the preset\'s, trains differently, and 
   assert.equal(more.config.hidden_dropout_prob, 0.3);
   assert.equal(more.config.attention_probs_dropout_prob, 0.1, 'the preset keeps what the study does not set');
   assert.notEqual(more.r.curve[0].train_loss, none.r.curve[0].train_loss);
+});
+
+test('the objective of a val_accuracy study is the best accuracy of any epoch; of val_loss the best loss', () => {
+  const curve = [
+    { epoch: 1, train_loss: 0.7, val_loss: 0.5, val_accuracy: 0.7 },
+    { epoch: 1, step: 9, train_loss: 0.6 },
+    { epoch: 2, train_loss: 0.5, val_loss: 0.45, val_accuracy: 0.74 },
+    { epoch: 3, train_loss: 0.4, val_loss: 0.48, val_accuracy: 0.78 },
+  ];
+  assert.equal(objectiveValue({ bestValLoss: 0.45, curve }, 'val_loss'), 0.45);
+  assert.equal(objectiveValue({ bestValLoss: 0.45, curve }, 'val_accuracy'), 0.78, 'not 0.74, the accuracy at the best-loss epoch');
+  assert.ok(Number.isNaN(objectiveValue({ bestValLoss: 0.45, curve: [] }, 'val_accuracy')));
 });

@@ -13,13 +13,13 @@ import { InvalidArgumentError } from 'commander';
 import { UserError } from '../../core/errors';
 import { loadStudy } from '../../core/study';
 import { Params } from '../../protocol/messages';
-import { studyStorage } from '../../store';
+import { openStore } from '../../store';
 import type { StoredTrial } from '../../store/types';
 import { renderSeqlenMarkdown } from '../../runner/report';
 import { fixedParams, SeqlenPlan, seqlenTag, summarizeSeqlen } from '../../runner/seqlen';
 import type { CommandContext } from '../context';
 import { runPrinter } from '../run-printer';
-import { openRunStore, parsePositiveInt, runStudy } from '../study-run';
+import { parsePositiveInt, runStudy } from '../study-run';
 
 interface SeqlenOptions {
   storage?: string;
@@ -71,14 +71,13 @@ export function register(program: Command, ctx: CommandContext): void {
       const lengths = opts.lengths ?? [...study.seqlen.lengths].sort((a, b) => a - b);
       const repeats = opts.repeats ?? study.seqlen.repeats;
       const { params, how } = fixedParams(loaded, opts.params ? parseParams(opts.params) : {});
-      const storage = studyStorage(loaded, opts.storage);
       const mine = (t: StoredTrial): boolean => {
         const tag = seqlenTag(t);
         return !!tag && lengths.includes(tag.maxLen) && tag.repeat < repeats && sameParams(t.params, params);
       };
       const out = (s: string): void => void process.stdout.write(s + '\n');
       if (!opts.json) out(`sequence-length study: lengths ${lengths.join(', ')}, ${repeats} runs each, fixed ${Object.entries(params).map(([k, v]) => `${k}=${v} (${how[k]})`).join(', ')}`);
-      const store = await openRunStore(loaded, storage, 1);
+      const store = await openStore(loaded, opts.storage ? { storage: opts.storage } : {});
       if (store.shared && !opts.json) out(`shared study ${study.name} at ${store.where}`);
       const outcome = await runStudy(loaded, store, {
         objective: ctx.objective,

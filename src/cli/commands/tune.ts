@@ -16,8 +16,8 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
-import { loadStudy, studyStateDir, toSearchSpace, type LoadedStudy } from '../../core/study';
-import { studyStorage } from '../../store';
+import { loadStudy, studyStateDir, type LoadedStudy } from '../../core/study';
+import { openStore, studyStorage } from '../../store';
 import { redactUrl } from '../../store/postgres';
 import { JOURNAL_FILE } from '../../store/journal';
 import type { StoredTrial, StudyStore } from '../../store/types';
@@ -28,7 +28,7 @@ import { makeTuner } from '../../runner/tuner-source';
 import { checkpointPolicy } from '../../runner/promotions';
 import type { CommandContext } from '../context';
 import { runPrinter } from '../run-printer';
-import { exitFor, openRunStore, parsePositiveInt, parseSeconds, runStudy, trialBudget } from '../study-run';
+import { exitFor, parsePositiveInt, parseSeconds, runStudy, trialBudget } from '../study-run';
 
 interface TuneOptions {
   storage?: string;
@@ -65,7 +65,7 @@ export function register(program: Command, ctx: CommandContext): void {
       }
       if (storage.kind === 'journal' && opts.heartbeatTimeout !== undefined) throw new UserError(`--heartbeat-timeout: only for a shared study (storage postgresql://…); ${loaded.file} keeps its trials in the local journal`, 'E_USAGE');
       const parallel = opts.parallel ?? study.budget.parallel;
-      const store = storage.kind === 'journal' ? await openForTune(loaded, opts) : await openRunStore(loaded, storage, parallel);
+      const store = storage.kind === 'journal' ? await openForTune(loaded, opts) : await openStore(loaded, { storage: storage.url, parallel });
       if (store.shared && !opts.json) {
         const trials = (await store.trials()).filter((t) => !seqlenTag(t));
         const done = trials.filter((t) => t.state === 'complete').length;
@@ -77,7 +77,7 @@ export function register(program: Command, ctx: CommandContext): void {
       const shared = store.shared;
       const outcome = await runStudy(loaded, store, {
         objective: ctx.objective,
-        source: makeTuner(loaded, toSearchSpace(study.searchSpace), budget.maxTrials),
+        source: makeTuner(loaded, budget.maxTrials),
         parallel,
         include: (t) => !seqlenTag(t),
         ...(budget.cap !== undefined ? { maxTrials: budget.cap } : {}),
@@ -112,7 +112,7 @@ function archive(loaded: LoadedStudy): string {
 
 async function openForTune(loaded: LoadedStudy, opts: TuneOptions): Promise<StudyStore> {
   const say = (text: string): void => void process.stderr.write(`${text}\n`);
-  const open = (): Promise<StudyStore> => openRunStore(loaded, { kind: 'journal' }, 1);
+  const open = (): Promise<StudyStore> => openStore(loaded, { storage: 'journal' });
   let store = await open();
   const existing = (await store.trials()).filter((t) => !seqlenTag(t));
   if (existing.length && opts.fresh) {

@@ -8,8 +8,8 @@
  */
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
-import { loadStudy, toSearchSpace } from '../../core/study';
-import { studyStorage } from '../../store';
+import { loadStudy } from '../../core/study';
+import { openStore, studyStorage } from '../../store';
 import { willRerun } from '../../runner/failure-policy';
 import { checkpointPolicy } from '../../runner/promotions';
 import { bestTrial, workerIds } from '../../runner/study-runner';
@@ -17,7 +17,7 @@ import { seqlenTag } from '../../runner/seqlen';
 import { makeTuner } from '../../runner/tuner-source';
 import type { CommandContext } from '../context';
 import { runPrinter } from '../run-printer';
-import { exitFor, openRunStore, parsePositiveInt, parseSeconds, runStudy, trialBudget } from '../study-run';
+import { exitFor, parsePositiveInt, parseSeconds, runStudy, trialBudget } from '../study-run';
 
 interface WorkerOptions {
   storage?: string;
@@ -46,12 +46,12 @@ export function register(program: Command, ctx: CommandContext): void {
       }
       const budget = trialBudget(loaded, opts.nTrials);
       const policy = checkpointPolicy(study);
-      const store = await openRunStore(loaded, storage, 1);
+      const store = await openStore(loaded, { storage: storage.url });
       const id = workerIds(1, opts.id)[0]!;
       if (!opts.json) process.stdout.write(`worker ${id}: study ${study.name} at ${store.where}\n`);
       const outcome = await runStudy(loaded, store, {
         objective: ctx.objective,
-        source: makeTuner(loaded, toSearchSpace(study.searchSpace), budget.maxTrials),
+        source: makeTuner(loaded, budget.maxTrials),
         parallel: 1,
         include: (t) => !seqlenTag(t),
         ...(budget.cap !== undefined ? { maxTrials: budget.cap } : {}),
