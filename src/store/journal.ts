@@ -123,7 +123,3 @@ export class JournalStore implements StudyStore {
     this.lock = undefined;
   }
 }
-
-// Planted to show the layer check fails (reverted in the next commit).
-import { StudyRunner } from '../runner/study-runner';
-export const planted = StudyRunner;
