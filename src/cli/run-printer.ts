@@ -4,7 +4,7 @@
  */
 import type { Metric, Params } from '../protocol/messages';
 import type { RunEvent } from '../protocol/run-events';
-import { isEpochSummary } from '../store/replay';
+import { isEpochSummary } from '../protocol/curve';
 
 export function formatParams(p: Params): string {
   return Object.entries(p)

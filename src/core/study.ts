@@ -10,6 +10,7 @@ import { UserError } from './errors';
 import { closest } from './did-you-mean';
 import { assertReadableFile } from './fsutil';
 import { DEFAULTS, HYPERPARAMETERS } from './params';
+import { parseRatios } from './ratios';
 
 const Scalar = z.union([z.number(), z.string(), z.boolean()]);
 
@@ -173,11 +174,10 @@ function semanticProblems(s: Study): string[] {
     if ((d.type === 'float' || d.type === 'int') && !(d.low < d.high)) out.push(`searchSpace.${name}: low (${d.low}) must be below high (${d.high})`);
     if ((d.type === 'float' || d.type === 'int') && d.log && d.low <= 0) out.push(`searchSpace.${name}: a log scale needs low > 0`);
   }
-  // 8:1:1 written as whole parts is normalised by the splitter; fractions must already sum to 1.
-  const ratios = s.data.ratios;
-  const sum = ratios[0] + ratios[1] + ratios[2];
-  if (!ratios.every(Number.isInteger) && Math.abs(sum - 1) > 1e-6) {
-    out.push(`data.ratios: [${ratios.join(', ')}] sums to ${+sum.toFixed(6)}, not 1; write fractions that sum to 1 ([0.8, 0.1, 0.1]) or whole parts ([8, 1, 1])`);
+  try {
+    parseRatios(s.data.ratios, 'data.ratios');
+  } catch (e) {
+    out.push((e as Error).message);
   }
   if (s.tuner.type === 'asha' && s.tuner.min_epochs > s.tuner.max_epochs) {
     out.push(`tuner.min_epochs: ${s.tuner.min_epochs} must not exceed tuner.max_epochs (${s.tuner.max_epochs})`);

@@ -10,9 +10,6 @@ import { EngineError } from './errors';
 import { scoreRows } from './score';
 import { lossAndAccuracy, varNameMap, type Strategy } from './strategy';
 
-/** Test hook: pretend allocation fails for micro-batches larger than this. */
-export const faults = { failMicroAbove: Infinity };
-
 export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: TrainParams, initialMicro: number, log: TrainHooks['onLog']): Strategy {
   const trainable = model.vars;
   const varList = [...trainable.values()];
@@ -33,7 +30,6 @@ export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: En
         try {
           for (let i = 0; i < rows.length; i += micro) {
             const chunk = rows.slice(i, i + micro);
-            if (chunk.length > faults.failMicroAbove) throw new RangeError('Array buffer allocation failed (simulated)');
             const out = tf.tidy(() => {
               const { ids, labels } = gatherBatch(train, chunk, len);
               const rng = p.dropout_rate > 0 || model.config.hidden_dropout_prob > 0 || model.config.attention_probs_dropout_prob > 0 ? DropoutRng.forStep(p.seed, step, chunk) : undefined;

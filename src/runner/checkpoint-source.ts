@@ -7,7 +7,7 @@
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/fsutil';
-import { lastEpoch } from '../store/replay';
+import { lastEpoch } from '../protocol/curve';
 import type { CheckpointOrigin, ClaimContext, StoredCheckpoint, StoredTrial, StudyStore } from '../store/types';
 
 export type CheckpointPlan =

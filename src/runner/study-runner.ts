@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { isEnvironmentFault, isUserError } from '../core/errors';
 import type { Metric, Params } from '../protocol/messages';
 import type { FailureReason, RunEvent, StopReason } from '../protocol/run-events';
-import { isEpochSummary, lastEpoch } from '../store/replay';
+import { isEpochSummary, lastEpoch } from '../protocol/curve';
 import type { StoredTrial, StudyStore, TrialEvent } from '../store/types';
 import type { Suggestion, TrialRecord } from '../tuners/types';
 import { hasCheckpoint, markFinished, materialise, planCheckpoint, trialDir, type CheckpointPlan } from './checkpoint-source';

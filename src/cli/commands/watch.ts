@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { loadStudy, studyStateDir } from '../../core/study';
 import { JournalStore, studyStorage } from '../../store';
 import { StudyFollower, type FollowState } from '../../store/postgres/follow';
-import { isEpochSummary, lastEpoch } from '../../store/replay';
+import { isEpochSummary, lastEpoch } from '../../protocol/curve';
 import type { StoredTrial } from '../../store/types';
 import { seqlenTag } from '../../runner/seqlen';
 import { toHistory } from '../../runner/study-runner';
