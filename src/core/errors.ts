@@ -18,10 +18,13 @@ export function isUserError(e: unknown): e is UserError {
   return e instanceof Error && e.name === 'UserError';
 }
 
-/** Out of memory as each layer words it (tfjs backends, the wasm heap, V8's report): the one test for it. */
+/**
+ * Out of memory as each layer words it (tfjs backends, the wasm heap, V8's report; on wasm a
+ * failed allocation inside a kernel ends in a "memory access out of bounds" trap): the one test.
+ */
 export function looksLikeOom(e: unknown): boolean {
   const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return /out ?of ?memory|\bOOM\b|Array buffer allocation|Cannot enlarge memory|allocation failed|failed to allocate|Invalid (typed )?array length|Aborted\(|Cannot allocate|ResourceExhausted|Reached heap limit/i.test(text);
+  return /out ?of ?memory|\bOOM\b|Array buffer allocation|Cannot enlarge memory|allocation failed|failed to allocate|Invalid (typed )?array length|Aborted\(|Cannot allocate|ResourceExhausted|Reached heap limit|memory access out of bounds/i.test(text);
 }
 
 /** System errors of the machine, not of the input. */

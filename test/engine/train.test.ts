@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, trainModel, isEngineError } from '../../src/engine';
-import { failMicroBatchesAbove } from '../../testing/engine-faults';
+import { faults } from '../../src/engine/memory';
 import type { Metric } from '../../src/protocol/messages';
 import { toySplit, TOY_VOCAB, baseParams } from './toy';
 
@@ -49,8 +49,11 @@ test('micro-batching (memory budget, then simulated OOM) matches the full batch'
   const budget = await trainModel({ ...input({ epochs: 1, batch_size: 32 }), memoryBudgetMiB: 0.5 });
   assert.ok(budget.microBatch < 32 && budget.accumulationSteps > 1, `micro ${budget.microBatch}`);
   assert.ok(Math.abs(budget.bestValLoss - full.bestValLoss) < 1e-4, `${budget.bestValLoss} vs ${full.bestValLoss}`);
+  // A batch_size above the row count: accumulation reports the micro-batches the rows took.
+  const wide = await trainModel({ ...input({ epochs: 1, batch_size: 4096 }), memoryBudgetMiB: 0.5 });
+  assert.equal(wide.accumulationSteps, Math.ceil(train.count / wide.microBatch));
   const logs: string[] = [];
-  let undo = failMicroBatchesAbove(8);
+  faults.failMicroAbove = 8;
   try {
     const before = tf.memory().numTensors;
     const oom = await trainModel(input({ epochs: 1, batch_size: 32 }), { onLog: (_l, t) => logs.push(t) });
@@ -59,11 +62,10 @@ test('micro-batching (memory budget, then simulated OOM) matches the full batch'
     assert.equal(oom.accumulationSteps, 4);
     assert.ok(logs.some((l) => /retrying with 16/.test(l)) && logs.some((l) => /retrying with 8/.test(l)), logs.join('\n'));
     assert.ok(Math.abs(oom.bestValLoss - full.bestValLoss) < 1e-4, `${oom.bestValLoss} vs ${full.bestValLoss}`);
-    undo();
-    undo = failMicroBatchesAbove(0);
+    faults.failMicroAbove = 0;
     await assert.rejects(trainModel(input({ epochs: 1 })), (e: Error) => isEngineError(e) && e.reason === 'oom' && /out of memory even with micro-batch 1/.test(e.message));
   } finally {
-    undo();
+    faults.failMicroAbove = Infinity;
   }
 });
 
