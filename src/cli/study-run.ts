@@ -54,7 +54,7 @@ export async function runStudy(loaded: LoadedStudy, store: StudyStore, o: StudyR
     maxRetries: study.budget.max_retries_per_trial,
     maxConsecutiveFailures: study.budget.max_consecutive_failed_trials,
     include: o.include,
-    resolveParams: (suggested: Params, run) => resolveParams(study, loaded.file, { ...suggested, ...run }, `${loaded.file}: searchSpace`).params as unknown as Params,
+    resolveParams: (suggested: Params, run) => resolveParams(study, loaded.file, { ...suggested, ...run }, `${loaded.file}: searchSpace`).params,
     ...(o.retryFailed ? { retryFailed: o.retryFailed } : {}),
     saveModels: o.saveModels,
     ...(o.checkpoints ? { checkpoints: o.checkpoints } : {}),

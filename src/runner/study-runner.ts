@@ -277,6 +277,7 @@ export class StudyRunner {
       }
       const attempt = (t.attempts ?? 0) + 1;
       const plan = await planCheckpoint(t, attempt, ctx, { stateDir: this.o.stateDir, shared: store.shared, keepsCheckpoints: !!this.o.checkpoints && !!store.putCheckpoint });
+      // Its place among this run's trials: a new one comes after all of them.
       const index = events.length ? mine.length + 1 : mine.length;
       events.push({ type: 'started', trial: t.number, worker, attempt, resume: plan.kind === 'own' || plan.kind === 'local' || plan.kind === 'database', at: Date.now() });
       return { events, result: { kind: 'run', claimed: { trial: t, params, attempt, worker, slot, index, plan, claimMs: performance.now() - t0 } } };
