@@ -4,9 +4,19 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../core/errors';
+import { checkDataBeforeTrials, makeObjective } from '../runner/objective-factory';
 import { commands } from './commands';
+import type { CommandContext } from './context';
+import type { ObjectiveFactory } from './study-run';
 
-export function buildProgram(): Command {
+export interface CliOptions {
+  /** The objective trials run in (default: a worker process). */
+  objective?: ObjectiveFactory;
+  /** What is checked of a study's data before its first trial (default: the split is made or reused). */
+  checkData?: CommandContext['checkData'];
+}
+
+export function buildProgram(o: CliOptions = {}): Command {
   const program = new Command();
   program
     .name('trialbook')
@@ -15,12 +25,13 @@ export function buildProgram(): Command {
     // Before the commands register: they inherit both. Usage errors are printed by reportError, in one line.
     .exitOverride()
     .configureOutput({ outputError: () => undefined });
-  for (const register of commands) register(program);
+  const ctx = { objective: o.objective ?? makeObjective, checkData: o.checkData ?? checkDataBeforeTrials, program: () => buildProgram(o) };
+  for (const register of commands) register(program, ctx);
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], o: CliOptions = {}): Promise<number> {
+  const program = buildProgram(o);
   let command = 'trialbook';
   program.hook('preSubcommand', (_, sub) => {
     command = `trialbook ${sub.name()}`;
@@ -67,9 +78,9 @@ function exitOnStdoutError(e: NodeJS.ErrnoException): void {
 }
 
 /** Entry used by bin/trialbook.js. */
-export function run(argv: string[] = process.argv): void {
+export function run(argv: string[] = process.argv, o: CliOptions = {}): void {
   process.stdout.on('error', exitOnStdoutError);
-  main(argv).then((code) => {
+  main(argv, o).then((code) => {
     process.exitCode = code;
   });
 }

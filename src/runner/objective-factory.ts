@@ -1,9 +1,8 @@
-/** Picks the objective: the real worker, or the hidden test objective (env TRIALBOOK_TEST_OBJECTIVE=quadratic). */
+/** The real objective of a study's trials: a worker process per parallel slot. */
 import { cpus } from 'node:os';
-import { UserError } from '../core/errors';
 import { splitFromStudy } from '../core/split';
-import { toSearchSpace, type LoadedStudy } from '../core/study';
-import { QuadraticObjective, type Objective } from './objective';
+import type { LoadedStudy } from '../core/study';
+import type { Objective } from './objective';
 import { WorkerObjective } from './worker-objective';
 
 /**
@@ -12,9 +11,6 @@ import { WorkerObjective } from './worker-objective';
  * makes every BLAS call wait for a descheduled thread (measured: a tiny step 130 → 1,500 ms).
  */
 export function makeObjective(loaded: LoadedStudy, opts: { parallel?: number } = {}): Objective {
-  const test = process.env.TRIALBOOK_TEST_OBJECTIVE;
-  if (test === 'quadratic') return new QuadraticObjective(toSearchSpace(loaded.study.searchSpace));
-  if (test) throw new UserError(`TRIALBOOK_TEST_OBJECTIVE=${test}: unknown test objective (only "quadratic")`, 'E_USAGE');
   const parallel = opts.parallel ?? 1;
   if (parallel <= 1 || process.env.TRIALBOOK_BLAS_THREADS) return new WorkerObjective(loaded);
   const threads = Math.max(1, Math.floor(cpus().length / parallel));
@@ -24,8 +20,7 @@ export function makeObjective(loaded: LoadedStudy, opts: { parallel?: number } =
 /**
  * The study's data, split (or the cached split reused) before any trial exists: a data file the
  * split refuses (one class, a missing column) is one error now, not a failure in every trial.
- * The hidden test objective reads no data.
  */
 export function checkDataBeforeTrials(loaded: LoadedStudy): void {
-  if (!process.env.TRIALBOOK_TEST_OBJECTIVE) splitFromStudy(loaded);
+  splitFromStudy(loaded);
 }

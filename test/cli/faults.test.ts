@@ -9,9 +9,9 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
-import { cliPath, runCli, tempDir, writeStudyFile, type CliResult } from '../helpers';
+import { runCli, runTestCli, tempDir, testCliPath, writeStudyFile, type CliResult } from '../helpers';
 
-const QUADRATIC = { ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: '1' };
+const QUADRATIC = { ...process.env, TRIALBOOK_TEST_EPOCH_MS: '1' };
 const SPACE = { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true }, batch_size: { type: 'choice', values: [32, 64] } };
 
 /** Exit 2 and one `trialbook:` line matching `pattern`, nothing internal. */
@@ -33,7 +33,7 @@ function reviews(dir: string, name: string, labelOf: (i: number) => string, n = 
 /** A study with a few finished trials (the cheap test objective). */
 function tunedStudy(dir: string, fields: Record<string, unknown> = {}): string {
   const file = writeStudyFile(dir, { searchSpace: SPACE, training: { epochs: 2 }, budget: { maxTrials: 3 }, ...fields });
-  const r = runCli(['tune', file], { env: QUADRATIC });
+  const r = runTestCli(['tune', file], { env: QUADRATIC });
   assert.equal(r.code, 0, r.stderr);
   return file;
 }
@@ -62,7 +62,7 @@ test('standard output on a full disk: one line, exit 2; tune stopped that way lo
   const full = (args: string[]): CliResult => {
     const fd = openSync('/dev/full', 'w');
     try {
-      const r = spawnSync(process.execPath, [cliPath, ...args], { env: QUADRATIC, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [testCliPath, ...args], { env: QUADRATIC, stdio: ['ignore', fd, 'pipe'], encoding: 'utf8' });
       return { code: r.status ?? -1, stdout: '', stderr: r.stderr };
     } finally {
       closeSync(fd);
@@ -70,7 +70,7 @@ test('standard output on a full disk: one line, exit 2; tune stopped that way lo
   };
   clearError(full(['report', file]), /cannot write to standard output \(ENOSPC: disk full\)/);
   clearError(full(['tune', file, '--resume', '--n-trials', '5']), /cannot write to standard output \(ENOSPC: disk full\)/);
-  const r = runCli(['tune', file, '--resume', '--n-trials', '5', '--json'], { env: QUADRATIC });
+  const r = runTestCli(['tune', file, '--resume', '--n-trials', '5', '--json'], { env: QUADRATIC });
   assert.equal(r.code, 0, r.stderr);
   const summary = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
   assert.equal(summary.complete, 5, 'the three earlier trials kept, the rest run');
@@ -114,7 +114,7 @@ test('study files: a UTF-8 BOM is accepted; names "." and ".." are refused', (t)
   for (const name of ['.', '..']) {
     const f = join(dir, 'dots.trialbook.json');
     writeFileSync(f, JSON.stringify({ ...JSON.parse(readFileSync(file, 'utf8').slice(1)), name }));
-    clearError(runCli(['tune', f], { env: QUADRATIC }), /dots\.trialbook\.json: name: a name of dots only would name a folder outside \.trialbook\//);
+    clearError(runTestCli(['tune', f], { env: QUADRATIC }), /dots\.trialbook\.json: name: a name of dots only would name a folder outside \.trialbook\//);
   }
   assert.deepEqual(readdirSync(dir).filter((n) => n === 'journal.jsonl' || n === 'trials'), [], 'nothing landed in the project folder');
 });
@@ -185,7 +185,7 @@ test('a journal cut at its last newline keeps the finished trial; cut inside the
   const size = readFileSync(journal).length;
   truncateSync(journal, size - 1);
   assert.deepEqual(states(), ['complete', 'complete', 'complete']);
-  const r = runCli(['tune', file, '--resume', '--n-trials', '4'], { env: QUADRATIC });
+  const r = runTestCli(['tune', file, '--resume', '--n-trials', '4'], { env: QUADRATIC });
   assert.equal(r.code, 0, r.stderr);
   const lines = readFileSync(journal, 'utf8').trimEnd().split('\n');
   assert.ok(lines.every((l) => JSON.parse(l)), 'every line is whole: the next append started a new line');
@@ -200,7 +200,7 @@ test('a journal cut at its last newline keeps the finished trial; cut inside the
 test('tune stopped cleanly by SIGTERM exits 143 (128 + SIGTERM), not 130', async (t) => {
   const dir = tempDir(t);
   const file = writeStudyFile(dir, { searchSpace: SPACE, training: { epochs: 3 }, budget: { maxTrials: 3 } });
-  const c = spawn(process.execPath, [cliPath, 'tune', file], { env: { ...QUADRATIC, TRIALBOOK_TEST_EPOCH_MS: '300' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const c = spawn(process.execPath, [testCliPath, 'tune', file], { env: { ...QUADRATIC, TRIALBOOK_TEST_EPOCH_MS: '300' }, stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => c.kill('SIGKILL'));
   let out = '';
   c.stdout.on('data', (d) => (out += d));
@@ -225,7 +225,7 @@ test('report --notes keeps an EUC-KR notes file EUC-KR, writes through a symlink
   assert.equal(Buffer.compare(after.subarray(0, before.length), before), 0, 'the Korean text is byte for byte the same');
   assert.match(iconv.decode(after, 'cp949'), /<!-- trialbook:begin study=demo -->\n## Study `demo`/);
   chmodSync(join(dir, 'vault', 'log.md'), 0o444);
-  assert.equal(runCli(['tune', file, '--resume', '--n-trials', '4'], { env: QUADRATIC }).code, 0, 'one more trial: the block would change');
+  assert.equal(runTestCli(['tune', file, '--resume', '--n-trials', '4'], { env: QUADRATIC }).code, 0, 'one more trial: the block would change');
   clearError(runCli(['report', file, '--notes']), /notes\.md: the file is read-only; nothing was changed/);
   assert.equal(Buffer.compare(readFileSync(join(dir, 'vault', 'log.md')), after), 0);
 });

@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { cliPath, repoRoot, tempDir, writeStudyFile } from '../helpers';
+import { repoRoot, tempDir, testCliPath, writeStudyFile } from '../helpers';
 import { acquireLock } from '../../src/store/lock';
 import { JournalStore } from '../../src/store/journal';
 
@@ -102,11 +102,11 @@ test('two tune --resume over one stale lock: one takes it over, the other is ref
   const dead = spawnSync(process.execPath, ['-e', '0']).pid!;
   mkdirSync(state, { recursive: true });
   writeFileSync(join(state, 'journal.lock'), JSON.stringify({ pid: dead, hostname: hostname(), started: '2020-01-01T00:00:00Z', command: 'trialbook tune demo' }));
-  const env = { ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: '150' };
+  const env = { ...process.env, TRIALBOOK_TEST_EPOCH_MS: '150' };
   const mark = join(dir, 'a-judged-stale');
   const go = join(dir, 'a-may-delete');
   const run = (extra: NodeJS.ProcessEnv) => {
-    const c = spawn(process.execPath, [cliPath, 'tune', file, '--resume'], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(process.execPath, [testCliPath, 'tune', file, '--resume'], { env: { ...env, ...extra }, stdio: ['ignore', 'pipe', 'pipe'] });
     const out = { stdout: '', stderr: '', code: undefined as number | null | undefined };
     c.stdout.on('data', (d) => (out.stdout += d));
     c.stderr.on('data', (d) => (out.stderr += d));
