@@ -22,7 +22,11 @@ const opt = (name, fallback) => {
   return i === -1 ? fallback : args[i + 1];
 };
 const ROOT = resolve(opt('root', join(dirname(fileURLToPath(import.meta.url)), '..')));
-const CLI = join(ROOT, 'bin', 'trialbook.js');
+const REAL_CLI = join(ROOT, 'bin', 'trialbook.js');
+// Trials run on the cheap quadratic objective: the tests' CLI where the checkout has one,
+// else (older checkouts) the shipped CLI with the objective chosen by TRIALBOOK_TEST_OBJECTIVE.
+const TEST_CLI = join(ROOT, 'dist', 'testing', 'cli.js');
+const CLI = existsSync(TEST_CLI) ? TEST_CLI : REAL_CLI;
 const SEED = Number(opt('seed', Date.now() % 1_000_000));
 const SCALE = Number(opt('scale', 1));
 const ONLY = opt('only', '')?.split(',').filter(Boolean) ?? [];
@@ -58,7 +62,7 @@ function freshDir(tag) {
 }
 
 function cli(argv, o = {}) {
-  const r = spawnSync(process.execPath, [CLI, ...argv], { encoding: 'utf8', timeout: o.timeout ?? 120_000, maxBuffer: 64 << 20, env: o.env ?? QUAD, cwd: o.cwd, stdio: o.stdio });
+  const r = spawnSync(process.execPath, [o.cli ?? CLI, ...argv], { encoding: 'utf8', timeout: o.timeout ?? 120_000, maxBuffer: 64 << 20, env: o.env ?? QUAD, cwd: o.cwd, stdio: o.stdio });
   return { code: r.status ?? (r.signal ? -1 : -2), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? ''), signal: r.signal };
 }
 
@@ -357,7 +361,7 @@ async function oneClassTune() {
   writeFileSync(join(dir, 'v.txt'), '[PAD]\n[UNK]\n[CLS]\n[SEP]\n리\n뷰\n');
   const env = { ...process.env };
   delete env.TRIALBOOK_TEST_OBJECTIVE;
-  const t = cli(['tune', writeStudy(dir, { model: 'tiny', training: { epochs: 1, max_seq_len: 8 }, budget: { maxTrials: 2 } })], { env, timeout: 300_000 });
+  const t = cli(['tune', writeStudy(dir, { model: 'tiny', training: { epochs: 1, max_seq_len: 8 }, budget: { maxTrials: 2 } })], { env, timeout: 300_000, cli: REAL_CLI });
   const bad = oneLine(t, 'tune on one-class data');
   if (bad) return bad;
   const failed = journalEvents(dir).filter((e) => e.type === 'failed').length;
