@@ -146,7 +146,7 @@ export type WorkerError = z.infer<typeof WorkerError>;
 /** Worker → parent. */
 export const FromWorker = z.discriminatedUnion('type', [
   /** Sent at start (pid only) and again once the engine backend is initialised (lazily, on the first job that needs it). */
-  z.object({ type: z.literal('ready'), pid: z.number(), backend: z.string().optional(), threads: z.number().optional() }),
+  z.object({ type: z.literal('ready'), pid: z.number(), backend: z.string().optional(), threads: z.number().optional(), runtime: z.string().optional() }),
   z.object({ type: z.literal('progress'), id: z.string(), done: z.number(), total: z.number().optional(), message: z.string().optional() }),
   z.object({ type: z.literal('metric'), id: z.string(), metric: Metric }),
   z.object({ type: z.literal('log'), id: z.string().optional(), level: z.enum(['debug', 'info', 'warn', 'error']), text: z.string() }),

@@ -5,12 +5,13 @@
  */
 import { FromWorker, ToWorker, type Job, type Metric } from '../protocol/messages';
 import type { JobContext, LogLevel } from './context';
+import type { WorkerBackend } from './backend';
 import { CancelledError, toWorkerError } from './errors';
 
 export interface HostDeps {
   send(msg: FromWorker, done?: () => void): void;
   runJob(job: Job, ctx: JobContext): Promise<unknown>;
-  initBackend(preference?: string): Promise<{ name: string; threads: number; matmul?: string }>;
+  initBackend(preference?: string): Promise<WorkerBackend>;
   exit(code: number): void;
 }
 
@@ -23,7 +24,7 @@ interface Running {
 
 export class WorkerHost {
   private running: Running | undefined;
-  private backendInfo: { pref: string | undefined; info: Promise<{ name: string; threads: number; matmul?: string }> } | undefined;
+  private backendInfo: { pref: string | undefined; info: Promise<WorkerBackend> } | undefined;
   private shuttingDown = false;
 
   constructor(private readonly deps: HostDeps) {}
@@ -107,12 +108,12 @@ export class WorkerHost {
     if (this.shuttingDown) this.deps.exit(0);
   }
 
-  private backend(pref: string | undefined): Promise<{ name: string; threads: number; matmul?: string }> {
+  private backend(pref: string | undefined): Promise<WorkerBackend> {
     if (!this.backendInfo || (pref !== undefined && pref !== this.backendInfo.pref)) {
       const info = this.deps.initBackend(pref);
       this.backendInfo = { pref, info };
       info.then(
-        (b) => this.deps.send({ type: 'ready', pid: process.pid, backend: b.name, threads: b.threads }),
+        (b) => this.deps.send({ type: 'ready', pid: process.pid, backend: b.name, threads: b.threads, runtime: b.runtime }),
         () => {
           this.backendInfo = undefined;
         },
