@@ -65,7 +65,7 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
     const frozen = async (lr: number) => {
       const logs: string[] = [];
       const t0 = performance.now();
-      await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, featuresDir: m.featuresDir, params: { ...params, epochs, freeze_body: true, learning_rate: lr } }, { onLog: (_l, text) => logs.push(text) });
+      await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, featureCache: new engine.FeatureCache(m.featuresDir), params: { ...params, epochs, freeze_body: true, learning_rate: lr } }, { onLog: (_l, text) => logs.push(text) });
       return { s: (performance.now() - t0) / 1000, headOnly: logs.some((l) => /building the head only/.test(l)) };
     };
     // A later trial of `tune`: a fresh worker process, the study's features on disk.

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, trainModel, isEngineError } from '../../src/engine';
-import { faults } from '../../src/engine/train';
+import { faults } from '../../src/engine/full-strategy';
 import type { Metric } from '../../src/protocol/messages';
 import { toySplit, TOY_VOCAB, baseParams } from './toy';
 

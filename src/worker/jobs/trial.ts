@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/fsutil';
 import { loadStudy, studyStateDir } from '../../core/study';
-import { evaluateModel, trainModel } from '../../engine';
+import { evaluateModel, FeatureCache, trainModel } from '../../engine';
 import { describeBackend } from '../../engine/backend';
 import { isPreset } from '../../engine/config';
 import type { TrialJobOptions } from '../../protocol/messages';
@@ -16,6 +16,17 @@ import { CancelledError } from '../errors';
 import { mergeParams } from '../params';
 import { TOKENIZER_CONFIG, tokenizerConfig } from './model-info';
 import type { TrialJobResult } from './trial-types';
+
+/**
+ * The current study's feature cache: it outlives a trial, so a worker kept for the next
+ * head-only trial (memoryUnchanged) reads the features from memory; another study replaces it.
+ */
+let studyFeatures: FeatureCache | undefined;
+
+function featureCacheFor(dir: string): FeatureCache {
+  if (studyFeatures?.dir !== dir) studyFeatures = new FeatureCache(dir);
+  return studyFeatures;
+}
 
 export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<TrialJobResult> {
   const loaded = loadStudy(o.study);
@@ -40,9 +51,9 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
       params,
       memoryBudgetMiB: o.memoryBudgetMiB ?? study.training.memoryBudgetMiB,
       checkpointDir: o.checkpointDir ? resolve(o.checkpointDir) : undefined,
-      // One feature cache per study: each trial runs in a fresh worker, and frozen trials of the
-      // same body and max_len share their encoder features.
-      featuresDir: join(studyStateDir(loaded), 'features'),
+      // One feature cache per study: frozen trials of the same body and max_len share their
+      // encoder features, on disk across workers and in memory within one.
+      featureCache: featureCacheFor(join(studyStateDir(loaded), 'features')),
       resume: o.resume,
       logEverySteps: study.training.logEverySteps,
       saveBestTo,
