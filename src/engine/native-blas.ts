@@ -387,9 +387,17 @@ function disagreementWithWasm(): number {
   return worst;
 }
 
+let precisionNow: 'fp32' | 'bf16' = 'fp32';
+
 /** Sets the precision of the native matmuls; returns the one in force ('bf16' needs oneDNN). */
 export function setMatmulPrecision(p: 'fp32' | 'bf16'): 'fp32' | 'bf16' {
-  return addon && installed ? addon.setPrecision(p) : 'fp32';
+  precisionNow = addon && installed ? addon.setPrecision(p) : 'fp32';
+  return precisionNow;
+}
+
+/** The precision the native matmuls run at now. */
+export function matmulPrecision(): 'fp32' | 'bf16' {
+  return precisionNow;
 }
 
 /** What installNativeMatmul put in place and is in use, if anything. */

@@ -11,7 +11,8 @@ import { UserError } from '../core/errors';
 import { writeFileAtomic } from '../core/fsutil';
 import type { Metric } from '../protocol/messages';
 import type { TrainHooks, TrainInput, TrainParams, TrainResult } from './types';
-import { ensureBackend } from './backend';
+import { ensureBackend, type BackendInfo } from './backend';
+import { resolvePrecision, withPrecision } from './precision';
 import { seededValues } from './model';
 import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
 import { pickMicroBatch } from './memory';
@@ -59,8 +60,15 @@ function assertWritableFolder(dir: string): void {
 }
 
 export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const started = performance.now();
   const backend = await ensureBackend();
+  const { precision, note } = resolvePrecision(input.precision ?? 'fp32', backend);
+  if (note) hooks.onLog?.('warn', note);
+  return withPrecision(precision, async () => ({ ...(await train(input, hooks, backend)), precision }));
+}
+
+/** The run itself, at the matmul precision trainModel set. */
+async function train(input: TrainInput, hooks: TrainHooks, backend: BackendInfo): Promise<Omit<TrainResult, 'precision'>> {
+  const started = performance.now();
   const p = checkParams(input.params);
   const log = hooks.onLog;
   if (!(input.numLabels >= 2)) throw new UserError(`numLabels must be at least 2 (got ${input.numLabels})`, 'E_DATA');

@@ -126,3 +126,34 @@ test('precision auto is bf16 only where the CPU has bf16 instructions and oneDNN
   assert.match(userError(() => resolvePrecision('bf16', backend())), /^precision "bf16": oneDNN not available \(libdnnl\.so\.2.*; Debian: apt install libdnnl2; use "fp32" or "auto"$/);
   assert.match(userError(() => resolvePrecision('bf16', { name: 'tensorflow', skipped: [] })), /^precision "bf16": the tensorflow backend has no bf16 matmuls here; use "fp32" or "auto"$/);
 });
+
+test('bf16 training reaches the fp32 val loss within the noise between seeds (3 seeds each)', async (t) => {
+  if (!(await bf16Ready(t))) return;
+  const { trainModel } = await import('../../src/engine');
+  const { toySplit, TOY_VOCAB, baseParams } = await import('./toy');
+  const { mean, std } = await import('../../src/tuners/stats');
+  // One label in seven flipped: the val loss has a floor well above zero, so a precision that
+  // trained worse would show.
+  const noisy = (count: number, seed: number) => {
+    const s = toySplit(count, 24, seed);
+    s.labels.forEach((l, i) => (s.labels[i] = i % 7 === 3 ? 1 - l : l));
+    return s;
+  };
+  const train = noisy(384, 1), val = noisy(160, 2);
+  const losses: Record<string, number[]> = { fp32: [], bf16: [] };
+  for (const precision of ['fp32', 'bf16'] as const) {
+    for (const seed of [1, 2, 3]) {
+      const r = await trainModel({ model: 'tiny', vocabSize: TOY_VOCAB, numLabels: 2, train, val, precision, params: { ...baseParams, epochs: 3, max_seq_len: 24, seed } });
+      assert.equal(r.precision, precision);
+      losses[precision].push(r.bestValLoss);
+    }
+  }
+  const [f, b] = [losses.fp32, losses.bf16];
+  t.diagnostic(`best val loss fp32 ${f.map((x) => x.toFixed(6))}, bf16 ${b.map((x) => x.toFixed(6))}`);
+  assert.ok(mean(f) < 0.6, `fp32 did not learn the task: ${f}`);
+  assert.notDeepEqual(b, f, 'bf16 runs equal fp32 runs: the bf16 products did not run');
+  // Within noise: the gap between the means is inside two standard errors of their difference
+  // (with a floor of 0.01 for seeds that happen to agree closely).
+  const noise = 2 * Math.sqrt((std(f) ** 2 + std(b) ** 2) / 3);
+  assert.ok(Math.abs(mean(b) - mean(f)) <= Math.max(noise, 0.01), `bf16 mean ${mean(b)} vs fp32 ${mean(f)}, noise ${noise}`);
+});

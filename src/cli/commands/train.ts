@@ -129,7 +129,7 @@ class MetricPrinter {
     const parts = [
       `best epoch ${r.bestEpoch}: val_loss ${fmt(r.bestValLoss)}, val_accuracy ${fmt(r.bestValAccuracy)}`,
       `${r.epochsRun} epoch${r.epochsRun === 1 ? '' : 's'}${r.stoppedEarly ? ' (stopped early)' : ''}, ${r.secondsPerEpoch.toFixed(1)} s/epoch`,
-      `backend ${r.backend}${r.matmul ? ` (matmuls on ${r.matmul})` : ''}, batch ${r.params.batch_size}${r.accumulationSteps > 1 ? ` = ${r.accumulationSteps}×${r.microBatch}` : ''}, peak RSS ${Math.round(r.peakRssMiB)} MiB`,
+      `backend ${r.backend}${r.matmul ? ` (matmuls on ${r.matmul})` : ''}, precision ${r.precision}, batch ${r.params.batch_size}${r.accumulationSteps > 1 ? ` = ${r.accumulationSteps}×${r.microBatch}` : ''}, peak RSS ${Math.round(r.peakRssMiB)} MiB`,
     ];
     let line = parts.join('; ');
     if (r.test) line += `; test accuracy ${fmt(r.test.accuracy)} (loss ${fmt(r.test.loss)}, ${r.test.count} rows)`;
