@@ -101,21 +101,37 @@ function loadBf16(a: Addon): Pick<NativeBlasInfo, 'bf16' | 'bf16Why'> {
   return { bf16: { description: d.description, native: f.avx512_bf16 || f.amx_bf16 } };
 }
 
+/** Loads the addon itself (not yet any library); the reason when it cannot. */
+function loadAddon(): string | undefined {
+  if (addon) return undefined;
+  const file = addonCandidates().find((f) => existsSync(f));
+  if (!file) return 'native BLAS: addon not built (npm run build needs a C compiler and Node headers)';
+  try {
+    addon = createRequire(file)(file) as Addon;
+  } catch (e) {
+    return `native BLAS: addon failed to load (${(e as Error).message.split('\n')[0]})`;
+  }
+  return undefined;
+}
+
+/**
+ * The OpenBLAS core type for another program on this machine (a PyTorch peer, run at its best):
+ * the user's OPENBLAS_CORETYPE, else the one chosen from the CPU's flags; undefined when the
+ * addon is not built or OpenBLAS should choose.
+ */
+export function openblasCoreForPeers(): string | undefined {
+  if (process.env.OPENBLAS_CORETYPE) return process.env.OPENBLAS_CORETYPE;
+  return loadAddon() || !addon ? undefined : openblasCoreFor(addon.cpuFeatures());
+}
+
 /**
  * Loads the addon and its BLAS library. Returns undefined (with the reason) when either is
  * missing; never throws.
  */
 export function loadNativeBlas(): { info?: NativeBlasInfo; why?: string } {
   if (process.env.TRIALBOOK_NATIVE_BLAS === '0') return { why: 'native BLAS: off (TRIALBOOK_NATIVE_BLAS=0)' };
-  if (!addon) {
-    const file = addonCandidates().find((f) => existsSync(f));
-    if (!file) return { why: 'native BLAS: addon not built (npm run build needs a C compiler and Node headers)' };
-    try {
-      addon = createRequire(file)(file) as Addon;
-    } catch (e) {
-      return { why: `native BLAS: addon failed to load (${(e as Error).message.split('\n')[0]})` };
-    }
-  }
+  const why = loadAddon();
+  if (why || !addon) return { why };
   const r = loadBlasLibrary(addon);
   if (!r.available) return { why: `native BLAS: no BLAS library found (${r.error}); install OpenBLAS (Debian: libopenblas0-pthread)` };
   const fixed = Number(process.env.TRIALBOOK_BLAS_THREADS);
