@@ -46,6 +46,9 @@ export const TunerSpec = z.discriminatedUnion('type', [
 ]);
 export type TunerSpec = z.infer<typeof TunerSpec>;
 
+/** Matmul precisions a study (or `trialbook pretrain`) can ask for; see engine/precision.ts. */
+export const PRECISIONS = ['fp32', 'bf16', 'auto'] as const;
+
 export const StudySpec = z.strictObject({
   $schema: z.string().optional(),
   name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore'),
@@ -81,7 +84,7 @@ export const StudySpec = z.strictObject({
    * Matmul precision: fp32; bf16 (bf16 matmul inputs, fp32 accumulation and weights: about twice
    * the speed on CPUs with AVX512-BF16 or AMX, through oneDNN); auto (bf16 where the CPU has it).
    */
-  precision: z.enum(['fp32', 'bf16', 'auto']).default('fp32'),
+  precision: z.enum(PRECISIONS).default('fp32'),
   training: z.strictObject({
     epochs: z.number().int().min(1).default(3),
     max_seq_len: z.number().int().min(3).max(512).default(128),

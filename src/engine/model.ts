@@ -112,6 +112,18 @@ export class BertClassifier {
    * Pooled [CLS] features [B,H] for ids [B,S] (0 = [PAD]). `rng` given = training (dropout on).
    */
   pooled(ids: tf.Tensor2D, rng?: DropoutRng): tf.Tensor2D {
+    // After the last layer x holds the [CLS] rows [B, H].
+    const x = this.encode(ids, rng, true);
+    return tf.tanh(dense(x, this.v('bert.pooler.dense.weight'), this.v('bert.pooler.dense.bias'))) as tf.Tensor2D;
+  }
+
+  /** The last layer's hidden states of every token [B·S, H] (masked-LM pre-training reads them). */
+  sequenceOutput(ids: tf.Tensor2D, rng?: DropoutRng): tf.Tensor2D {
+    return this.encode(ids, rng, false);
+  }
+
+  /** The encoder; with `clsOnly` the last layer computes (and returns) only the [CLS] rows [B, H]. */
+  private encode(ids: tf.Tensor2D, rng: DropoutRng | undefined, clsOnly: boolean): tf.Tensor2D {
     if (this.headOnly) throw new Error('engine: this model holds only its classification head; its encoder features come from the cache');
     const c = this.config;
     const [B, S] = ids.shape;
@@ -138,7 +150,7 @@ export class BertClassifier {
       // The pooler reads only [CLS], so the last layer computes only its row: its query, attention
       // output and feed-forward run on B rows instead of B·S; keys and values still come from
       // every token. The same logits for about a seventh of a BERT layer's work.
-      const last = l === L - 1;
+      const last = clsOnly && l === L - 1;
       const rows = last ? clsRows(x) : x;
       const ctx = multiHeadAttention(lin('attention.self.query', rows), lin('attention.self.key', x), lin('attention.self.value', x), maskBias, { B, S, A, D, Sq: last ? 1 : S }, scale, pAtt, rng);
       const att = dropout(lin('attention.output.dense', ctx), pHid, rng);
@@ -147,8 +159,7 @@ export class BertClassifier {
       const out = dropout(lin('output.dense', act), pHid, rng);
       x = layerNorm(out, this.v(`${p}.output.LayerNorm.weight`), this.v(`${p}.output.LayerNorm.bias`), eps, x);
     }
-    // After the last layer x holds the [CLS] rows [B, H].
-    return tf.tanh(dense(x as tf.Tensor2D, this.v('bert.pooler.dense.weight'), this.v('bert.pooler.dense.bias'))) as tf.Tensor2D;
+    return x as tf.Tensor2D;
   }
 
   /** Dropout (rate = the trial's dropout_rate, training only) then the dense head → logits [B,C]. */

@@ -6,10 +6,10 @@
  * (native/blas/onednn.c); products too small to gain stay fp32 there.
  */
 import { UserError } from '../core/errors';
+import type { PRECISIONS } from '../core/study';
 import type { BackendInfo } from './backend';
 import { setMatmulPrecision } from './native-blas';
 
-export const PRECISIONS = ['fp32', 'bf16', 'auto'] as const;
 export type PrecisionSetting = (typeof PRECISIONS)[number];
 export type Precision = 'fp32' | 'bf16';
 
@@ -23,6 +23,16 @@ export function resolvePrecision(setting: PrecisionSetting, backend: Pick<Backen
     throw new UserError(`precision "bf16": ${why}; use "fp32" or "auto"`, 'E_PRECISION');
   }
   return { precision: 'bf16', note: bf16.native ? undefined : 'precision bf16: this CPU has no bf16 instructions (AVX512-BF16, AMX); oneDNN emulates them, slower than fp32' };
+}
+
+/**
+ * Runs a training run `f` at the precision `setting` gives on `backend` (a note, such as bf16
+ * emulated, goes to `log`) and adds the precision it ran at to its result.
+ */
+export async function atPrecision<T extends object>(setting: PrecisionSetting | undefined, backend: Pick<BackendInfo, 'name' | 'blas' | 'skipped'>, log: ((level: 'warn', text: string) => void) | undefined, f: () => Promise<T>): Promise<T & { precision: Precision }> {
+  const { precision, note } = resolvePrecision(setting ?? 'fp32', backend);
+  if (note) log?.('warn', note);
+  return withPrecision(precision, async () => ({ ...(await f()), precision }));
 }
 
 /** Runs `f` with the native matmuls at `precision`, and fp32 again afterwards. */

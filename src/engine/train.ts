@@ -12,7 +12,7 @@ import { writeFileAtomic } from '../core/fsutil';
 import type { Metric } from '../protocol/messages';
 import type { TrainHooks, TrainInput, TrainParams, TrainResult } from './types';
 import { ensureBackend, type BackendInfo } from './backend';
-import { resolvePrecision, withPrecision } from './precision';
+import { atPrecision } from './precision';
 import { seededValues } from './model';
 import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
 import { pickMicroBatch } from './memory';
@@ -61,9 +61,7 @@ function assertWritableFolder(dir: string): void {
 
 export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const backend = await ensureBackend();
-  const { precision, note } = resolvePrecision(input.precision ?? 'fp32', backend);
-  if (note) hooks.onLog?.('warn', note);
-  return withPrecision(precision, async () => ({ ...(await train(input, hooks, backend)), precision }));
+  return atPrecision(input.precision, backend, hooks.onLog, () => train(input, hooks, backend));
 }
 
 /** The run itself, at the matmul precision trainModel set. */

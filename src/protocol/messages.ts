@@ -94,6 +94,34 @@ export const PredictJobOptions = z.object({
 });
 export type PredictJobOptions = z.infer<typeof PredictJobOptions>;
 
+/** Masked-LM pre-training on unlabelled texts (`trialbook pretrain`), saved as an HF BERT folder with its MLM head. */
+export const PretrainJobOptions = z.object({
+  /** CSV/TSV with a text column, or a .txt file with one text per line. */
+  input: z.string().min(1),
+  textColumn: z.string().optional(),
+  quoting: z.enum(['csv', 'none']).optional(),
+  /** A preset (from scratch) or a model folder (continued). */
+  model: z.string().min(1),
+  /** The vocab.txt; a model folder's own when absent. */
+  vocab: z.string().optional(),
+  lowercase: z.boolean().optional(),
+  stripAccents: z.boolean().optional(),
+  out: z.string().min(1),
+  params: z.object({
+    learning_rate: z.number(),
+    warmup_steps: z.number(),
+    batch_size: z.number(),
+    epochs: z.number(),
+    max_seq_len: z.number(),
+    seed: z.number(),
+    mask_probability: z.number().optional(),
+    weight_decay: z.number().optional(),
+  }),
+  precision: z.enum(['fp32', 'bf16', 'auto']).optional(),
+  backend: z.string().optional(),
+});
+export type PretrainJobOptions = z.infer<typeof PretrainJobOptions>;
+
 /** Test-only job: exercises the protocol and the client's cancel/kill/crash paths. */
 export const EchoJobOptions = z.object({
   value: z.unknown().optional(),
@@ -120,6 +148,7 @@ export const Job = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('trial'), options: TrialJobOptions }),
   z.object({ kind: z.literal('evaluate'), options: EvaluateJobOptions }),
   z.object({ kind: z.literal('predict'), options: PredictJobOptions }),
+  z.object({ kind: z.literal('pretrain'), options: PretrainJobOptions }),
   z.object({ kind: z.literal('echo'), options: EchoJobOptions }),
 ]);
 export type Job = z.infer<typeof Job>;

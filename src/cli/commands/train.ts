@@ -74,8 +74,8 @@ const isEpochEnd = (m: Metric) => m.val_loss !== null && m.val_loss !== undefine
 
 const fmt = (v: number | null | undefined, digits = 4) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
 
-/** Text on a terminal (live step line, one line per epoch), JSON lines with --json. */
-class MetricPrinter {
+/** Text on a terminal (live step line, one line per epoch), JSON lines with --json (train, pretrain). */
+export class MetricPrinter {
   private live = false;
   private readonly tty = Boolean(process.stdout.isTTY);
 
