@@ -25,6 +25,7 @@ export interface Nsmc {
   split(idx: ArrayLike<number>, maxLen: number): EncodedSplit;
   /** Token count of row r (with [CLS] and [SEP]), uncut. */
   length(r: number): number;
+  label(r: number): number;
   texts: string[];
 }
 
@@ -46,6 +47,7 @@ export function loadNsmc(): Nsmc | undefined {
     order,
     texts: rows.map((r) => texts[r.i]),
     length: (r) => rows[r].n,
+    label: (r) => labels[rows[r].i],
     split(idx, maxLen) {
       const ids = new Int32Array(idx.length * maxLen);
       const lengths = new Uint16Array(idx.length);

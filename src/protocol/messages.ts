@@ -122,6 +122,10 @@ export const PretrainJobOptions = z.object({
 });
 export type PretrainJobOptions = z.infer<typeof PretrainJobOptions>;
 
+/** The runtime training would use (`trialbook runtime`, the editor's Select Runtime). */
+export const RuntimeJobOptions = z.object({ backend: z.string().optional() });
+export type RuntimeJobOptions = z.infer<typeof RuntimeJobOptions>;
+
 /** Test-only job: exercises the protocol and the client's cancel/kill/crash paths. */
 export const EchoJobOptions = z.object({
   value: z.unknown().optional(),
@@ -149,6 +153,7 @@ export const Job = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('evaluate'), options: EvaluateJobOptions }),
   z.object({ kind: z.literal('predict'), options: PredictJobOptions }),
   z.object({ kind: z.literal('pretrain'), options: PretrainJobOptions }),
+  z.object({ kind: z.literal('runtime'), options: RuntimeJobOptions }),
   z.object({ kind: z.literal('echo'), options: EchoJobOptions }),
 ]);
 export type Job = z.infer<typeof Job>;

@@ -10,6 +10,7 @@ import { register as train } from './train';
 import { register as evaluate } from './evaluate';
 import { register as predict } from './predict';
 import { register as pretrain } from './pretrain';
+import { register as runtime } from './runtime';
 import { register as tune } from './tune';
 import { register as seqlen } from './seqlen';
 import { register as report } from './report';
@@ -19,5 +20,5 @@ import { register as watch } from './watch';
 
 /** Every CLI command, in the order `--help` lists them. */
 export const commands: Array<(program: Command) => void> = [
-  init, split, tokenize, lengths, vocab, demo, plan, train, evaluate, predict, pretrain, tune, seqlen, report, watch, worker, migrate,
+  init, split, tokenize, lengths, vocab, demo, plan, train, evaluate, predict, pretrain, tune, seqlen, report, watch, worker, migrate, runtime,
 ];

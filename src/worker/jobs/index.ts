@@ -25,5 +25,7 @@ export async function runJob(job: Job, ctx: JobContext): Promise<unknown> {
       return (await import('./predict')).predictJob(job.options, ctx);
     case 'pretrain':
       return (await import('./pretrain')).pretrainJob(job.options, ctx);
+    case 'runtime':
+      return ctx.backend(job.options.backend);
   }
 }
