@@ -97,13 +97,7 @@ export function register(program: Command): void {
             backend: o.backend,
           },
         },
-        {
-          onMetric: (m) => out.metric(m),
-          onProgress: (p) => out.progress(p.done, p.total, p.message),
-          onLog: (level, text) => {
-            if (level !== 'debug' || process.env.TRIALBOOK_DEBUG) out.log(level, text);
-          },
-        },
+        out.handlers(),
       );
       out.endLine();
       if (!outcome.ok || !outcome.result) {

@@ -8,6 +8,7 @@ import { loadStudy } from '../../core/study';
 import type { Metric } from '../../protocol/messages';
 import { mergeParams, parseParamsJson } from '../../worker/params';
 import { runJobFromCli } from '../../worker/cli-run';
+import type { JobHandlers } from '../../worker/client';
 import type { TrialJobResult } from '../../worker/jobs/trial-types';
 
 interface TrainOptions {
@@ -46,13 +47,7 @@ export function register(program: Command): void {
             evaluateTest: o.test,
           },
         },
-        {
-          onMetric: (m) => out.metric(m),
-          onProgress: (p) => out.progress(p.done, p.total, p.message),
-          onLog: (level, text) => {
-            if (level !== 'debug' || process.env.TRIALBOOK_DEBUG) out.log(level, text);
-          },
-        },
+        out.handlers(),
       );
       out.endLine();
       if (!outcome.ok || !outcome.result) {
@@ -80,6 +75,17 @@ export class MetricPrinter {
   private readonly tty = Boolean(process.stdout.isTTY);
 
   constructor(private readonly json: boolean, private readonly epochs: number) {}
+
+  /** A job's metrics, progress and logs printed here (debug logs only with TRIALBOOK_DEBUG). */
+  handlers(): JobHandlers {
+    return {
+      onMetric: (m) => this.metric(m),
+      onProgress: (p) => this.progress(p.done, p.total, p.message),
+      onLog: (level, text) => {
+        if (level !== 'debug' || process.env.TRIALBOOK_DEBUG) this.log(level, text);
+      },
+    };
+  }
 
   metric(m: Metric): void {
     if (this.json) {
