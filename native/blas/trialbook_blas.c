@@ -152,6 +152,8 @@ static napi_value set_precision(napi_env env, napi_callback_info info) {
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   string_arg(env, argv, argc, 0, want, sizeof want);
   bf16_on = strcmp(want, "bf16") == 0 && onednn_describe()[0];
+  /* In bf16 the BLAS keeps only small products; its idle threads would spin against oneDNN's. */
+  if (set_threads) set_threads(bf16_on ? 1 : own_threads);
   napi_value v;
   napi_create_string_utf8(env, bf16_on ? "bf16" : "fp32", NAPI_AUTO_LENGTH, &v);
   return v;
@@ -163,13 +165,14 @@ static napi_value set_num_threads(napi_env env, napi_callback_info info) {
   int32_t n = 1;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc >= 1) napi_get_value_int32(env, argv[0], &n);
-  if (set_threads && n > 0) set_threads(n);
   if (n > 0) {
     own_threads = n;
     onednn_set_threads(n);
+    if (set_threads) set_threads(bf16_on ? 1 : n);
   }
+  /* The threads in use: the BLAS's (it may cap the count), or ours while bf16 keeps it at one. */
   napi_value v;
-  napi_create_int32(env, get_threads ? get_threads() : 0, &v);
+  napi_create_int32(env, get_threads && !bf16_on ? get_threads() : own_threads, &v);
   return v;
 }
 
