@@ -66,6 +66,7 @@ async function measure(m: BaseMeasure): Promise<Record<string, number | string>>
   const { loadClassifier } = await import('../src/engine/evaluate');
   const { scoreRows, pooledFeatures } = await import('../src/engine/score');
   const { withPrecision } = await import('../src/engine/precision');
+  const { activationBudgetMiB } = await import('../src/engine/memory');
   const backend = await engine.initBackend();
   const data = m.what === 'fixed' ? randomSplit(m.rows, 128, 1) : nsmcSample(m.rows);
   if (!data) return { skipped: '../shared/data is absent' };
@@ -82,14 +83,15 @@ async function measure(m: BaseMeasure): Promise<Record<string, number | string>>
   const { model } = loadClassifier(m.dir);
   try {
     await withPrecision(r.precision, async () => {
-      scoreRows(model, randomSplit(BATCH, 16, 3), BATCH); // warm-up
+      const o = { budgetMiB: activationBudgetMiB(backend.name) };
+      scoreRows(model, randomSplit(BATCH, 16, 3), o); // warm-up
       let t0 = performance.now();
-      scoreRows(model, data, BATCH);
+      scoreRows(model, data, o);
       out.infer_ex_s = data.count / ((performance.now() - t0) / 1000);
       if (m.what === 'nsmc') {
-        // The frozen-body pass: [CLS] features in batches of 64, as the feature cache computes them.
+        // The frozen-body pass: [CLS] features, as the feature cache computes them.
         t0 = performance.now();
-        pooledFeatures(model, data, 64);
+        pooledFeatures(model, data, o);
         out.features_ex_s = data.count / ((performance.now() - t0) / 1000);
       }
     });

@@ -1,13 +1,12 @@
 /** Builds a trial's model: a preset from a seed, a folder's weights, or only the head when a frozen trial's features are cached. */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { Rng } from '../core/rng';
 import { UserError } from '../core/errors';
 import type { EncodedSplit } from '../core/encoded';
 import type { BertConfig, TrainHooks, TrainInput } from './types';
 import { isPreset, presetConfig, PRESETS } from './config';
-import { BertClassifier, initValues, paramSpecs } from './model';
-import { mapCheckpoint, readModelFolder } from './weights';
+import { BertClassifier } from './model';
+import { initialiseMissing, mapCheckpoint, readModelFolder } from './weights';
 import { FeatureCache } from './feature-cache';
 
 export interface BuiltModel {
@@ -45,23 +44,22 @@ export function buildModel(input: TrainInput, seed: number, log: TrainHooks['onL
   const dir = resolve(input.model);
   if (!existsSync(dir)) throw new UserError(`model "${input.model}": neither a preset (${Object.keys(PRESETS).join(', ')}) nor an existing folder`, 'E_NOT_FOUND');
   const mf = readModelFolder(dir);
+  for (const note of mf.notes) log?.('info', note);
   // Dropout changes neither the weights nor inference, so the cache keys below stay valid.
   mf.config = { ...mf.config, ...input.encoderDropout };
-  if (input.vocabSize > 0 && input.vocabSize !== mf.config.vocab_size) {
-    throw new UserError(`${join(dir, 'config.json')}: vocab_size ${mf.config.vocab_size} does not match the data's vocab (${input.vocabSize} tokens); tokenize with the model's vocab.txt`, 'E_VOCAB');
+  if (input.vocabSize > mf.config.vocab_size) {
+    throw new UserError(`${join(dir, 'config.json')}: vocab_size ${mf.config.vocab_size} is smaller than the data's vocab (${input.vocabSize} tokens); tokenize with the model's vocab.txt`, 'E_VOCAB');
   }
-  const loaded = mapCheckpoint(mf.weightsFile, mf.weights, mf.config, input.numLabels, true);
-  if (loaded.headMissing) {
-    log?.('info', `${mf.weightsFile}: no classifier for ${input.numLabels} labels; initialising a new head`);
-    const rng = new Rng(seed);
-    for (const spec of paramSpecs(mf.config, input.numLabels)) if (spec.head) loaded.values.set(spec.name, initValues(spec, rng));
-  }
-  const st = statSync(mf.weightsFile);
+  if (input.vocabSize > 0 && input.vocabSize < mf.config.vocab_size) log?.('info', `the data's vocab has ${input.vocabSize} tokens, the model's embedding ${mf.config.vocab_size} rows: the last ${mf.config.vocab_size - input.vocabSize} are never used`);
+  const { file, bytes, mtimeMs } = mf.weights;
+  const loaded = mapCheckpoint(file, mf.weights.tensors, mf.config, input.numLabels, true);
+  initialiseMissing(file, loaded, mf.config, input.numLabels, seed, log);
+  const fresh = loaded.headMissing || loaded.poolerMissing;
   return {
     model: new BertClassifier(mf.config, input.numLabels, loaded.values),
     config: mf.config,
-    sourceKey: `dir:${dir}:${st.size}:${st.mtimeMs}:n${input.numLabels}:s${loaded.headMissing ? seed : 'saved'}`,
-    bodyId: `model folder ${basename(dir)} (${st.size} bytes of weights)`,
+    sourceKey: `dir:${dir}:${bytes}:${mtimeMs}:n${input.numLabels}:s${fresh ? seed : 'saved'}`,
+    bodyId: `model folder ${basename(dir)} (${bytes} bytes of weights)`,
     vocabPath: input.vocabPath ?? mf.vocabPath,
   };
 }

@@ -7,11 +7,11 @@ import { FeatureCache } from './feature-cache';
 import type { BuiltModel } from './build';
 import { lossAndAccuracy, varNameMap, type Strategy } from './strategy';
 
-export function frozenStrategy(built: BuiltModel, train: EncodedSplit, val: EncodedSplit, p: Required<TrainParams>, cache: FeatureCache, log: TrainHooks['onLog']): Strategy {
+export function frozenStrategy(built: BuiltModel, train: EncodedSplit, val: EncodedSplit, p: Required<TrainParams>, cache: FeatureCache, budgetMiB: number, log: TrainHooks['onLog']): Strategy {
   const model = built.model;
   const H = model.config.hidden_size;
-  const ftrain = cache.featuresOf(FeatureCache.key(built.sourceKey, train), model, train, log);
-  const fval = cache.featuresOf(FeatureCache.key(built.sourceKey, val), model, val, log);
+  const ftrain = cache.featuresOf(FeatureCache.key(built.sourceKey, train), model, train, { budgetMiB, log });
+  const fval = cache.featuresOf(FeatureCache.key(built.sourceKey, val), model, val, { budgetMiB, log });
   const trainT = tf.tensor2d(ftrain.feats, [train.count, H]);
   const valT = tf.tensor2d(fval.feats, [val.count, H]);
   const trainable = new Map([...model.vars].filter(([n]) => n.startsWith('classifier.')));

@@ -6,23 +6,23 @@ import type { BertClassifier } from './model';
 import { DropoutRng } from './ops';
 import { gatherBatch, longest } from './data';
 import { EngineError, looksLikeOom } from './errors';
+import { faults } from './memory';
 import { scoreRows } from './score';
 import { lossAndAccuracy, varNameMap, type Strategy } from './strategy';
 
-/** Test hook: pretend allocation fails for micro-batches larger than this. */
-export const faults = { failMicroAbove: Infinity };
-
-export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: Required<TrainParams>, initialMicro: number, log: TrainHooks['onLog']): Strategy {
+export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: Required<TrainParams>, initialMicro: number, budgetMiB: number, log: TrainHooks['onLog']): Strategy {
   const trainable = model.vars;
   const varList = [...trainable.values()];
   const byVarName = varNameMap(trainable);
   let micro = initialMicro;
+  // Micro-batches of the largest optimizer step so far: what accumulation really took.
+  let accumulation = 0;
   const cap = train.maxLen;
   return {
     trainable,
     encoderRan: true,
     microBatch: () => micro,
-    accumulationSteps: (batch) => Math.ceil(batch / micro),
+    accumulationSteps: () => accumulation,
     grads(rows, step, divisor) {
       // One sequence length for the whole optimizer batch, so micro-batching changes nothing.
       const len = longest(train, rows, cap);
@@ -34,9 +34,9 @@ export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: En
             const chunk = rows.slice(i, i + micro);
             if (chunk.length > faults.failMicroAbove) throw new RangeError('Array buffer allocation failed (simulated)');
             const out = tf.tidy(() => {
-              const { ids, labels } = gatherBatch(train, chunk, len);
+              const { labels, ...batch } = gatherBatch(train, chunk, len);
               const rng = p.dropout_rate > 0 || model.config.hidden_dropout_prob > 0 || model.config.attention_probs_dropout_prob > 0 ? DropoutRng.forStep(p.seed, step, chunk) : undefined;
-              return tf.variableGrads(() => model.loss(ids, labels, p.dropout_rate, divisor, rng), varList);
+              return tf.variableGrads(() => model.loss(batch, labels, p.dropout_rate, divisor, rng), varList);
             });
             for (const [vn, g] of Object.entries(out.grads)) {
               const n = byVarName.get(vn)!;
@@ -54,12 +54,13 @@ export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: En
               loss = l2;
             } else loss = out.value;
           }
+          accumulation = Math.max(accumulation, Math.ceil(rows.length / micro));
           return { loss: loss!, grads: acc };
         } catch (e) {
           for (const g of acc.values()) g.dispose();
           loss?.dispose();
           if (!looksLikeOom(e)) throw e;
-          if (micro === 1) throw new EngineError(`out of memory even with micro-batch 1 at sequence length ${len}; lower max_seq_len or use a smaller model`, 'oom');
+          if (micro === 1) throw new EngineError(`out of memory even with micro-batch 1 at sequence length ${len} (${(e as Error).message}); lower max_seq_len or use a smaller model`, 'oom');
           const next = Math.max(1, Math.floor(micro / 2));
           log?.('warn', `allocation failed with micro-batch ${micro} (${(e as Error).message}); retrying with ${next}`);
           micro = next;
@@ -67,7 +68,7 @@ export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: En
       }
     },
     validate() {
-      const probs = scoreRows(model, val, Math.max(micro, 32));
+      const probs = scoreRows(model, val, { budgetMiB, log });
       return lossAndAccuracy(probs, val.labels, model.numLabels);
     },
     dispose() {},

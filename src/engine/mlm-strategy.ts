@@ -8,23 +8,17 @@ import type { EncodedSplit } from '../core/encoded';
 import type { BertClassifier } from './model';
 import type { MlmHead } from './mlm-head';
 import { DropoutRng } from './ops';
-import { longest } from './data';
+import { longest, rowIds } from './data';
 import { maskRows, type MaskedBatch, type MaskingSpec } from './masking';
 import { varNameMap, type Strategy } from './strategy';
 
 /** Parameters that masked-LM training never reaches: the pooler and a classifier read only [CLS] for classification. */
 const unused = (name: string) => name.startsWith('bert.pooler.') || name.startsWith('classifier.');
 
-/** Rows of `split` cut to `len` columns, row-major. */
-function idsOf(split: EncodedSplit, rows: ArrayLike<number>, len: number): Int32Array {
-  const out = new Int32Array(rows.length * len);
-  for (let i = 0; i < rows.length; i++) out.set(split.ids.subarray(rows[i] * split.maxLen, rows[i] * split.maxLen + len), i * len);
-  return out;
-}
-
-/** Masks rows of `split` for optimizer step `step` (validation uses step -1: one fixed masking). */
-function masked(split: EncodedSplit, rows: number[], len: number, seed: number, step: number, spec: MaskingSpec): MaskedBatch {
-  return maskRows(idsOf(split, rows, len), rows.map((r) => split.lengths[r]), len, rows, seed, step, spec);
+/** Rows of `split` masked for optimizer step `step` (validation uses step -1: one fixed masking), with their lengths. */
+function masked(split: EncodedSplit, rows: number[], len: number, seed: number, step: number, spec: MaskingSpec): MaskedBatch & { lengths: Int32Array } {
+  const { ids, lengths } = rowIds(split, rows, len);
+  return { ...maskRows(ids, lengths, len, rows, seed, step, spec), lengths };
 }
 
 export function mlmStrategy(model: BertClassifier, head: MlmHead, train: EncodedSplit, val: EncodedSplit, seed: number, spec: MaskingSpec, micro: number): Strategy {
@@ -33,16 +27,17 @@ export function mlmStrategy(model: BertClassifier, head: MlmHead, train: Encoded
   const byVarName = varNameMap(trainable);
   const words = model.vars.get('bert.embeddings.word_embeddings.weight')! as tf.Variable<tf.Rank.R2>;
   const dropout = model.config.hidden_dropout_prob > 0 || model.config.attention_probs_dropout_prob > 0;
+  let accumulation = 0;
   return {
     trainable,
     encoderRan: true,
     microBatch: () => micro,
-    accumulationSteps: (batch) => Math.ceil(batch / micro),
+    accumulationSteps: () => accumulation,
     grads(rows, step) {
       const len = longest(train, rows, train.maxLen);
       // The loss is the mean over every masked token of the optimizer batch, however it is cut
       // into micro-batches: mask the whole batch first to count them.
-      const chunks: Array<{ rows: number[]; batch: MaskedBatch }> = [];
+      const chunks: Array<{ rows: number[]; batch: ReturnType<typeof masked> }> = [];
       let targets = 0;
       for (let i = 0; i < rows.length; i += micro) {
         const part = rows.slice(i, i + micro);
@@ -50,6 +45,7 @@ export function mlmStrategy(model: BertClassifier, head: MlmHead, train: Encoded
         targets += batch.targets.length;
         chunks.push({ rows: part, batch });
       }
+      accumulation = Math.max(accumulation, chunks.length);
       const acc = new Map<string, tf.Tensor>();
       let loss = tf.scalar(0);
       for (const { rows: part, batch } of chunks) {
@@ -58,7 +54,7 @@ export function mlmStrategy(model: BertClassifier, head: MlmHead, train: Encoded
           const ids = tf.tensor2d(batch.ids, [part.length, len], 'int32');
           const positions = tf.tensor1d(batch.positions, 'int32');
           const rng = dropout ? DropoutRng.forStep(seed, step, part) : undefined;
-          return tf.variableGrads(() => head.loss(model.sequenceOutput(ids, rng), positions, batch.targets, words, Math.max(1, targets)), varList);
+          return tf.variableGrads(() => head.loss(model.sequenceOutput({ ids, lengths: batch.lengths }, rng), positions, batch.targets, words, Math.max(1, targets)), varList);
         });
         for (const [vn, g] of Object.entries(out.grads)) {
           const n = byVarName.get(vn)!;
@@ -84,7 +80,7 @@ export function mlmStrategy(model: BertClassifier, head: MlmHead, train: Encoded
         if (batch.targets.length === 0) continue;
         const [sum, hits] = tf.tidy(() => {
           const ids = tf.tensor2d(batch.ids, [part.length, len], 'int32');
-          const logits = head.logits(tf.gather(model.sequenceOutput(ids), tf.tensor1d(batch.positions, 'int32')) as tf.Tensor2D, words);
+          const logits = head.logits(tf.gather(model.sequenceOutput({ ids, lengths: batch.lengths }), tf.tensor1d(batch.positions, 'int32')) as tf.Tensor2D, words);
           const logp = tf.logSoftmax(logits);
           const picked = tf.sum(tf.mul(logp, tf.oneHot(tf.tensor1d(batch.targets, 'int32'), logits.shape[1])));
           const right = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), tf.tensor1d(batch.targets, 'int32')), 'float32'));

@@ -15,7 +15,7 @@ import type { Metric } from '../protocol/messages';
 import type { BertConfig, TrainHooks } from './types';
 import { ensureBackend, type BackendInfo } from './backend';
 import { isPreset, presetConfig, PRESETS } from './config';
-import { BertClassifier, initValues, paramSpecs } from './model';
+import { BertClassifier, paramSpecs } from './model';
 import { MLM_PREFIX, MlmHead, mlmHeadSpecs, seededMlmHead, storedMlmHead } from './mlm-head';
 import { mlmStrategy } from './mlm-strategy';
 import type { MaskingSpec } from './masking';
@@ -23,7 +23,7 @@ import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
 import { pickMicroBatch } from './memory';
 import { checkSplit } from './data';
 import { EngineError } from './errors';
-import { mapCheckpoint, readModelFolder, transpose2d, WEIGHTS_FILE } from './weights';
+import { initialiseMissing, mapCheckpoint, readModelFolder, transpose2d, WEIGHTS_FILE } from './weights';
 import { writeSafetensors, type NamedTensor } from './safetensors';
 import { shuffledOrder, stepRows } from './batch-order';
 import { atPrecision, type Precision, type PrecisionSetting } from './precision';
@@ -128,13 +128,14 @@ function build(input: PretrainInput, seed: number, log: TrainHooks['onLog']): Bu
   if (input.vocabSize !== mf.config.vocab_size) {
     throw new UserError(`${join(dir, 'config.json')}: vocab_size ${mf.config.vocab_size} does not match the vocab (${input.vocabSize} tokens); pretrain with the model's vocab.txt`, 'E_VOCAB');
   }
-  const loaded = mapCheckpoint(mf.weightsFile, mf.weights, mf.config, 2, true);
-  // The classifier is never trained or saved here; the body needs values for it all the same.
-  const rng = new Rng(seed);
-  for (const spec of paramSpecs(mf.config, 2)) if (spec.head && !loaded.values.has(spec.name)) loaded.values.set(spec.name, initValues(spec, rng));
-  let head = storedMlmHead(mf.weights, mf.config);
+  for (const note of mf.notes) log?.('info', note);
+  const { file, tensors } = mf.weights;
+  const loaded = mapCheckpoint(file, tensors, mf.config, 2, true);
+  // The classifier is never trained or saved here (a pooler the folder lacks is, for fine-tuning).
+  initialiseMissing(file, { ...loaded, headMissing: false }, mf.config, 2, seed, log);
+  let head = storedMlmHead(tensors, mf.config);
   if (!head) {
-    log?.('info', `${mf.weightsFile}: no masked-LM head (${MLM_PREFIX}*); starting a new one`);
+    log?.('info', `${file}: no masked-LM head (${MLM_PREFIX}*); starting a new one`);
     head = seededMlmHead(mf.config, seed);
   }
   return { model: new BertClassifier(mf.config, 2, loaded.values), head: new MlmHead(mf.config, head), config: mf.config, vocabPath: input.vocabPath ?? mf.vocabPath };

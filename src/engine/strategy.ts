@@ -7,7 +7,8 @@ export interface Strategy {
   grads(rows: number[], step: number, divisor: number): { loss: tf.Scalar; grads: Map<string, tf.Tensor> };
   validate(): { loss: number; accuracy: number };
   microBatch(): number;
-  accumulationSteps(batch: number): number;
+  /** Micro-batches per optimizer step, as run (the largest step's count). */
+  accumulationSteps(): number;
   /** Whether the encoder ran at all: false for a frozen trial whose features were all cached. */
   readonly encoderRan: boolean;
   dispose(): void;

@@ -15,7 +15,7 @@ import { ensureBackend, type BackendInfo } from './backend';
 import { atPrecision } from './precision';
 import { seededValues } from './model';
 import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
-import { pickMicroBatch } from './memory';
+import { activationBudgetMiB, pickMicroBatch } from './memory';
 import { checkSplit, truncateSplit } from './data';
 import { EngineError } from './errors';
 import { saveModelFolder } from './weights';
@@ -27,8 +27,6 @@ import { frozenStrategy } from './frozen-strategy';
 import type { Strategy } from './strategy';
 import { readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint';
 import { shuffledOrder, stepRows } from './batch-order';
-
-const WASM_BUDGET_MIB = 1536;
 
 function checkParams(p: TrainParams): Required<TrainParams> {
   const bad: string[] = [];
@@ -75,6 +73,10 @@ async function train(input: TrainInput, hooks: TrainHooks, backend: BackendInfo)
   const features = input.featureCache ?? new FeatureCache(input.checkpointDir);
   const built = (p.freeze_body && buildFrozenFromCache(input, p.seed, train, val, features, log)) || buildModel(input, p.seed, log);
   const { model, config } = built;
+  // The trial's dropout_rate is the head's dropout (Hugging Face's classifier_dropout): it replaces
+  // config.json's, and the saved config records it, so HF fine-tunes the saved model the same way.
+  if (config.classifier_dropout != null && config.classifier_dropout !== p.dropout_rate) log?.('info', `classifier_dropout ${config.classifier_dropout} from config.json is replaced by the trial's dropout_rate ${p.dropout_rate}`);
+  const savedConfig = { ...config, classifier_dropout: p.dropout_rate };
   let strategy: Strategy | undefined;
   let opt: AdamW | undefined;
   try {
@@ -82,11 +84,9 @@ async function train(input: TrainInput, hooks: TrainHooks, backend: BackendInfo)
     checkSplit('val', val, config.vocab_size, input.numLabels, config.max_position_embeddings);
     if (input.saveBestTo) assertWritableFolder(input.saveBestTo);
     if (input.checkpointDir) assertWritableFolder(input.checkpointDir);
-    // The wasm heap tops out at 4 GiB and an allocation failure there aborts the module (no
-    // recoverable error), so the activation budget stays well inside it on wasm.
-    const budget = backend.name === 'wasm' ? Math.min(input.memoryBudgetMiB ?? WASM_BUDGET_MIB, WASM_BUDGET_MIB) : input.memoryBudgetMiB;
+    const budget = activationBudgetMiB(backend.name, input.memoryBudgetMiB);
     const plan = pickMicroBatch(config, train.maxLen, p.batch_size, budget);
-    strategy = p.freeze_body ? frozenStrategy(built, train, val, p, features, log) : fullStrategy(model, train, val, p, plan.microBatch, log);
+    strategy = p.freeze_body ? frozenStrategy(built, train, val, p, features, budget, log) : fullStrategy(model, train, val, p, plan.microBatch, budget, log);
     opt = new AdamW(strategy.trainable, { weightDecay: p.weight_decay });
     const stepsPerEpoch = Math.ceil(train.count / p.batch_size);
     const totalSteps = stepsPerEpoch * p.epochs;
@@ -169,7 +169,7 @@ async function train(input: TrainInput, hooks: TrainHooks, backend: BackendInfo)
         state.bestEpoch = epoch + 1;
         state.badEpochs = 0;
         best = model.snapshot(stored);
-        if (input.saveBestTo) saveModelFolder(input.saveBestTo, config, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
+        if (input.saveBestTo) saveModelFolder(input.saveBestTo, savedConfig, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
         if (input.checkpointDir) writeSafetensors(join(input.checkpointDir, 'best.safetensors'), new Map([...best].map(([n, d]) => [n, { shape: model.vars.get(n)!.shape, data: d }])));
       } else state.badEpochs++;
       state.epoch = epoch + 1;
@@ -183,7 +183,7 @@ async function train(input: TrainInput, hooks: TrainHooks, backend: BackendInfo)
       }
     }
     if (best && input.saveBestTo && !existsSync(join(input.saveBestTo, 'model.safetensors'))) {
-      saveModelFolder(input.saveBestTo, config, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
+      saveModelFolder(input.saveBestTo, savedConfig, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
     }
     return {
       bestValLoss: state.bestValLoss ?? NaN,
@@ -194,7 +194,7 @@ async function train(input: TrainInput, hooks: TrainHooks, backend: BackendInfo)
       backend: backend.name,
       ...(backend.matmul ? { matmul: backend.matmul } : {}),
       microBatch: strategy.microBatch(),
-      accumulationSteps: strategy.accumulationSteps(p.batch_size),
+      accumulationSteps: strategy.accumulationSteps(),
       secondsPerEpoch: epochSeconds.length ? epochSeconds.reduce((a, b) => a + b, 0) / epochSeconds.length : 0,
       peakRssMiB: Math.round(peakRss / 1048576),
       stoppedEarly,

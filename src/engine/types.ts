@@ -20,6 +20,8 @@ export interface BertConfig {
   attention_probs_dropout_prob: number;
   layer_norm_eps?: number;
   hidden_act?: string;
+  /** The head's dropout; null or absent: hidden_dropout_prob (as in Hugging Face). Training uses the trial's dropout_rate. */
+  classifier_dropout?: number | null;
 }
 
 /** Hyperparameters of one training run (names as in the study's search space). */

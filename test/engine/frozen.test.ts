@@ -65,7 +65,7 @@ test('a head-only model gets the head a full seeded build gets, and refuses to e
     assert.deepEqual([...head.vars.keys()].sort(), ['classifier.bias', 'classifier.weight']);
     assert.deepEqual(head.snapshot().get('classifier.weight'), full.snapshot().get('classifier.weight'));
     const ids = tf.tensor2d([[2, 5, 3]], [1, 3], 'int32');
-    assert.throws(() => head.pooled(ids), /only its classification head/);
+    assert.throws(() => head.pooled({ ids, lengths: [3] }), /only its classification head/);
     ids.dispose();
   } finally {
     full.dispose();

@@ -96,7 +96,7 @@ test('pre-training lowers the held-out masked-LM loss, saves a BertForMaskedLM f
   assert.ok(!names.some((n) => n.startsWith('classifier.') || n === 'cls.predictions.decoder.weight'), 'no classifier; the decoder stays tied to the word embeddings');
 
   // The head as HF computes it from the file: transform (x·Wᵀ + b, GELU, LayerNorm), then h·Eᵀ + bias.
-  const w = folder.weights;
+  const w = folder.weights.tensors;
   const H = folder.config.hidden_size;
   const head = new MlmHead(folder.config, storedMlmHead(w, folder.config)!);
   const hidden = tf.randomNormal([5, H], 0, 1, 'float32', 3) as tf.Tensor2D;

@@ -7,12 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
 import { UserError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/fsutil';
-import { createTokenizer, loadVocab, readTextColumn } from '../../core/tokenizer';
+import { createTokenizer, loadVocab, readTextColumn, readTokenizerConfig, TOKENIZER_CONFIG, tokenizerConfigJson } from '../../core/tokenizer';
 import { isPreset, PRESETS } from '../../engine/config';
 import { pretrainModel, type PretrainResult } from '../../engine/pretrain';
 import type { PretrainJobOptions } from '../../protocol/messages';
 import type { JobContext } from '../context';
-import { TOKENIZER_CONFIG, tokenizerConfig } from './model-info';
 
 export type PretrainJobResult = PretrainResult & { texts: number; truncated: number; vocabSize: number };
 
@@ -35,7 +34,13 @@ export async function pretrainJob(o: PretrainJobOptions, ctx: JobContext): Promi
   if (maskId === undefined) throw new UserError(`${vocabPath}: has no [MASK] token, which masked-LM pre-training needs`, 'E_VOCAB');
   ctx.progress(0, undefined, 'reading and tokenizing');
   const texts = readTexts(o);
-  const flags = { lowercase: Boolean(o.lowercase), stripAccents: Boolean(o.stripAccents) };
+  // Continuing a folder tokenizes as the folder says, unless told otherwise.
+  let flags = { lowercase: Boolean(o.lowercase), stripAccents: Boolean(o.stripAccents) };
+  if (fromFolder && o.lowercase === undefined && o.stripAccents === undefined) {
+    const t = readTokenizerConfig(resolve(o.model));
+    ctx.log('info', t.source);
+    flags = { lowercase: t.flags.lowercase, stripAccents: t.flags.stripAccents };
+  }
   const enc = createTokenizer(vocab, flags).encodeBatch(texts, o.params.max_seq_len);
   ctx.log('info', `${texts.length} texts, ${enc.truncated} cut at ${o.params.max_seq_len} tokens`);
   ctx.checkCancelled();
@@ -65,6 +70,6 @@ export async function pretrainJob(o: PretrainJobOptions, ctx: JobContext): Promi
     },
   );
   // The tokenizer's flags travel with the model, so a study tokenizes as pre-training did.
-  writeFileAtomic(join(out, TOKENIZER_CONFIG), tokenizerConfig({ ...flags, maxLen: o.params.max_seq_len }));
+  writeFileAtomic(join(out, TOKENIZER_CONFIG), tokenizerConfigJson({ ...flags, maxLen: o.params.max_seq_len }));
   return { ...r, texts: texts.length, truncated: enc.truncated, vocabSize: vocab.size };
 }

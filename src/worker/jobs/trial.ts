@@ -14,7 +14,7 @@ import type { JobContext } from '../context';
 import { encodedStudySplits } from '../data';
 import { CancelledError } from '../errors';
 import { mergeParams } from '../params';
-import { TOKENIZER_CONFIG, tokenizerConfig } from './model-info';
+import { readTokenizerConfig, TOKENIZER_CONFIG, tokenizerConfigJson } from '../../core/tokenizer';
 import type { TrialJobResult } from './trial-types';
 
 /**
@@ -34,6 +34,7 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
   const { params, source } = mergeParams(study, loaded.file, o.params);
   ctx.log('debug', `params: ${Object.entries(params).map(([k, v]) => `${k}=${v} (${source[k]})`).join(', ')}`);
   const vocabPath = loaded.resolve(study.tokenizer.vocab);
+  if (!isPreset(study.model)) warnTokenizerMismatch(loaded.resolve(study.model), study.tokenizer, ctx);
   const ds = await encodedStudySplits(loaded, params.max_seq_len, vocabPath, ctx);
   ctx.checkCancelled();
   const backend = await ctx.backend(o.backend);
@@ -76,7 +77,7 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
   if (!r.encoderRan) ctx.memoryUnchanged();
   // The tokenizer flags travel with the model, so evaluate/predict tokenize as training did.
   if (saveBestTo && existsSync(join(saveBestTo, 'model.safetensors'))) {
-    writeFileAtomic(join(saveBestTo, TOKENIZER_CONFIG), tokenizerConfig({ lowercase: study.tokenizer.lowercase, stripAccents: study.tokenizer.stripAccents, maxLen: params.max_seq_len }));
+    writeFileAtomic(join(saveBestTo, TOKENIZER_CONFIG), tokenizerConfigJson({ lowercase: study.tokenizer.lowercase, stripAccents: study.tokenizer.stripAccents, maxLen: params.max_seq_len }));
   }
   const result: TrialJobResult = { ...r, params, labels: ds.labels };
   if (o.saveTo) result.savedTo = saveBestTo;
@@ -85,4 +86,13 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
     result.test = await evaluateModel(saveBestTo, ds.test);
   }
   return result;
+}
+
+/** A pretrained folder's tokenizer_config.json that the study's tokenizer flags contradict: ids would differ from the model's own. */
+function warnTokenizerMismatch(modelDir: string, t: { lowercase: boolean; stripAccents: boolean }, ctx: JobContext): void {
+  if (!existsSync(join(modelDir, TOKENIZER_CONFIG))) return;
+  const { flags, source } = readTokenizerConfig(modelDir);
+  if (flags.lowercase !== t.lowercase || flags.stripAccents !== t.stripAccents) {
+    ctx.log('warn', `${source}, but the study tokenizes with lowercase ${t.lowercase}, stripAccents ${t.stripAccents}: set the study's tokenizer flags to match, or the ids differ from the model's pretraining`);
+  }
 }
