@@ -1,6 +1,6 @@
 /**
  * BERT's masked-LM head, under Hugging Face's names (BertForMaskedLM: `cls.predictions.*`):
- * transform (dense H→H, the model's activation, LayerNorm), then a decoder tied to the word
+ * transform (dense H→H, the model's activation (hidden_act), LayerNorm), then a decoder tied to the word
  * embeddings (logits = h·Eᵀ + bias). Only the rows of the masked positions are scored: a
  * vocabulary of 16,424 makes the decoder the largest product of a small model's step.
  */
@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
 import type { BertConfig } from './types';
 import { initValues, type ParamSpec } from './model';
-import { colSum, crossEntropy, dense, embed, gelu, layerNorm, matMulT } from './ops';
+import { activation, colSum, crossEntropy, dense, embed, layerNorm, matMulT } from './ops';
 import type { NamedTensor } from './safetensors';
 import { transpose2d } from './weights';
 
@@ -77,8 +77,7 @@ export class MlmHead {
   logits(hidden: tf.Tensor2D, wordEmbeddings: tf.Tensor2D): tf.Tensor2D {
     const c = this.config;
     const h = dense(hidden, this.v('transform.dense.weight'), this.v('transform.dense.bias'));
-    const act = c.hidden_act === 'relu' ? tf.relu(h) : gelu(h);
-    const normed = layerNorm(act, this.v('transform.LayerNorm.weight'), this.v('transform.LayerNorm.bias'), c.layer_norm_eps ?? 1e-12) as tf.Tensor2D;
+    const normed = layerNorm(activation(c.hidden_act, h), this.v('transform.LayerNorm.weight'), this.v('transform.LayerNorm.bias'), c.layer_norm_eps ?? 1e-12) as tf.Tensor2D;
     return tiedDecoder(normed, wordEmbeddings, this.v('bias'));
   }
 
