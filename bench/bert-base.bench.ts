@@ -67,6 +67,7 @@ async function measure(m: BaseMeasure): Promise<Record<string, number | string>>
   const { scoreRows, pooledFeatures } = await import('../src/engine/score');
   const { withPrecision } = await import('../src/engine/precision');
   const { activationBudgetMiB } = await import('../src/engine/memory');
+  const { matmulMacs } = await import('../src/engine/native-blas');
   const backend = await engine.initBackend();
   const data = m.what === 'fixed' ? randomSplit(m.rows, 128, 1) : nsmcSample(m.rows);
   if (!data) return { skipped: '../shared/data is absent' };
@@ -99,6 +100,9 @@ async function measure(m: BaseMeasure): Promise<Record<string, number | string>>
     model.dispose();
   }
   out.peak_rss_mib = peakRssMiB();
+  // bf16 takes only the products large enough to gain (native/blas bf16_worth): how much it took.
+  const macs = matmulMacs();
+  if (macs.bf16 + macs.fp32 > 0) out.bf16_share_of_multiply_adds = r2(macs.bf16 / (macs.bf16 + macs.fp32));
   return out;
 }
 

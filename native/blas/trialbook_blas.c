@@ -37,6 +37,8 @@ static char load_error[512];
 static int own_threads = 1;
 /* Precision bf16: products large enough to gain go to onednn_matmul_bf16. */
 static int bf16_on;
+/* Multiply-adds run so far in each precision (matmulStats). */
+static double macs_f32, macs_bf16;
 
 static const char *candidates[] = {
   "libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0", "libopenblas64_.so.0",
@@ -157,6 +159,18 @@ static napi_value set_precision(napi_env env, napi_callback_info info) {
   napi_value v;
   napi_create_string_utf8(env, bf16_on ? "bf16" : "fp32", NAPI_AUTO_LENGTH, &v);
   return v;
+}
+
+/* matmulStats() -> { fp32, bf16 }: multiply-adds run so far in each precision. */
+static napi_value matmul_stats(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out, v;
+  napi_create_object(env, &out);
+  napi_create_double(env, macs_f32, &v);
+  napi_set_named_property(env, out, "fp32", v);
+  napi_create_double(env, macs_bf16, &v);
+  napi_set_named_property(env, out, "bf16", v);
+  return out;
 }
 
 static napi_value set_num_threads(napi_env env, napi_callback_info info) {
@@ -280,15 +294,24 @@ static void blas_batch(const matmul_t *g) {
   set_threads(blas_threads);
 }
 
-/* Products this small stay in f32 under bf16: rounding their inputs saves nothing, and the
- * column sums (1 x rows . rows x n) and the classifier's few outputs keep full precision. */
+/* Under bf16 a product pays for rounding its operands (a pass over each, about a nanosecond an
+ * element) with the time its multiply-adds save (about half of an f32 GEMM's, at 100-200 GFLOP/s
+ * a core): it gains only when it does over ~128 multiply-adds per element rounded, which a
+ * weight matrix meets from about 128 rows of activations. Smaller products stay f32: column sums
+ * (1 x rows . rows x n), the classifier's few outputs, short sequences in small micro-batches. */
 static int bf16_worth(const matmul_t *g) {
-  return bf16_on && g->m >= 16 && g->n >= 16 && g->k >= 16;
+  if (!bf16_on || g->m < 16 || g->n < 16 || g->k < 16) return 0;
+  const double macs = (double)g->outer * (double)g->inner * (double)g->m * (double)g->n * (double)g->k;
+  const double rounded = (double)extent(g->outer, g->inner, g->sAo, g->sAi, g->ta ? g->k : g->m, g->ta ? g->m : g->k, g->lda) +
+                         (double)extent(g->outer, g->inner, g->sBo, g->sBi, g->tb ? g->n : g->k, g->tb ? g->k : g->n, g->ldb);
+  return macs >= 128.0 * rounded;
 }
 
 /* Runs a batch of products (BLAS, or oneDNN in bf16); 0 with a thrown error on failure. */
 static int run_matmul(napi_env env, const matmul_t *g) {
+  const double macs = (double)g->outer * (double)g->inner * (double)g->m * (double)g->n * (double)g->k;
   if (bf16_worth(g)) {
+    macs_bf16 += macs;
     char err[256];
     if (!onednn_matmul_bf16(g, err, sizeof err)) {
       napi_throw_error(env, "E_BLAS", err);
@@ -300,6 +323,7 @@ static int run_matmul(napi_env env, const matmul_t *g) {
     napi_throw_error(env, "E_BLAS", "matmul: no BLAS library loaded");
     return 0;
   }
+  macs_f32 += macs;
   blas_batch(g);
   return 1;
 }
@@ -746,6 +770,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"cpuFeatures", NULL, cpu_features_js, NULL, NULL, NULL, napi_default, NULL},
     {"loadOnednn", NULL, load_onednn, NULL, NULL, NULL, napi_default, NULL},
     {"setPrecision", NULL, set_precision, NULL, NULL, NULL, napi_default, NULL},
+    {"matmulStats", NULL, matmul_stats, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_num_threads, NULL, NULL, NULL, napi_default, NULL},
     {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
     {"gemmStrided", NULL, gemm_strided, NULL, NULL, NULL, napi_default, NULL},

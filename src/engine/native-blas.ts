@@ -28,6 +28,7 @@ interface Addon {
   cpuFeatures(): CpuFeatures;
   loadOnednn(path?: string): { available: boolean; description: string; error: string };
   setPrecision(p: 'fp32' | 'bf16'): 'fp32' | 'bf16';
+  matmulStats(): { fp32: number; bf16: number };
   setThreads(n: number): number;
   gemm(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
   gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
@@ -416,6 +417,11 @@ let precisionNow: 'fp32' | 'bf16' = 'fp32';
 export function setMatmulPrecision(p: 'fp32' | 'bf16'): 'fp32' | 'bf16' {
   precisionNow = addon && installed ? addon.setPrecision(p) : 'fp32';
   return precisionNow;
+}
+
+/** Multiply-adds the native matmuls have run in each precision (bf16 takes only products large enough to gain). */
+export function matmulMacs(): { fp32: number; bf16: number } {
+  return addon ? addon.matmulStats() : { fp32: 0, bf16: 0 };
 }
 
 /** The precision the native matmuls run at now. */

@@ -95,12 +95,15 @@ function checkParams(p: PretrainParams): Required<PretrainParams> {
   return { mask_probability: 0.15, weight_decay: 0.01, max_grad_norm: 1, ...p };
 }
 
-/** Held-out texts: a seeded twentieth, at least one and at most 2,000. */
+/**
+ * Held-out texts: a seeded twentieth, at least one and at most 2,000. Texts with no token besides
+ * [CLS] and [SEP] (empty lines) have nothing to predict and are left out.
+ */
 function holdOut(texts: EncodedSplit, seed: number): { train: EncodedSplit; val: EncodedSplit } {
-  if (texts.count < 2) throw new UserError(`pretraining needs at least 2 texts (got ${texts.count})`, 'E_DATA');
-  const order = Int32Array.from({ length: texts.count }, (_, i) => i);
+  const order = Int32Array.from({ length: texts.count }, (_, i) => i).filter((r) => texts.lengths[r] > 2);
+  if (order.length < 2) throw new UserError(`pretraining needs at least 2 texts with a token to predict (got ${order.length})`, 'E_DATA');
   new Rng((seed ^ 0x5eed) >>> 0).shuffle(order);
-  const nVal = Math.min(2000, Math.max(1, Math.round(texts.count / 20)));
+  const nVal = Math.min(2000, Math.max(1, Math.round(order.length / 20)));
   const pick = (rows: Int32Array): EncodedSplit => {
     const ids = new Int32Array(rows.length * texts.maxLen);
     rows.forEach((r, k) => ids.set(texts.ids.subarray(r * texts.maxLen, (r + 1) * texts.maxLen), k * texts.maxLen));
@@ -195,6 +198,12 @@ async function pretrain(input: PretrainInput, hooks: TrainHooks, backend: Backen
           const rows = stepRows(order, s, p.batch_size);
           lr = scheduledLr(p.learning_rate, step, p.warmup_steps, totalSteps);
           const { loss, grads } = strategy.grads(rows, step, rows.length);
+          if (grads.size === 0) {
+            // Nothing to predict in this batch (texts of special tokens only): no update.
+            loss.dispose();
+            step++;
+            continue;
+          }
           const norm = globalNorm(grads.values());
           const [lossV, normV] = tf.tidy(() => tf.stack([loss, norm]).dataSync());
           tf.dispose([loss, norm]);

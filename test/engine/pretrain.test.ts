@@ -10,7 +10,10 @@ import { join } from 'node:path';
 import { maskRows, type MaskingSpec } from '../../src/engine/masking';
 import { initBackend, trainModel } from '../../src/engine';
 import { pretrainModel, type PretrainInput } from '../../src/engine/pretrain';
-import { MlmHead, storedMlmHead } from '../../src/engine/mlm-head';
+import { MlmHead, seededMlmHead, storedMlmHead } from '../../src/engine/mlm-head';
+import { mlmStrategy } from '../../src/engine/mlm-strategy';
+import { BertClassifier } from '../../src/engine/model';
+import { presetConfig } from '../../src/engine/config';
 import { readModelFolder } from '../../src/engine/weights';
 import { readSafetensors } from '../../src/engine/safetensors';
 import { Rng } from '../../src/core/rng';
@@ -132,4 +135,29 @@ test('a fine-tuning run takes the pre-trained folder as its body (its MLM head i
   const r = await trainModel({ model: out, vocabSize: TOY_VOCAB, numLabels: 2, train: toySplit(128, 12, 1), val: toySplit(32, 12, 2), params: { ...baseParams, epochs: 1, max_seq_len: 12 } }, { onLog: (_l, text) => logs.push(text) });
   assert.ok(logs.some((l) => /no classifier for 2 labels; initialising a new head/.test(l)), logs.join('\n'));
   assert.ok(Number.isFinite(r.bestValLoss));
+});
+
+test('texts with nothing to predict are left out, a batch of such texts yields no gradients, and pretraining runs on the rest', async (t) => {
+  await initBackend();
+  const dir = tempDir(t);
+  const texts = repeatedTexts(96, 16, 4);
+  // A third of the texts are empty ([CLS] [SEP]) and a third only [UNK]s: nothing to mask.
+  for (let r = 0; r < texts.count; r += 3) texts.lengths[r] = 2;
+  const unk = Array.from({ length: 32 }, (_, k) => 3 * k + 1);
+  for (const r of unk) texts.ids.fill(1, r * 16 + 1, r * 16 + texts.lengths[r] - 1);
+  const config = presetConfig('tiny', TOY_VOCAB);
+  const model = BertClassifier.fromSeed(config, 2, 1);
+  const head = new MlmHead(config, seededMlmHead(config, 1));
+  const strategy = mlmStrategy(model, head, texts, texts, 1, spec, 8);
+  const { loss, grads } = strategy.grads(unk.slice(0, 8), 0, 8);
+  assert.equal(grads.size, 0);
+  assert.equal(loss.dataSync()[0], 0);
+  tf.dispose([loss]);
+  model.dispose();
+  head.dispose();
+  const r = await pretrainModel(input(join(dir, 'pt'), { texts, params: { ...input(dir).params, batch_size: 8, epochs: 1, max_seq_len: 16 } }));
+  assert.equal(r.train + r.val, 64, 'the empty texts are left out');
+  assert.ok(Number.isFinite(r.bestValLoss));
+  const none = { ...texts, lengths: new Uint16Array(texts.count).fill(2) };
+  await assert.rejects(pretrainModel(input(join(dir, 'pt2'), { texts: none })), /pretraining needs at least 2 texts with a token to predict \(got 0\)/);
 });
