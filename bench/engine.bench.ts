@@ -28,7 +28,13 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
   if (m.what === 'throughput') {
     const train = randomSplit(m.batch * m.steps, m.seq, 1);
     const val = randomSplit(m.batch, m.seq, 2);
+    // Cores this process kept busy while training (spinning threads included): on a shared
+    // machine, what its share of the CPU came to (bench/busy.bench.ts).
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
     const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params });
+    const cpu = process.cpuUsage(cpu0);
+    const trainCores = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
     const model = BertClassifier.fromSeed(presetConfig(m.preset, VOCAB), 2, 1);
     const inf = randomSplit(m.batch * m.steps * 2, m.seq, 3);
     scoreRows(model, randomSplit(m.batch, m.seq, 4), { budgetMiB: DEFAULT_BUDGET_MIB });
@@ -37,7 +43,7 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
     const inferEps = inf.count / ((performance.now() - t0) / 1000);
     model.dispose();
     // Epoch 2 is warm (kernels compiled, memory grown).
-    return { backend: backend.name, threads: backend.threads, matmul: backend.matmul ?? 'wasm kernels', train_ex_s: r.curve[1].examples_per_sec!, infer_ex_s: inferEps, peak_rss_mib: peakRssMiB() };
+    return { backend: backend.name, threads: backend.threads, matmul: backend.matmul ?? 'wasm kernels', train_ex_s: r.curve[1].examples_per_sec!, train_cores: trainCores, infer_ex_s: inferEps, peak_rss_mib: peakRssMiB() };
   }
   if (m.what === 'epoch') {
     const train = randomSplit(m.batch * m.steps, m.seq, 1);
