@@ -18,6 +18,7 @@ import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { EncodedSplit } from '../src/core/encoded';
 import type { BertConfig } from '../src/engine/types';
+import { DEFAULTS } from '../src/core/params';
 import { torchPeer, type TorchResult } from './peers/torch';
 import { loadNsmc, peakRssMiB, r2, randomSplit, runChild, VOCAB } from './shared';
 
@@ -72,7 +73,7 @@ async function measure(m: BaseMeasure): Promise<Record<string, number | string>>
   const data = m.what === 'fixed' ? randomSplit(m.rows, 128, 1) : nsmcSample(m.rows);
   if (!data) return { skipped: '../shared/data is absent' };
   const { isUserError } = await import('../src/core/errors');
-  const params = { learning_rate: 2e-5, warmup_steps: 0, freeze_body: false, dropout_rate: 0.1, batch_size: BATCH, epochs: 2, max_seq_len: 128, seed: 1 };
+  const params = { ...DEFAULTS, learning_rate: 2e-5, batch_size: BATCH, epochs: 2, max_seq_len: 128, seed: 1, patience: 10_000 };
   let r: Awaited<ReturnType<typeof engine.trainModel>>;
   try {
     r = await engine.trainModel({ model: m.dir, vocabSize: VOCAB, numLabels: 2, train: data, val: randomSplit(BATCH, 16, 2), precision: m.precision, params });

@@ -16,6 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { mean, std } from '../src/tuners/stats';
+import { DEFAULTS } from '../src/core/params';
 import { loadNsmc, r4, runChild, VOCAB, type Nsmc } from './shared';
 
 const MAX_LEN = 64;
@@ -100,7 +101,7 @@ async function runJob(job: Job): Promise<Record<string, number | string>> {
   }
   const { trainModel } = await import('../src/engine');
   const t0 = performance.now();
-  const r = await trainModel({ model: job.model, vocabSize: VOCAB, numLabels: 2, train, val, encoderDropout: { hidden_dropout_prob: job.hiddenDropout }, params: { learning_rate: job.lr, warmup_steps: job.warmup, freeze_body: false, dropout_rate: 0.2, batch_size: 32, epochs: job.epochs, max_seq_len: MAX_LEN, seed: job.seed } });
+  const r = await trainModel({ model: job.model, vocabSize: VOCAB, numLabels: 2, train, val, encoderDropout: { hidden_dropout_prob: job.hiddenDropout }, params: { ...DEFAULTS, learning_rate: job.lr, warmup_steps: job.warmup, dropout_rate: 0.2, batch_size: 32, epochs: job.epochs, max_seq_len: MAX_LEN, seed: job.seed, patience: 10_000 } });
   return { seed: job.seed, learning_rate: job.lr, best_val_accuracy: r.bestValAccuracy, best_val_loss: r.bestValLoss, val_accuracy_by_epoch: r.curve.map((c) => c.val_accuracy!.toFixed(4)).join(' '), seconds: (performance.now() - t0) / 1000 };
 }
 

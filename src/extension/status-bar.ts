@@ -1,6 +1,6 @@
 /** Status bar item: the running study, trial n/N and an ETA; otherwise the best result. */
 import * as vscode from 'vscode';
-import type { ActiveRun } from './runs';
+import type { ActiveRun, RunManager } from './runs';
 
 function eta(run: ActiveRun): string {
   if (!run.total || !run.finished) return '';
@@ -18,7 +18,13 @@ export class StatusBar implements vscode.Disposable {
     this.item.command = 'trialbook.openDashboard';
   }
 
-  update(runs: ActiveRun[]): void {
+  /** Shows what `runs` runs, from now on. */
+  follow(runs: Pick<RunManager, 'list' | 'onDidChange'>): vscode.Disposable {
+    this.update(runs.list());
+    return runs.onDidChange(() => this.update(runs.list()));
+  }
+
+  private update(runs: ActiveRun[]): void {
     const run = runs[0];
     if (!run) {
       this.item.hide();

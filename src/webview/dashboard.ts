@@ -7,6 +7,7 @@
 import { Chart, registerables, registry, type ChartConfiguration } from 'chart.js';
 import { BarWithErrorBar, BarWithErrorBarsController } from 'chartjs-chart-error-bars';
 import { LinearAxis, LineSegment, ParallelCoordinatesController, PCPScale } from 'chartjs-chart-pcp';
+import { appendMetric } from '../protocol/curve';
 import { ToWebview, type FromWebview, type Metric, type StudyView, type TrialView } from '../protocol/messages';
 import { buildTable, sortedTrials, type SortKey } from './table';
 import { bestSoFar, pcpAxes } from './series';
@@ -368,7 +369,7 @@ window.addEventListener('message', (ev) => {
     case 'metric': {
       const t = study?.trials.find((x) => x.number === m.trial);
       if (!t) break;
-      (t.curve ??= []).push(m.metric);
+      appendMetric((t.curve ??= []), m.metric);
       // Coalesce bursts of metrics into one redraw per frame.
       if (!pendingMetrics) {
         pendingMetrics = true;

@@ -1,7 +1,7 @@
 /**
  * The extension in a real VS Code (code-server + Chromium): install the VSIX, open the demo
  * workspace, and use it the way a researcher does. Tuning runs with the CLI's built-in test
- * objective (TRIALBOOK_TEST_OBJECTIVE=quadratic) so the run takes seconds, but everything
+ * objective (testing/cli.ts, the quadratic one) so the run takes seconds, but everything
  * around it — the CLI child process, the journal, the watchers, the webview — is the real thing.
  * Skips with a message when scripts/e2e-setup.sh has not been run.
  */
@@ -15,7 +15,8 @@ import { JournalStore } from '../../src/store/journal';
 import { pgQuery } from '../store/pg-util';
 import { TcpProxy } from '../store/tcp-proxy';
 import { Editor, buildVsix, e2eSkipReason } from './harness';
-import { makeWorkspace, repoRoot, writeJournal } from './fixture';
+import { testCliPath } from '../helpers';
+import { makeWorkspace, writeJournal } from './fixture';
 
 const skip = e2eSkipReason();
 
@@ -60,8 +61,9 @@ test('Trialbook in a real VS Code', { skip, timeout: 360_000 }, async (t) => {
   const vsix = buildVsix(join(root, 'trialbook.vsix'));
   const ed = new Editor(root, ws);
   ed.install(vsix);
+  ed.useTestCli();
   // Slow epochs so that Stop lands mid-run and a command can be timed while trials run.
-  await ed.start({ TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: '2500' });
+  await ed.start({ TRIALBOOK_TEST_EPOCH_MS: '2500' });
   const pageErrors: string[] = [];
   ed.page.on('pageerror', (e) => pageErrors.push(e.message));
   // Every step leaves a screenshot when it fails, to see what the editor showed.
@@ -356,7 +358,8 @@ test('Restricted Mode: commands that run things refuse with a message', { skip, 
   const vsix = buildVsix(join(root, 'trialbook.vsix'));
   const ed = new Editor(root, ws);
   ed.install(vsix);
-  await ed.start({ TRIALBOOK_TEST_OBJECTIVE: 'quadratic' }, { trust: false });
+  ed.useTestCli();
+  await ed.start({}, { trust: false });
   t.after(async () => {
     await ed.stop();
     rmSync(root, { recursive: true, force: true });
@@ -416,7 +419,8 @@ test('a study shared through PostgreSQL: live while remote workers run, read-onl
   const vsix = buildVsix(join(root, 'trialbook.vsix'));
   const ed = new Editor(root, ws);
   ed.install(vsix);
-  const objectiveEnv = { TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: '1000' };
+  ed.useTestCli();
+  const objectiveEnv = { TRIALBOOK_TEST_EPOCH_MS: '1000' };
   await ed.start(objectiveEnv);
   const pageErrors: string[] = [];
   ed.page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -505,7 +509,7 @@ test('a study shared through PostgreSQL: live while remote workers run, read-onl
 
   const between = (xs: Set<number>, lo: number) => [...xs].filter((n) => n > lo && n < BUDGET).sort((a, b) => a - b);
   const startWorker = (id: string): void => {
-    const w = spawn(process.execPath, [join(repoRoot, 'bin', 'trialbook.js'), 'worker', liveFile, '--storage', url, '--id', id, '--json'], { env: { ...process.env, ...objectiveEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const w = spawn(process.execPath, [testCliPath, 'worker', liveFile, '--storage', url, '--id', id, '--json'], { env: { ...process.env, ...objectiveEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
     w.stderr!.on('data', (d) => t.diagnostic(`${id}: ${String(d).trim()}`));
     workers.push(w);
   };
