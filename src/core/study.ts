@@ -51,6 +51,9 @@ export const TunerSpec = z.discriminatedUnion('type', [
 ]);
 export type TunerSpec = z.infer<typeof TunerSpec>;
 
+/** Matmul precisions a study (or `trialbook pretrain`) can ask for; see engine/precision.ts. */
+export const PRECISIONS = ['fp32', 'bf16', 'auto'] as const;
+
 export const StudySpec = z.strictObject({
   $schema: z.string().optional(),
   // The name is a folder under .trialbook/: "." and ".." would put the study's state elsewhere.
@@ -87,6 +90,11 @@ export const StudySpec = z.strictObject({
       attention_probs_dropout_prob: z.number().min(0).max(0.9).optional(),
     })
     .optional(),
+  /**
+   * Matmul precision: fp32; bf16 (bf16 matmul inputs, fp32 accumulation and weights: about twice
+   * the speed on CPUs with AVX512-BF16 or AMX, through oneDNN); auto (bf16 where the CPU has it).
+   */
+  precision: z.enum(PRECISIONS).default('fp32'),
   training: z.strictObject({
     epochs: HYPERPARAMETERS.epochs.default(DEFAULTS.epochs),
     max_seq_len: HYPERPARAMETERS.max_seq_len.default(DEFAULTS.max_seq_len),

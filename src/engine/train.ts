@@ -11,7 +11,8 @@ import { UserError } from '../core/errors';
 import { writeFileAtomic } from '../core/fsutil';
 import type { Metric } from '../protocol/messages';
 import type { TrainHooks, TrainInput, TrainResult } from './types';
-import { ensureBackend } from './backend';
+import { ensureBackend, type BackendInfo } from './backend';
+import { atPrecision } from './precision';
 import { seededValues } from './model';
 import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
 import { activationBudgetMiB, pickMicroBatch } from './memory';
@@ -33,8 +34,13 @@ function assertWritableFolder(dir: string): void {
 }
 
 export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const started = performance.now();
   const backend = await ensureBackend();
+  return atPrecision(input.precision, backend, hooks.onLog, () => train(input, hooks, backend));
+}
+
+/** The run itself, at the matmul precision trainModel set. */
+async function train(input: TrainInput, hooks: TrainHooks, backend: BackendInfo): Promise<Omit<TrainResult, 'precision'>> {
+  const started = performance.now();
   const p = input.params;
   const log = hooks.onLog;
   if (!(input.numLabels >= 2)) throw new UserError(`numLabels must be at least 2 (got ${input.numLabels})`, 'E_DATA');
