@@ -1,10 +1,10 @@
 /**
- * What the training engine takes and gives back. The engine knows nothing about tuners or
- * stores: a trial's hyperparameters come in as plain data and its metrics go out as plain data.
+ * What the training engine gives back, and the types its modules share (what it takes, beside
+ * them: train-input.ts). The engine knows nothing about tuners or stores: a trial's
+ * hyperparameters come in as plain data and its metrics go out as plain data. A leaf: it imports
+ * no other module of the engine, so every module can use it without an import circle.
  */
-import type { EncodedSplit } from '../core/encoded';
 import type { Metric } from '../protocol/messages';
-import type { FeatureCache } from './feature-cache';
 
 /** Standard BERT config.json fields the engine reads. */
 export interface BertConfig {
@@ -25,38 +25,6 @@ export interface BertConfig {
 
 /** Hyperparameters of one training run, complete: resolved from the study by core/params.ts. */
 export type { TrainParams } from '../core/params';
-import type { TrainParams } from '../core/params';
-
-export interface TrainInput {
-  /** Preset name ('tiny' | 'mini' | 'small') or a folder with config.json (+ model.safetensors). */
-  model: string;
-  /** Encoder dropout probabilities that replace the preset's or config.json's (the saved config records them). */
-  encoderDropout?: Partial<Pick<BertConfig, 'hidden_dropout_prob' | 'attention_probs_dropout_prob'>>;
-  /** Used when `model` is a preset: vocab size comes from the data's vocab. */
-  vocabSize: number;
-  numLabels: number;
-  train: EncodedSplit;
-  val: EncodedSplit;
-  params: TrainParams;
-  /** Memory budget for activations, MiB; the engine picks micro-batches to fit it. */
-  memoryBudgetMiB?: number;
-  /** Folder for per-epoch checkpoints (resume) — written atomically. */
-  checkpointDir?: string;
-  /**
-   * The frozen-body feature cache, which its owner may share between the trials of a study
-   * (default: a fresh one for this run, on disk in checkpointDir if given).
-   */
-  featureCache?: FeatureCache;
-  /** Resume: continue from the checkpoint in checkpointDir, starting at this epoch. */
-  resume?: boolean;
-  /** Emit a live metric every K optimizer steps (besides every epoch). */
-  logEverySteps?: number;
-  /** Save the best epoch's model here (config.json, model.safetensors, vocab.txt, labels). */
-  saveBestTo?: string;
-  /** Copied into saved models so they are self-contained. */
-  vocabPath?: string;
-  labelNames?: string[];
-}
 
 export interface TrainHooks {
   onMetric?(m: Metric): void;
