@@ -55,6 +55,3 @@ export function forwardRows(c: BertConfig, seqLen: number, budgetMiB: number): n
 
 /** Test hook: pretend allocation fails for any pass over more rows than this. */
 export const faults = { failMicroAbove: Infinity };
-import type { FeatureCache } from './feature-cache';
-/** Scratch: a planted type-only circle (memory → feature-cache → score → memory). */
-export type PlantedCircle = FeatureCache;
