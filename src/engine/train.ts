@@ -57,7 +57,8 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
     if (input.checkpointDir) assertWritableFolder(input.checkpointDir);
     const budget = activationBudgetMiB(backend.name, input.memoryBudgetMiB);
     const plan = pickMicroBatch(config, train.maxLen, p.batch_size, budget);
-    strategy = p.freeze_body ? frozenStrategy(built, train, val, p, features, budget, log) : fullStrategy(model, train, val, p, plan.microBatch, budget, log);
+    const passes = { budgetMiB: budget, log, beforePass: hooks.beforePass };
+    strategy = p.freeze_body ? frozenStrategy(built, train, val, p, features, passes) : fullStrategy(model, train, val, p, plan.microBatch, passes);
     opt = new AdamW(strategy.trainable, { weightDecay: p.weight_decay });
     const stepsPerEpoch = Math.ceil(train.count / p.batch_size);
     const totalSteps = stepsPerEpoch * p.epochs;

@@ -31,6 +31,13 @@ export interface TrainHooks {
   onLog?(level: 'debug' | 'info' | 'warn' | 'error', text: string): void;
   /** Polled between steps; true stops training within one step (cancel). */
   shouldStop?(): boolean;
+  /**
+   * Called before each pass over the model (a training micro-batch, a forward-only pass) with its
+   * rows and sequence length. An out-of-memory error thrown here is handled as the pass's own (it
+   * is retried smaller), so a caller can cap passes: the tests fail large ones this way instead of
+   * filling memory.
+   */
+  beforePass?(rows: number, seqLen: number): void;
 }
 
 export interface TrainResult {
