@@ -19,7 +19,7 @@ import { renderSeqlenMarkdown } from '../../runner/report';
 import { fixedParams, SeqlenPlan, seqlenTag, summarizeSeqlen } from '../../runner/seqlen';
 import type { CommandContext } from '../context';
 import { runPrinter } from '../run-printer';
-import { parsePositiveInt, runStudy } from '../study-run';
+import { exitFor, parsePositiveInt, runStudy } from '../study-run';
 
 interface SeqlenOptions {
   storage?: string;
@@ -94,7 +94,6 @@ export function register(program: Command, ctx: CommandContext): void {
       const summary = summarizeSeqlen(outcome.trials, lengths);
       if (opts.json) out(JSON.stringify({ type: 'summary', params, how, repeats, ...summary }));
       else out('\n' + renderSeqlenMarkdown(summary).join('\n'));
-      if (outcome.reason === 'cancelled') process.exitCode = 130;
-      if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
+      exitFor(outcome);
     });
 }
