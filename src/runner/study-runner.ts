@@ -14,7 +14,7 @@ import type { FailureReason, RunEvent, StopReason } from '../protocol/run-events
 import { isEpochSummary, lastEpoch } from '../protocol/curve';
 import type { StoredTrial, StudyStore, TrialEvent } from '../store/types';
 import type { Suggestion, TrialRecord } from '../tuners/types';
-import { hasCheckpoint, markFinished, materialise, planCheckpoint, trialDir, type CheckpointPlan } from './checkpoint-source';
+import { checkpointDir, hasCheckpoint, markFinished, materialise, planCheckpoint, trialDir, type CheckpointPlan } from './checkpoint-source';
 import { failureAdvice, notTheTrialsFault, retriable, TrialFailure, willRerun } from './failure-policy';
 import type { Objective, TrialSpec } from './objective';
 import type { CheckpointPolicy } from './promotions';
@@ -340,7 +340,6 @@ export class StudyRunner {
   private async attempt(c: Claimed, a: { epochs: number; resume: boolean; abort: AbortController; takenOver: () => boolean }): Promise<{ event: TrialEvent; last?: number }> {
     const { store } = this.o;
     const t = c.trial;
-    const checkpointDir = join(trialDir(this.o.stateDir, t.number), 'checkpoint');
     let last = a.resume ? lastEpoch(t.curve) : undefined;
     let writes: Promise<void> = Promise.resolve();
     const onMetric = (m: Metric): void => {
@@ -352,7 +351,7 @@ export class StudyRunner {
     let event: TrialEvent;
     try {
       if (c.params instanceof Error) throw c.params;
-      const spec: TrialSpec = { number: t.number, params: c.params, epochs: a.epochs, seed: t.seed ?? this.o.baseSeed, checkpointDir, resume: a.resume, attempt: c.attempt, ...(this.o.saveModels ? { saveBestTo: join(trialDir(this.o.stateDir, t.number), 'model') } : {}) };
+      const spec: TrialSpec = { number: t.number, params: c.params, epochs: a.epochs, seed: t.seed ?? this.o.baseSeed, checkpointDir: checkpointDir(this.o.stateDir, t.number), resume: a.resume, attempt: c.attempt, ...(this.o.saveModels ? { saveBestTo: join(trialDir(this.o.stateDir, t.number), 'model') } : {}) };
       const r = await this.objectiveFor(c.slot).run(spec, { onMetric, onLog, signal: a.abort.signal });
       if (!Number.isFinite(r.value)) throw new TrialFailure(`objective ${this.o.metric} is ${r.value} (training diverged: learning rate too high?)`, 'nan');
       event = { type: 'finished', trial: t.number, value: r.value, result: r.result, at: Date.now() };
@@ -370,13 +369,13 @@ export class StudyRunner {
     const { store } = this.o;
     const t = c.trial;
     const promotable = outcome.type === 'finished' && !!this.o.checkpoints?.promotable({ ...t, epochs });
-    const checkpointDir = join(trialDir(this.o.stateDir, t.number), 'checkpoint');
+    const ckpt = checkpointDir(this.o.stateDir, t.number);
     // Its checkpoint goes into a shared store before its result, so whoever sees it finished can fetch it.
     let stored = false;
-    if (promotable && store.putCheckpoint && hasCheckpoint(checkpointDir)) {
+    if (promotable && store.putCheckpoint && hasCheckpoint(ckpt)) {
       const t0 = performance.now();
       try {
-        const r = await store.putCheckpoint(t.number, c.attempt, c.worker, checkpointDir, last);
+        const r = await store.putCheckpoint(t.number, c.attempt, c.worker, ckpt, last);
         if (r !== 'taken-over') {
           stored = true;
           this.emit({ type: 'checkpoint-stored', trial: t.number, attempt: c.attempt, bytes: r.bytes, files: r.files.length, ms: Math.round(performance.now() - t0) });
