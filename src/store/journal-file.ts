@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../core/errors';
 import { Metric, Params } from '../protocol/messages';
+import { CheckpointOrigin } from '../protocol/run-events';
 import type { TrialEvent } from './types';
 
 const Tag = z.record(z.string(), z.unknown());
@@ -20,18 +21,7 @@ const EventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('failed'), trial: TrialNo, reason: z.string(), cause: z.string().optional(), at: z.number() }),
   z.object({ type: z.literal('pruned'), trial: TrialNo, epoch: z.number(), at: z.number() }),
   z.object({ type: z.literal('heartbeat'), trial: TrialNo, worker: z.string(), at: z.number() }),
-  z.object({
-    type: z.literal('checkpoint'),
-    trial: TrialNo,
-    source: z.enum(['own', 'local', 'database', 'none']),
-    attempt: z.number().optional(),
-    from: z.number().optional(),
-    epoch: z.number().optional(),
-    bytes: z.number().optional(),
-    ms: z.number().optional(),
-    reason: z.string().optional(),
-    at: z.number(),
-  }),
+  CheckpointOrigin.extend({ type: z.literal('checkpoint'), trial: TrialNo, at: z.number() }),
 ]);
 
 export interface ReadBatch {

@@ -4,6 +4,9 @@
  * twice.
  */
 import type { Metric, Params } from '../protocol/messages';
+import type { CheckpointOrigin } from '../protocol/run-events';
+
+export type { CheckpointOrigin };
 
 export type TrialEvent =
   | { type: 'created'; trial: number; params: Params; tag?: Record<string, unknown>; epochs?: number; resumeFrom?: number; repeat?: number; seed?: number; at: number }
@@ -14,26 +17,6 @@ export type TrialEvent =
   | { type: 'pruned'; trial: number; epoch: number; at: number }
   | { type: 'heartbeat'; trial: number; worker: string; at: number }
   | ({ type: 'checkpoint'; trial: number; at: number } & CheckpointOrigin);
-
-/**
- * Where an attempt's starting weights came from: its own earlier checkpoint ('own'), the
- * checkpoint of the trial it was promoted from (`from`) found on this machine ('local') or
- * fetched from the shared database ('database'), or nothing: trained from scratch for the whole
- * budget ('none', with the reason). Recorded for every promoted trial, so no fallback is silent.
- */
-export interface CheckpointOrigin {
-  source: 'own' | 'local' | 'database' | 'none';
-  attempt?: number;
-  /** The trial whose checkpoint was continued (promotions). */
-  from?: number;
-  /** Last epoch in that checkpoint, when known: training continued at epoch + 1. */
-  epoch?: number;
-  /** Fetched from the database: size and time taken. */
-  bytes?: number;
-  ms?: number;
-  /** Why there was no checkpoint to continue. */
-  reason?: string;
-}
 
 export interface StoredTrial {
   number: number;
