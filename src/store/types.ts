@@ -5,18 +5,9 @@
  */
 import type { Metric, Params } from '../protocol/messages';
 import type { CheckpointOrigin } from '../protocol/run-events';
+import type { TrialEvent } from './events';
 
-export type { CheckpointOrigin };
-
-export type TrialEvent =
-  | { type: 'created'; trial: number; params: Params; tag?: Record<string, unknown>; epochs?: number; resumeFrom?: number; repeat?: number; seed?: number; at: number }
-  | { type: 'started'; trial: number; worker: string; attempt?: number; resume?: boolean; at: number }
-  | { type: 'metric'; trial: number; metric: Metric; at: number }
-  | { type: 'finished'; trial: number; value: number; values?: number[]; result: Record<string, unknown>; at: number }
-  | { type: 'failed'; trial: number; reason: string; cause?: string; at: number }
-  | { type: 'pruned'; trial: number; epoch: number; at: number }
-  | { type: 'heartbeat'; trial: number; worker: string; at: number }
-  | ({ type: 'checkpoint'; trial: number; at: number } & CheckpointOrigin);
+export type { CheckpointOrigin, TrialEvent };
 
 export interface StoredTrial {
   number: number;
