@@ -52,6 +52,3 @@ export function pickMicroBatch(c: BertConfig, seqLen: number, batch: number, bud
 export function forwardRows(c: BertConfig, seqLen: number, budgetMiB: number): number {
   return Math.max(1, Math.floor((budgetMiB * 1024 * 1024) / forwardBytesPerExample(c, seqLen)));
 }
-
-/** Test hook: pretend allocation fails for any pass over more rows than this. */
-export const faults = { failMicroAbove: Infinity };
