@@ -60,6 +60,9 @@ function stateIcon(t: TrialView, best: boolean): vscode.ThemeIcon {
       return new vscode.ThemeIcon('error', new vscode.ThemeColor('charts.red'));
     case 'pruned':
       return new vscode.ThemeIcon('debug-step-out', new vscode.ThemeColor('charts.orange'));
+    case 'cancelled':
+      // Stopped, not broken: Resume runs it again.
+      return new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('descriptionForeground'));
   }
 }
 
