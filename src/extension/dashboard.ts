@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import { FromWebview, type Metric, type ToWebview } from '../protocol/messages';
+import { STRINGS } from '../protocol/webview-strings';
 import type { Log } from './log';
 import type { StudyIndex } from './studies';
 
@@ -14,41 +15,7 @@ export const DASHBOARD_VIEW_TYPE = 'trialbook.dashboard';
 
 /** The webview's UI text, translated here (the webview has no vscode.l10n). */
 function webviewStrings(): Record<string, string> {
-  const t = vscode.l10n.t;
-  return {
-    history: t('Optimisation history'),
-    curves: t('Loss curves'),
-    pcp: t('Hyperparameters vs objective'),
-    bestOf: t('best {0} of {1}'),
-    seqlen: t('Sequence-length study (mean ± std)'),
-    sharedLive: t('Shared study at {0}, read-only here · {1}'),
-    sharedConnecting: t('Shared study: connecting to {0}…'),
-    sharedOffline: t('Shared study at {0} is offline: {1} — showing the trials read at {2}; reconnecting.'),
-    sharedNoStudy: t('no worker has started it yet'),
-    sharedWorkers: t('{0} workers running'),
-    sharedIdle: t('no worker running'),
-    lengths: t('Token lengths'),
-    noTrials: t('No finished trials yet.'),
-    noCurves: t('No curve yet: pick a trial in the table.'),
-    noSeqlen: t('Run the sequence-length study to fill this chart.'),
-    noLengths: t('Run Inspect Token Lengths to fill this chart.'),
-    filter: t('Filter trials (state, #, parameter value)'),
-    bestSoFar: t('best so far'),
-    trial: t('trial'),
-    trials: t('trials'),
-    trainLoss: t('train loss'),
-    valLoss: t('validation loss'),
-    valLossMean: t('validation loss (mean ± std)'),
-    epoch: t('epoch'),
-    loss: t('loss'),
-    examples: t('examples'),
-    truncated: t('truncated'),
-    tokens: t('tokens'),
-    complete: t('complete'),
-    running: t('running'),
-    failed: t('failed'),
-    pruned: t('pruned'),
-  };
+  return Object.fromEntries(Object.entries(STRINGS).map(([key, english]) => [key, vscode.l10n.t(english)]));
 }
 
 interface PanelState {

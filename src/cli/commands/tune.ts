@@ -28,6 +28,7 @@ import { seqlenTag } from '../../runner/seqlen';
 import { bestTrial, StudyRunner, willRerun, type RunnerEvent, type RunOutcome } from '../../runner/study-runner';
 import { makeTuner } from '../../runner/tuner-source';
 import { checkpointPolicy } from '../../runner/promotions';
+import { requirePreflight } from '../../runner/preflight';
 import { attachStopSignals, formatMetric, formatParams, parsePositiveInt } from '../../runner/progress';
 import { asRunnerEvents, describeCheckpoint, runShared, sharedBudget } from '../shared-study';
 
@@ -56,6 +57,8 @@ export function register(program: Command): void {
     .action(async (file: string, opts: TuneOptions) => {
       if (opts.resume && opts.fresh) throw new UserError('--resume and --fresh exclude each other: pick one', 'E_USAGE');
       const loaded = loadStudy(file);
+      // Before spending CPU hours: missing files stop here, settings that cannot train are named.
+      requirePreflight(loaded, (line) => process.stderr.write(`${line}\n`));
       const storage = studyStorage(loaded, opts.storage);
       if (storage.kind === 'postgres') {
         if (opts.fresh) {
