@@ -6,8 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { FromWebview, type Metric, type ToWebview } from '../protocol/messages';
+import { FromWebview, type Metric, type StudyView, type ToWebview } from '../protocol/messages';
 import { STRINGS } from '../protocol/webview-strings';
+import { viewImportance } from '../runner/report';
 import type { Log } from './log';
 import type { StudyIndex } from './studies';
 
@@ -16,6 +17,11 @@ export const DASHBOARD_VIEW_TYPE = 'trialbook.dashboard';
 /** The webview's UI text, translated here (the webview has no vscode.l10n). */
 function webviewStrings(): Record<string, string> {
   return Object.fromEntries(Object.entries(STRINGS).map(([key, english]) => [key, vscode.l10n.t(english)]));
+}
+
+/** Importance changes only when a trial's state or value does. */
+function importanceKey(view: StudyView): string {
+  return view.trials.map((t) => `${t.number}:${t.state}:${t.value}`).join(',');
 }
 
 interface PanelState {
@@ -30,19 +36,25 @@ export class DashboardPanel implements vscode.Disposable {
   private ready = false;
   private readyWaiters: Array<() => void> = [];
   private selected: number | undefined;
+  private importance: { key: string; value: NonNullable<StudyView['importance']> } | undefined;
+  private importanceTimer: NodeJS.Timeout | undefined;
 
   static get(studyFile: string): DashboardPanel | undefined {
     return DashboardPanel.panels.get(studyFile);
   }
 
-  /** Shows (or creates) the study's dashboard beside the active editor. */
+  /**
+   * Shows (or creates) the study's dashboard. The first opens beside the active editor (the
+   * notes); every later one opens in the column the dashboards already use, as a tab there.
+   */
   static show(ctx: vscode.ExtensionContext, studies: StudyIndex, log: Log, studyFile: string, trial?: number): DashboardPanel {
     let p = DashboardPanel.panels.get(studyFile);
     if (p) {
-      p.panel.reveal(vscode.ViewColumn.Beside, false);
+      p.panel.reveal(p.panel.viewColumn, false);
     } else {
       const name = studies.get(studyFile)?.view?.name ?? 'study';
-      const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, vscode.l10n.t('Trialbook: {0}', name), vscode.ViewColumn.Beside, DashboardPanel.options(ctx));
+      const column = [...DashboardPanel.panels.values()].find((x) => x.panel.viewColumn !== undefined)?.panel.viewColumn ?? vscode.ViewColumn.Beside;
+      const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, vscode.l10n.t('Trialbook: {0}', name), column, DashboardPanel.options(ctx));
       p = new DashboardPanel(ctx, studies, log, panel, studyFile);
     }
     if (trial !== undefined) p.showTrial(trial);
@@ -147,7 +159,19 @@ export class DashboardPanel implements vscode.Disposable {
 
   private postStudy(): void {
     const view = this.studies.get(this.studyFile)?.view;
-    if (view) this.post({ type: 'study', study: view });
+    if (!view) return;
+    const key = importanceKey(view);
+    const known = this.importance?.key === key ? this.importance.value : undefined;
+    this.post({ type: 'study', study: known ? { ...view, importance: known } : view });
+    if (known) return;
+    // Importance fits a random forest (about a second for 1,000 trials): after the study is on screen.
+    clearTimeout(this.importanceTimer);
+    this.importanceTimer = setTimeout(() => {
+      const now = this.studies.get(this.studyFile)?.view;
+      if (!now) return;
+      this.importance = { key: importanceKey(now), value: viewImportance(now) };
+      this.post({ type: 'importance', importance: this.importance.value });
+    }, 50);
   }
 
   private receive(raw: unknown): void {
@@ -212,6 +236,7 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.importanceTimer);
     if (DashboardPanel.panels.get(this.studyFile) === this) DashboardPanel.panels.delete(this.studyFile);
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();

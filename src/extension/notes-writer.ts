@@ -9,7 +9,7 @@ import { dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { writeFileAtomic } from '../core/fsutil';
 import { detectEmbedStyle, imageEmbed, upsertNotesBlock } from '../core/notes';
-import { renderMarkdownReport } from '../runner/report';
+import { renderMarkdownReport, type ReportExtras } from '../runner/report';
 import type { DashboardPanel } from './dashboard';
 import type { Log } from './log';
 import { readSettings } from './settings';
@@ -45,13 +45,14 @@ function changedRange(doc: vscode.TextDocument, next: string): { range: vscode.R
   return { range: new vscode.Range(doc.positionAt(start), doc.positionAt(endOld)), text: next.slice(start, endNew) };
 }
 
-export async function insertResults(entry: StudyEntry, notesPath: string, panel: DashboardPanel | undefined, log: Log, chart = 'history'): Promise<InsertOutcome> {
+export async function insertResults(entry: StudyEntry, notesPath: string, panel: DashboardPanel | undefined, log: Log, extras: ReportExtras = {}, chart = 'history'): Promise<InsertOutcome> {
   const view = entry.view!;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(notesPath));
   const setting = readSettings().embedStyle;
-  const style = setting === 'auto' ? detectEmbedStyle(doc.getText()) : setting;
+  // The style the user's own text uses: Trialbook's blocks (perhaps written in another style) do not count.
+  const style = setting === 'auto' ? detectEmbedStyle(doc.getText().replace(/<!--\s*trialbook:begin[\s\S]*?<!--\s*trialbook:end\s*-->/g, '')) : setting;
 
-  let body = renderMarkdownReport(view).trimEnd();
+  let body = renderMarkdownReport(view, extras).trimEnd();
   let image: string | undefined;
   const dataUrl = panel ? await panel.chartPng(chart) : undefined;
   if (dataUrl?.startsWith('data:image/png;base64,')) {

@@ -10,7 +10,7 @@ import { CliProcess, cliError, studyCwd } from './cli-process';
 import { DashboardPanel } from './dashboard';
 import type { TrialExplorer } from './explorer';
 import type { Log } from './log';
-import type { StatusBar } from './status-bar';
+import { runProgress, type StatusBar } from './status-bar';
 import type { StudyIndex } from './studies';
 
 /** `worker`: `trialbook worker` on a study shared through PostgreSQL (the only run that writes there). */
@@ -96,16 +96,7 @@ export class RunManager implements vscode.Disposable {
       let reported = 0;
       const tick = setInterval(() => {
         const pct = run.total ? (run.finished / run.total) * 100 : 0;
-        const msg =
-          run.kind === 'worker'
-            ? run.waiting
-              ? vscode.l10n.t("waiting for other workers' trials ({0} run here)", run.finished)
-              : run.current !== undefined
-                ? vscode.l10n.t('trial {0} ({1} run here)', run.current, run.finished)
-                : vscode.l10n.t('starting…')
-            : run.current !== undefined
-              ? vscode.l10n.t('trial {0} ({1}/{2})', run.current, run.index ?? run.finished + 1, run.total ?? '?')
-              : vscode.l10n.t('starting…');
+        const msg = runProgress(run);
         progress.report({ message: run.proc.isStopping ? vscode.l10n.t('stopping…') : msg, increment: Math.max(0, pct - reported) });
         reported = Math.max(reported, pct);
       }, 500);

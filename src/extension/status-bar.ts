@@ -1,13 +1,31 @@
-/** Status bar item: the running study, trial n/N and an ETA; otherwise the best result. */
+/** Status bar item: the running study, trial and progress, an ETA; hidden when nothing runs. */
 import * as vscode from 'vscode';
 import type { ActiveRun } from './runs';
+
+/** 45s, 3m 20s, 2h 5m. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.round((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
+}
 
 function eta(run: ActiveRun): string {
   if (!run.total || !run.finished) return '';
   const per = (Date.now() - run.startedAt) / run.finished;
-  const left = Math.max(0, run.total - run.finished) * per;
-  const s = Math.round(left / 1000);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.round((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
+  return formatDuration((Math.max(0, run.total - run.finished) * per) / 1000);
+}
+
+/**
+ * Where a run is, in the same words for the status bar item and the progress notification:
+ * the running trial's number and how many runs are done of the budget.
+ */
+export function runProgress(run: ActiveRun): string {
+  if (run.kind === 'worker') {
+    const what = run.waiting ? vscode.l10n.t("waiting for other workers' trials") : run.current !== undefined ? vscode.l10n.t('trial #{0}', run.current) : vscode.l10n.t('starting…');
+    return `${what} · ${vscode.l10n.t('{0} run here', run.finished)}`;
+  }
+  if (run.current === undefined) return vscode.l10n.t('starting…');
+  const left = eta(run);
+  return `${vscode.l10n.t('trial #{0} · {1}/{2} done', run.current, run.finished, run.total ?? '?')}${left ? ` · ${vscode.l10n.t('ETA {0}', left)}` : ''}`;
 }
 
 export class StatusBar implements vscode.Disposable {
@@ -24,17 +42,11 @@ export class StatusBar implements vscode.Disposable {
       this.item.hide();
       return;
     }
-    if (run.kind === 'worker') {
-      // A worker of a shared study: no total of its own (all workers share the budget).
-      this.item.text = `$(loading~spin) ${run.name}: ${run.current !== undefined ? vscode.l10n.t('worker, trial {0}', run.current) : vscode.l10n.t('worker, waiting')} · ${vscode.l10n.t('{0} run here', run.finished)}`;
-      this.item.tooltip = vscode.l10n.t('Trialbook: a worker of the shared study runs here — click for the dashboard');
-      this.item.show();
-      return;
-    }
-    const n = run.index ?? run.finished;
-    const left = eta(run);
-    this.item.text = `$(loading~spin) ${run.name}: ${vscode.l10n.t('trial {0}/{1}', n, run.total ?? '?')}${left ? ` · ${vscode.l10n.t('ETA {0}', left)}` : ''}`;
-    this.item.tooltip = vscode.l10n.t('Trialbook: {0} running — click for the dashboard', run.kind === 'tune' ? vscode.l10n.t('tuning') : vscode.l10n.t('sequence-length study'));
+    this.item.text = `$(loading~spin) ${run.name}: ${runProgress(run)}`;
+    this.item.tooltip =
+      run.kind === 'worker'
+        ? vscode.l10n.t('Trialbook: a worker of the shared study runs here — click for the dashboard')
+        : vscode.l10n.t('Trialbook: {0} running — click for the dashboard', run.kind === 'tune' ? vscode.l10n.t('tuning') : vscode.l10n.t('sequence-length study'));
     this.item.show();
   }
 

@@ -208,6 +208,8 @@ export const StudyView = z.object({
   space: z.record(z.string(), SpaceDim).optional(),
   maxSeqLen: z.number().optional(),
   trainRows: z.number().optional(),
+  /** The runtime the latest finished trial trained on, e.g. "wasm (matmuls on OpenBLAS 0.3.21, 2 threads)". */
+  runtime: z.string().optional(),
   seqlen: z
     .array(
       z.object({
@@ -268,6 +270,8 @@ export type StudyView = z.infer<typeof StudyView>;
 /** Extension → webview. */
 export const ToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('study'), study: StudyView }),
+  /** Importance, computed after the study was shown (it takes a moment on large studies). */
+  z.object({ type: z.literal('importance'), importance: StudyView.shape.importance.unwrap() }),
   z.object({ type: z.literal('metric'), trial: z.number(), metric: Metric }),
   z.object({ type: z.literal('requestChartPng'), chart: z.string(), requestId: z.string() }),
   /** Select a trial (explorer "Show Curves"): its row is highlighted and its curves drawn. */

@@ -46,6 +46,7 @@ export const STRINGS = {
   "metric.train_loss": 'train loss',
   "metric.val_accuracy": 'validation accuracy',
   "metric.val_loss": 'validation loss',
+  pcpColours: 'Lines coloured by {0}: yellow is the best, purple the worst; the best trial is drawn thickest.',
   noCurves: 'No curve yet: pick a trial in the table, or start tuning.',
   noGroups: 'Nothing to group yet: no hyperparameter takes a value more than once (repeats and the sequence-length study do).',
   noLengths: 'Run Inspect Token Lengths to fill this chart.',

@@ -96,6 +96,8 @@ export function studyView(loaded: LoadedStudy, trials: StoredTrial[]): StudyView
     space: spaceView(study.searchSpace),
     maxSeqLen: study.training.max_seq_len,
   };
+  const latest = trials.filter((t) => t.state === 'complete' && typeof t.result?.backend === 'string').sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0)).at(-1);
+  if (latest) view.runtime = `${String(latest.result!.backend)}${typeof latest.result!.matmul === 'string' ? ` (matmuls on ${latest.result!.matmul})` : ''}`;
   if (trials.some((t) => seqlenTag(t))) {
     const summary = summarizeSeqlen(trials);
     view.seqlen = summary.rows.map((r) => ({

@@ -155,8 +155,26 @@ export function importanceConfig(c: ChartContext): ChartConfiguration | undefine
   return {
     type: 'bar',
     data: { labels: values.map((v) => v.name), datasets: [{ label: say('importanceShare'), data: values.map((v) => Math.round(v.share * 1000) / 10), backgroundColor: withAlpha(p.series[0]!, 0.8), borderColor: p.series[0] }] },
-    options: { ...base(p), indexAxis: 'y', plugins: { ...base(p).plugins, legend: { display: false } }, scales: { x: axis(p, say('importanceShare'), { min: 0 }), y: axis(p, '') } },
+    options: { ...base(p), indexAxis: 'y', layout: { padding: { right: 48 } }, plugins: { ...base(p).plugins, legend: { display: false } }, scales: { x: axis(p, say('importanceShare'), { min: 0 }), y: axis(p, '') } },
+    plugins: [barLabels(p)],
   } as unknown as ChartConfiguration;
+}
+
+/** Each bar's value at its end (as optuna-dashboard labels importance). */
+function barLabels(p: Palette): Plugin {
+  return {
+    id: 'trialbookBarLabels',
+    afterDatasetsDraw(chart) {
+      const ctx = chart.ctx;
+      const meta = chart.getDatasetMeta(0);
+      ctx.save();
+      ctx.fillStyle = p.fg;
+      ctx.font = '12px sans-serif';
+      ctx.textBaseline = 'middle';
+      meta.data.forEach((bar, i) => ctx.fillText(`${chart.data.datasets[0]!.data[i]}%`, (bar as unknown as { x: number }).x + 6, (bar as unknown as { y: number }).y));
+      ctx.restore();
+    },
+  };
 }
 
 /** A trial's jitter inside its category (deterministic, so a redraw does not move points). */
@@ -170,20 +188,22 @@ export function sliceConfig(c: ChartContext, param: string): ChartConfiguration 
   const done = scoredTrials(view).filter((t) => t.params[param] !== undefined);
   if (done.length < 2) return undefined;
   const ax = paramAxis(param, done, view.space?.[param]);
-  const last = done.length - 1;
-  const x = (t: TrialView, i: number) => (ax.categories ? ax.values[i]! + jitter(t.number) : (t.params[param] as number));
+  const last = Math.max(1, done.length - 1);
   // Later trials darker, as optuna-dashboard colours slices by trial number.
-  const colors = done.map((t, i) => (t.number === view.bestTrial ? p.best : withAlpha(p.series[0]!, 0.25 + (0.75 * i) / Math.max(1, last))));
+  const points = done
+    .map((t, i) => ({ x: ax.categories ? ax.values[i]! + jitter(t.number) : (t.params[param] as number), y: t.value!, t, color: t.number === view.bestTrial ? p.best : withAlpha(p.series[0]!, 0.25 + (0.75 * i) / last) }))
+    // Unparsed data must be sorted by x (Chart.js takes the axis range from its ends).
+    .sort((a, b) => a.x - b.x);
   const xAxis = ax.categories
     ? axis(p, param, { type: 'linear', min: -0.5, max: ax.categories.length - 0.5, ticks: { color: p.muted, stepSize: 1, callback: (v: number) => axisLabel(ax, v) } })
-    : axis(p, param, { type: ax.log ? 'logarithmic' : 'linear', ...(ax.log ? { ticks: { color: p.muted, callback: (v: number) => (Number.isInteger(Math.log10(v)) ? v.toExponential(0) : '') } } : {}) });
+    : axis(p, param, { type: ax.log ? 'logarithmic' : 'linear', ...(ax.log ? { ticks: { color: p.muted, maxRotation: 0, callback: (v: number) => ([1, 2, 5].includes(Number(v.toExponential(0).split('e')[0])) ? v.toExponential(0) : '') } } : {}) });
   return {
     type: 'scatter',
-    data: { datasets: [{ label: param, data: done.map((t, i) => ({ x: x(t, i), y: t.value!, trial: t.number })), backgroundColor: colors, pointRadius: done.length > 300 ? 2 : 3.5 }] },
+    data: { datasets: [{ label: param, data: points.map((q) => ({ x: q.x, y: q.y, trial: q.t.number })), backgroundColor: points.map((q) => q.color), pointRadius: done.length > 300 ? 2 : 3.5 }] },
     options: {
       ...base(p),
       parsing: false,
-      plugins: { ...base(p).plugins, legend: { display: false }, tooltip: { ...base(p).plugins.tooltip, callbacks: { label: (item: { dataIndex: number }) => `#${done[item.dataIndex]!.number}: ${param} = ${fmt(done[item.dataIndex]!.params[param])}, ${view.objective.metric} ${fmt(done[item.dataIndex]!.value)}` } } },
+      plugins: { ...base(p).plugins, legend: { display: false }, tooltip: { ...base(p).plugins.tooltip, callbacks: { label: (item: { dataIndex: number }) => `#${points[item.dataIndex]!.t.number}: ${param} = ${fmt(points[item.dataIndex]!.t.params[param])}, ${view.objective.metric} ${fmt(points[item.dataIndex]!.y)}` } } },
       scales: { x: xAxis, y: axis(p, view.objective.metric) },
     },
   } as unknown as ChartConfiguration;
@@ -250,6 +270,7 @@ export function pcpConfig(c: ChartContext, m: PcpModel, brushes: Brushes): Chart
     },
     options: {
       ...base(p),
+      layout: { padding: { top: 16, bottom: 4 } },
       plugins: { legend: { display: false }, tooltip: { callbacks: { label: (item: { dataIndex: number }) => `#${m.trials[item.dataIndex]!.number}: ${view.objective.metric} ${fmt(m.trials[item.dataIndex]!.value)}` } } },
       elements: { point: { radius: 0 } },
       scales: { x: { ticks: { color: p.fg } } },

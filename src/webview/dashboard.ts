@@ -261,7 +261,8 @@ function drawPcp(): void {
   setChart('pcp', 'pcp', pcp ? pcpConfig(context(), pcp, brushes) : undefined, say('noPcp'));
   $('#clear-brushes').hidden = brushes.size === 0;
   const shownOf = pcp && pcp.trials.length < study!.trials.filter((t) => t.state === 'complete').length ? say('bestOf', pcp.trials.length, study!.trials.filter((t) => t.state === 'complete').length) : '';
-  aux('pcp', shownOf ? `<p class="note">${escapeHtml(shownOf)}</p>` : '');
+  const colours = pcp ? say('pcpColours', 'Lines coloured by {0}: yellow is the best, purple the worst; the best trial is drawn thickest.', study!.objective.metric) : '';
+  aux('pcp', `<p class="note">${[colours, shownOf].filter(Boolean).map(escapeHtml).join(' · ')}</p>`);
 }
 
 function drawGroups(): void {
@@ -288,7 +289,7 @@ function groupTable(g: Grouping): string {
   const ms = (x: { mean: number | null; std: number | null }) => (x.mean === null ? '—' : `${fmt(x.mean)}${x.std !== null ? ` ± ${fmt(x.std)}` : ''}`);
   const name = (key: string, i: number) => (g.by === CONFIGURATION ? say('configN', i + 1) : `${g.by} = ${key}`);
   const rows = g.groups
-    .map((x, i) => `<tr class="${x.key === g.best ? 'best' : ''}" data-group="${escapeHtml(x.key)}" title="${escapeHtml(x.trials.map((t) => `#${t.number}`).join(' '))}"><td>${escapeHtml(name(x.key, i))}${x.key === g.best ? ' ★' : ''}</td><td class="num">${x.n}</td><td class="num">${ms(x.score)}</td><td class="num">${ms(x.other)}</td><td class="num">${x.p === null ? '—' : x.p.toPrecision(2)}</td></tr>`)
+    .map((x, i) => `<tr class="${x.key === g.best ? 'best' : ''}" data-group="${escapeHtml(x.key)}" title="${escapeHtml(`${g.by === CONFIGURATION ? `${Object.entries(x.trials[0]!.params).filter(([k]) => k !== 'seed').map(([k, v]) => `${k}=${fmt(v)}`).join(' ')}\n` : ''}${x.trials.map((t) => `#${t.number}`).join(' ')}`)}"><td>${escapeHtml(name(x.key, i))}${x.key === g.best ? ' ★' : ''}</td><td class="num">${x.n}</td><td class="num">${ms(x.score)}</td><td class="num">${ms(x.other)}</td><td class="num">${x.p === null ? '—' : x.p.toPrecision(2)}</td></tr>`)
     .join('');
   const best = g.groups.find((x) => x.key === g.best);
   const second = g.groups.find((x) => x.key === g.runnerUp);
@@ -584,8 +585,14 @@ window.addEventListener('message', (ev) => {
   const m = r.data;
   switch (m.type) {
     case 'study':
-      study = m.study;
+      // Importance follows in its own message when it changed: keep showing the last one until then.
+      study = { ...m.study, importance: m.study.importance ?? study?.importance };
       render();
+      break;
+    case 'importance':
+      if (!study) break;
+      study.importance = m.importance;
+      redraw('importance');
       break;
     case 'metric': {
       const t = byNumber.get(m.trial);

@@ -58,7 +58,7 @@ export function groupOptions(trials: readonly TrialView[]): string[] {
   const out = names.filter((n) => groups(n) >= 2 && groups(n) <= 12 && groups(n) < trials.length);
   const varying = names.filter((n) => n !== 'seed' && groups(n) >= 2).length;
   const configs = groups(CONFIGURATION);
-  if (varying >= 2 && configs >= 2 && configs < trials.length) out.unshift(CONFIGURATION);
+  if (varying >= 2 && configs >= 2 && configs <= 12 && configs < trials.length) out.unshift(CONFIGURATION);
   return out;
 }
 

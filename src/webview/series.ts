@@ -67,7 +67,7 @@ export function varyingParams(trials: readonly TrialView[], space: StudyView['sp
 /** The tick label of an axis position: the value itself (10^x on a log axis, the category's name). */
 export function axisLabel(axis: Pick<ParamAxis, 'log' | 'categories'>, position: number): string {
   if (axis.categories) return Number.isInteger(position) ? (axis.categories[position] ?? '') : '';
-  if (axis.log) return (10 ** position).toExponential(0);
+  if (axis.log) return Number((10 ** position).toPrecision(2)).toExponential();
   const v = position;
   if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(1);
   return String(Number(v.toPrecision(3)));
