@@ -148,7 +148,7 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
    * confirmation with the plan, an ETA and the warnings. Returns the extra CLI arguments, or
    * undefined when the user (or a missing file) stops it.
    */
-  async function confirmRun(kind: 'tune' | 'seqlen', e: StudyEntry, mode: 'start' | 'resume'): Promise<string[] | undefined> {
+  async function confirmRun(kind: 'tune' | 'seqlen', e: StudyEntry, mode: 'start' | 'resume'): Promise<{ args: string[]; runs: number } | undefined> {
     const name = e.view!.name;
     const pre = preflight(e.loaded!);
     const errors = pre.issues.filter((i) => i.level === 'error');
@@ -184,9 +184,8 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
     const p = await vscode.window.showInformationMessage(title, { modal: true, detail }, ...buttons);
     if (p === edit) void vscode.window.showTextDocument(vscode.Uri.file(e.file));
     if (!p || p === edit) return undefined;
-    if (kind !== 'tune') return [];
-    if (mode === 'resume' || p === resume) return ['--resume'];
-    return p === fresh ? ['--fresh'] : [];
+    const args = kind !== 'tune' ? [] : mode === 'resume' || p === resume ? ['--resume'] : p === fresh ? ['--fresh'] : [];
+    return { args, runs: budget.runs };
   }
 
   /**
@@ -227,9 +226,9 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       return;
     }
     if (e.view!.shared) return offerWorker(e, kind === 'tune' ? 'worker' : 'seqlen');
-    const extra = await confirmRun(kind, e, mode);
-    if (!extra) return;
-    f.runs.start(kind, e.file, extra);
+    const go = await confirmRun(kind, e, mode);
+    if (!go) return;
+    f.runs.start(kind, e.file, go.args, go.runs);
     DashboardPanel.show(ctx, studies, log, e.file);
   }
 
@@ -279,7 +278,7 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       const result = await f.jobs.run<LengthsJobResult>(t('Counting token lengths of {0}', e.view!.name), { kind: 'lengths', options: { study: e.file, maxLens } });
       log.info(`lengths: ${JSON.stringify(result.stats)}`);
       studies.setLengths(e.file, lengthsFromResult(result));
-      DashboardPanel.show(ctx, studies, log, e.file);
+      DashboardPanel.show(ctx, studies, log, e.file).showView('lengths');
     }),
 
     reg('trialbook.runSeqlen', (arg) => startRun('seqlen', arg as StudyArg, 'start')),

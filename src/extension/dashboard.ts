@@ -36,6 +36,8 @@ export class DashboardPanel implements vscode.Disposable {
   private ready = false;
   private readyWaiters: Array<() => void> = [];
   private selected: number | undefined;
+  /** A view asked for by a command, shown when the webview (re)loads. */
+  private view: string | undefined;
   private importance: { key: string; value: NonNullable<StudyView['importance']> } | undefined;
   private importanceTimer: NodeJS.Timeout | undefined;
 
@@ -119,6 +121,12 @@ export class DashboardPanel implements vscode.Disposable {
     this.post({ type: 'metric', trial, metric });
   }
 
+  /** Brings a view to the front now, or once the webview is ready. */
+  showView(view: string): void {
+    if (this.ready) this.post({ type: 'showView', view });
+    else this.view = view;
+  }
+
   showTrial(trial: number): void {
     this.selected = trial;
     if (this.ready) this.post({ type: 'showTrial', trial });
@@ -187,10 +195,12 @@ export class DashboardPanel implements vscode.Disposable {
         this.ready = false;
         this.postStudy();
         if (this.selected !== undefined) this.post({ type: 'showTrial', trial: this.selected });
+        if (this.view) this.post({ type: 'showView', view: this.view });
+        this.view = undefined;
         break;
       case 'rendered': {
         const total = performance.now() - this.openedAt;
-        this.log.info(`dashboard rendered ${m.rows} trials: ${m.ms.toFixed(0)} ms in the webview, ${total.toFixed(0)} ms since the panel opened`);
+        this.log.info(`dashboard rendered ${m.rows} trials: ${m.ms.toFixed(0)} ms in the webview (${(m.sinceStart ?? m.ms).toFixed(0)} ms since its script started), ${total.toFixed(0)} ms since the panel opened`);
         if (!this.ready) {
           this.ready = true;
           for (const w of this.readyWaiters.splice(0)) w();

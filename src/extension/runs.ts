@@ -49,8 +49,11 @@ export class RunManager implements vscode.Disposable {
     return [...this.runs.values()];
   }
 
-  /** Starts `trialbook tune|seqlen|worker STUDY --json [extra]` and reports it until it exits. */
-  start(kind: RunKind, studyFile: string, extra: string[] = []): ActiveRun {
+  /**
+   * Starts `trialbook tune|seqlen|worker STUDY --json [extra]` and reports it until it exits.
+   * `total`: the runs planned (Hyperband's plan), until the run's own events say.
+   */
+  start(kind: RunKind, studyFile: string, extra: string[] = [], total?: number): ActiveRun {
     const name = this.studies.get(studyFile)?.view?.name ?? studyFile;
     // A worker reads the database URL from the study file: it never appears on a command line.
     const args = [kind, studyFile, '--json', ...extra];
@@ -61,6 +64,7 @@ export class RunManager implements vscode.Disposable {
       name,
       startedAt: Date.now(),
       finished: 0,
+      ...(total !== undefined ? { total } : {}),
       proc: new CliProcess({
         extensionPath: this.ctx.extensionPath,
         args,

@@ -276,6 +276,8 @@ export const ToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('requestChartPng'), chart: z.string(), requestId: z.string() }),
   /** Select a trial (explorer "Show Curves"): its row is highlighted and its curves drawn. */
   z.object({ type: z.literal('showTrial'), trial: z.number() }),
+  /** Bring a view to the front (e.g. the token lengths just measured). */
+  z.object({ type: z.literal('showView'), view: z.string() }),
 ]);
 export type ToWebview = z.infer<typeof ToWebview>;
 
@@ -285,6 +287,7 @@ export const FromWebview = z.discriminatedUnion('type', [
   /** The trials picked in the table (the first is the one whose curves lead). */
   z.object({ type: z.literal('selectTrial'), trial: z.number(), trials: z.array(z.number()).optional() }),
   z.object({ type: z.literal('chartPng'), requestId: z.string(), chart: z.string(), dataUrl: z.string() }),
-  z.object({ type: z.literal('rendered'), ms: z.number(), rows: z.number() }),
+  /** First paint: `ms` from the study's arrival to the painted frame, `sinceStart` from the script's start. */
+  z.object({ type: z.literal('rendered'), ms: z.number(), sinceStart: z.number().optional(), rows: z.number() }),
 ]);
 export type FromWebview = z.infer<typeof FromWebview>;

@@ -191,12 +191,24 @@ export function sliceConfig(c: ChartContext, param: string): ChartConfiguration 
   const last = Math.max(1, done.length - 1);
   // Later trials darker, as optuna-dashboard colours slices by trial number.
   const points = done
-    .map((t, i) => ({ x: ax.categories ? ax.values[i]! + jitter(t.number) : (t.params[param] as number), y: t.value!, t, color: t.number === view.bestTrial ? p.best : withAlpha(p.series[0]!, 0.25 + (0.75 * i) / last) }))
+    .map((t, i) => ({ x: ax.categories ? ax.values[i]! + jitter(t.number) : (t.params[param] as number), y: t.value!, t, color: t.number === view.bestTrial ? p.best : withAlpha(p.series[0]!, 0.4 + (0.6 * i) / last) }))
     // Unparsed data must be sorted by x (Chart.js takes the axis range from its ends).
     .sort((a, b) => a.x - b.x);
-  const xAxis = ax.categories
-    ? axis(p, param, { type: 'linear', min: -0.5, max: ax.categories.length - 0.5, ticks: { color: p.muted, stepSize: 1, callback: (v: number) => axisLabel(ax, v) } })
-    : axis(p, param, { type: ax.log ? 'logarithmic' : 'linear', ...(ax.log ? { ticks: { color: p.muted, maxRotation: 0, callback: (v: number) => ([1, 2, 5].includes(Number(v.toExponential(0).split('e')[0])) ? v.toExponential(0) : '') } } : {}) });
+  const categories = ax.categories;
+  const xAxis = categories
+    ? axis(p, param, {
+        type: 'linear',
+        min: -0.5,
+        max: categories.length - 0.5,
+        // One tick per category, at its position (a linear axis would start them at -0.5).
+        afterBuildTicks: (scale: { ticks: Array<{ value: number }> }) => (scale.ticks = categories.map((_, i) => ({ value: i }))),
+        ticks: { color: p.muted, callback: (v: number) => axisLabel(ax, v) },
+      })
+    : axis(p, param, {
+        type: ax.log ? 'logarithmic' : 'linear',
+        // Log ticks: every one within a decade, else 1, 2 and 5 of each decade.
+        ...(ax.log ? { ticks: { color: p.muted, maxRotation: 0, callback: (v: number, _i: number, ticks: unknown[]) => (ticks.length <= 8 || [1, 2, 5].includes(Number(v.toExponential(0).split('e')[0])) ? Number(v.toPrecision(2)).toExponential() : '') } } : {}),
+      });
   return {
     type: 'scatter',
     data: { datasets: [{ label: param, data: points.map((q) => ({ x: q.x, y: q.y, trial: q.t.number })), backgroundColor: points.map((q) => q.color), pointRadius: done.length > 300 ? 2 : 3.5 }] },
@@ -204,7 +216,7 @@ export function sliceConfig(c: ChartContext, param: string): ChartConfiguration 
       ...base(p),
       parsing: false,
       plugins: { ...base(p).plugins, legend: { display: false }, tooltip: { ...base(p).plugins.tooltip, callbacks: { label: (item: { dataIndex: number }) => `#${points[item.dataIndex]!.t.number}: ${param} = ${fmt(points[item.dataIndex]!.t.params[param])}, ${view.objective.metric} ${fmt(points[item.dataIndex]!.y)}` } } },
-      scales: { x: xAxis, y: axis(p, view.objective.metric) },
+      scales: { x: xAxis, y: axis(p, view.objective.metric, { grace: '5%' }) },
     },
   } as unknown as ChartConfiguration;
 }
@@ -249,7 +261,7 @@ export function pcpConfig(c: ChartContext, m: PcpModel, brushes: Brushes): Chart
   const values = m.trials.map((t) => t.value!);
   const [lo, hi] = [Math.min(...values), Math.max(...values)];
   const many = m.trials.length > 100;
-  const colors = m.trials.map((t) => (m.outside.has(t.number) ? p.faint : objectiveColor(t.value!, lo, hi, view.objective.direction, many ? 0.55 : 0.9)));
+  const colors = m.trials.map((t) => (m.outside.has(t.number) ? p.faint : objectiveColor(t.value!, lo, hi, view.objective.direction, many ? 0.55 : 0.9, p.scaleFrom)));
   const widths = m.trials.map((t) => (t.number === view.bestTrial ? 4 : m.outside.has(t.number) ? 1 : 1.6));
   return {
     type: 'pcp',
@@ -314,15 +326,49 @@ export function groupConfig(c: ChartContext, g: Grouping, metric: 'val_loss' | '
     const n = Math.max(...x.curve.map((q) => q.n));
     datasets.push({ type: 'line', label: `${g.by === '(configuration)' ? say('configN', i + 1) : `${g.by}=${x.key}`} (n=${n})${x.key === g.best ? ' ★' : ''}`, data: x.curve.map((q) => ({ x: q.x, y: q.mean })), borderColor: color, backgroundColor: color, borderWidth: x.key === g.best ? 3 : 2, pointRadius: 3, metric, role: 'own' });
   });
+  const epochs = groups.flatMap((x) => x.curve.map((q) => q.x));
   return {
     type: 'line',
     data: { datasets: datasets as ChartDataset<'line'>[] },
     options: {
       ...base(p),
       parsing: false,
-      scales: { x: axis(p, say('epoch'), { type: 'linear', ticks: { color: p.muted, stepSize: 1 } }), y: axis(p, `${say(METRIC_LABEL[metric])} (${say('meanStd')})`) },
+      scales: { x: axis(p, say('epoch'), { type: 'linear', min: Math.min(...epochs) - 0.5, max: Math.max(...epochs) + 0.5, ticks: { color: p.muted, stepSize: 1 } }), y: axis(p, `${say(METRIC_LABEL[metric])} (${say('meanStd')})`) },
     },
+    plugins: [errorBars()],
   } as unknown as ChartConfiguration;
+}
+
+/** ±1 std whiskers at each mean point (the band alone is invisible with one epoch). */
+function errorBars(): Plugin {
+  return {
+    id: 'trialbookErrorBars',
+    afterDatasetsDraw(chart) {
+      const ctx = chart.ctx;
+      const sets = chart.data.datasets as Dataset[];
+      sets.forEach((d, i) => {
+        if (d.role !== 'own' || i < 2) return;
+        const [lo, hi] = [chart.getDatasetMeta(i - 2).data, chart.getDatasetMeta(i - 1).data];
+        ctx.save();
+        ctx.strokeStyle = String(d.borderColor);
+        ctx.lineWidth = 1.5;
+        chart.getDatasetMeta(i).data.forEach((pt, k) => {
+          const [a, b] = [lo[k] as unknown as { y: number } | undefined, hi[k] as unknown as { y: number } | undefined];
+          if (!a || !b) return;
+          const x = (pt as unknown as { x: number }).x;
+          ctx.beginPath();
+          ctx.moveTo(x, a.y);
+          ctx.lineTo(x, b.y);
+          for (const y of [a.y, b.y]) {
+            ctx.moveTo(x - 5, y);
+            ctx.lineTo(x + 5, y);
+          }
+          ctx.stroke();
+        });
+        ctx.restore();
+      });
+    },
+  };
 }
 
 /** Token lengths: bins up to the tail, the percentiles and the chosen max_seq_len as markers. */
@@ -333,7 +379,9 @@ export function lengthsConfig(c: ChartContext): ChartConfiguration | undefined {
   const width = l.width ?? (l.histogram.length > 1 ? l.histogram[1]![0] - l.histogram[0]![0] : 1);
   const label = ([lo]: [number, number]) => (l.overflowFrom !== undefined && lo >= l.overflowFrom ? `≥ ${lo}` : width > 1 ? `${lo}–${lo + width - 1}` : String(lo));
   const markers: Array<[string, number, string]> = [];
-  if (l.stats) markers.push(['p50', l.stats.p50, p.series[2]!], ['p95', l.stats.p95, p.series[1]!], ['p99', l.stats.p99, p.series[4]!]);
+  // A percentile in the tail's bar is marked there, with its value.
+  const tail = (name: string, at: number) => (l.overflowFrom !== undefined && at >= l.overflowFrom ? `${name} ${at}` : name);
+  if (l.stats) markers.push([tail('p50', l.stats.p50), l.stats.p50, p.series[2]!], [tail('p95', l.stats.p95), l.stats.p95, p.series[1]!], [tail('p99', l.stats.p99), l.stats.p99, p.series[4]!]);
   if (view.maxSeqLen) markers.push([`max_seq_len ${view.maxSeqLen}`, view.maxSeqLen, p.fg]);
   return {
     type: 'bar',
@@ -343,7 +391,7 @@ export function lengthsConfig(c: ChartContext): ChartConfiguration | undefined {
       plugins: { ...base(p).plugins, legend: { display: false } },
       scales: { x: axis(p, say('tokens'), { ticks: { color: p.muted, maxRotation: 0, autoSkip: true } }), y: axis(p, say('examples')) },
     },
-    plugins: [markerPlugin(markers.map(([name, at, color]) => ({ name, bin: Math.min(l.histogram.length - 1, Math.floor(at / width)), within: (at % width) / width, color })))],
+    plugins: [markerPlugin(markers.map(([name, at, color]) => (l.overflowFrom !== undefined && at >= l.overflowFrom ? { name, bin: l.histogram.length - 1, within: 0.5, color } : { name, bin: Math.min(l.histogram.length - 1, Math.floor(at / width)), within: (at % width) / width, color })))],
   } as unknown as ChartConfiguration;
 }
 
@@ -368,7 +416,10 @@ function markerPlugin(markers: Array<{ name: string; bin: number; within: number
         ctx.lineTo(px, area.bottom);
         ctx.stroke();
         ctx.font = '11px sans-serif';
-        ctx.fillText(m.name, px + 3, area.top + 12 + i * 13);
+        // Near the right edge the label goes left of its line, inside the chart.
+        const left = px > area.left + area.width * 0.8;
+        ctx.textAlign = left ? 'right' : 'left';
+        ctx.fillText(m.name, left ? px - 3 : px + 3, area.top + 12 + i * 13);
         ctx.restore();
       });
     },

@@ -73,6 +73,8 @@ let pcp: PcpModel | undefined;
 const fresh = new Set<ViewName>();
 let firstRender = true;
 const t0 = performance.now();
+/** When the first study arrived (its parse included in the render time). */
+let received: number | undefined;
 
 const $ = <T extends HTMLElement = HTMLElement>(sel: string): T => document.querySelector(sel) as T;
 
@@ -204,12 +206,16 @@ function aux(view: ViewName, html: string): void {
   ($(`.view[data-view="${view}"] .aux`)).innerHTML = html;
 }
 
-/** Trials whose curves are shown: the picked ones (else the best), plus any running trial. */
+/**
+ * Trials whose curves are shown: the picked ones with any running trial streaming beside them;
+ * nothing picked: the running trial (else the best), with all its metrics.
+ */
 function shownTrials(): TrialView[] {
   const picked = ui.picked!.map((n) => byNumber.get(n)).filter((t): t is TrialView => !!t);
-  const base = picked.length ? picked : [byNumber.get(study!.bestTrial ?? -1) ?? scopeTrials()[0]].filter((t): t is TrialView => !!t);
-  const running = [...study!.trials, ...(study!.seqlenRuns ?? [])].filter((t) => t.state === 'running' && !base.includes(t));
-  return [...base, ...running];
+  const running = [...study!.trials, ...(study!.seqlenRuns ?? [])].filter((t) => t.state === 'running' && !picked.includes(t));
+  if (picked.length) return [...picked, ...running];
+  if (running.length) return running;
+  return [byNumber.get(study!.bestTrial ?? -1) ?? scopeTrials()[0]].filter((t): t is TrialView => !!t);
 }
 
 /** Faint context behind an overlay: the other scored trials of the scope, best first (at most 60). */
@@ -261,7 +267,7 @@ function drawPcp(): void {
   setChart('pcp', 'pcp', pcp ? pcpConfig(context(), pcp, brushes) : undefined, say('noPcp'));
   $('#clear-brushes').hidden = brushes.size === 0;
   const shownOf = pcp && pcp.trials.length < study!.trials.filter((t) => t.state === 'complete').length ? say('bestOf', pcp.trials.length, study!.trials.filter((t) => t.state === 'complete').length) : '';
-  const colours = pcp ? say('pcpColours', 'Lines coloured by {0}: yellow is the best, purple the worst; the best trial is drawn thickest.', study!.objective.metric) : '';
+  const colours = pcp ? say('pcpColours', study!.objective.metric) : '';
   aux('pcp', `<p class="note">${[colours, shownOf].filter(Boolean).map(escapeHtml).join(' · ')}</p>`);
 }
 
@@ -316,7 +322,7 @@ function drawLengths(): void {
   if (!l?.stats) return aux('lengths', '');
   const s = l.stats;
   const cut = study!.maxSeqLen !== undefined ? l.truncated[String(study!.maxSeqLen)] : undefined;
-  const parts = [say('lengthStats', s.count, fmt(s.mean), s.p50, s.p95, s.p99, s.max)];
+  const parts = [say('lengthStats', s.count, s.mean.toFixed(1), s.p50, s.p95, s.p99, s.max)];
   if (cut !== undefined) parts.push(say('truncatedAt', study!.maxSeqLen!, (cut * 100).toFixed(1)));
   const others = Object.entries(l.truncated).filter(([k]) => k !== String(study!.maxSeqLen)).map(([k, v]) => `${k}: ${(v * 100).toFixed(1)}%`);
   if (others.length) parts.push(`${say('truncated')} — ${others.join(' · ')}`);
@@ -530,7 +536,7 @@ function render(): void {
   if (firstRender) {
     firstRender = false;
     // After layout and paint of the first frame: what the user waits for.
-    requestAnimationFrame(() => vscode.postMessage({ type: 'rendered', ms: performance.now() - t0, rows: v.trials.length }));
+    requestAnimationFrame(() => vscode.postMessage({ type: 'rendered', ms: performance.now() - received!, sinceStart: performance.now() - t0, rows: v.trials.length }));
   }
 }
 
@@ -585,6 +591,7 @@ window.addEventListener('message', (ev) => {
   const m = r.data;
   switch (m.type) {
     case 'study':
+      received ??= p0;
       // Importance follows in its own message when it changed: keep showing the last one until then.
       study = { ...m.study, importance: m.study.importance ?? study?.importance };
       render();
@@ -614,6 +621,9 @@ window.addEventListener('message', (ev) => {
         pick([m.trial]);
         showView('curves');
       } else ui.view = 'curves';
+      break;
+    case 'showView':
+      if ((VIEWS as readonly string[]).includes(m.view)) showView(m.view as ViewName);
       break;
     case 'requestChartPng':
       vscode.postMessage({ type: 'chartPng', requestId: m.requestId, chart: m.chart, dataUrl: chartPng(m.chart) });

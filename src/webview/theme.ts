@@ -12,6 +12,8 @@ export interface Palette {
   series: string[];
   best: string;
   faint: string;
+  /** Where sequential colour scales start (0–1): their darkest end is lost on a dark background. */
+  scaleFrom: number;
 }
 
 const SERIES_VARS = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
@@ -26,6 +28,7 @@ export const LIGHT: Palette = {
   series: ['#1a85ff', '#d18616', '#388a34', '#652d90', '#e51400', '#bf8803'],
   best: '#bf8803',
   faint: 'rgba(97, 97, 97, 0.18)',
+  scaleFrom: 0,
 };
 
 function cssVar(name: string, fallback: string): string {
@@ -45,6 +48,7 @@ export function screenPalette(): Palette {
     series: SERIES_VARS.map((v, i) => cssVar(v, DARK_FALLBACK[i]!)),
     best: cssVar('--vscode-charts-yellow', '#cca700'),
     faint: dark ? 'rgba(200, 200, 200, 0.16)' : 'rgba(90, 90, 90, 0.16)',
+    scaleFrom: dark ? 0.25 : 0,
   };
 }
 

@@ -27,7 +27,7 @@ export interface LengthsJobResult {
   /** [bucket lower bound, count] pairs, as the dashboard draws them (StudyView.lengths). */
   histogram: Array<[number, number]>;
   width: number;
-  /** The last bucket holds every longer text (the tail beyond the 99th percentile). */
+  /** The last bucket holds every longer text (the tail). */
   overflowFrom?: number;
   /** Share of texts longer than each asked max_len. */
   truncated: Record<string, number>;
@@ -43,8 +43,9 @@ export async function lengthsJob(o: LengthsJobOptions, ctx: JobContext): Promise
   const tok = createTokenizer(loadVocab(loaded.resolve(study.tokenizer.vocab)), { lowercase: study.tokenizer.lowercase, stripAccents: study.tokenizer.stripAccents });
   const lengths = tokenLengths(tok, texts);
   const stats = lengthStats(lengths);
-  // Bars up to the 99th percentile (or max_seq_len, if longer): the bulk is what max_seq_len is chosen from.
-  const h = lengthHistogram(lengths, 40, Math.max(stats.p99, study.training.max_seq_len));
+  // Fine bars over the bulk (twice the 90th percentile, and past max_seq_len), the long tail in one
+  // last bar: max_seq_len is chosen from the bulk; the truncation shares tell the tail.
+  const h = lengthHistogram(lengths, 40, Math.min(stats.p99, Math.max(2 * stats.p90, Math.ceil(1.25 * study.training.max_seq_len))));
   const truncated: Record<string, number> = {};
   for (const m of o.maxLens ?? study.seqlen.lengths) {
     let over = 0;
