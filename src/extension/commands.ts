@@ -52,7 +52,9 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
     let file: string | undefined;
     if (typeof arg === 'string') file = arg;
     else if (arg instanceof vscode.Uri) file = arg.fsPath;
-    else if (arg && 'entry' in arg) file = arg.entry.file;
+    // A tree node: the study of the row (a title action receives the selected row, which may be
+    // a broken study file: then the user picks among the valid ones).
+    else if (arg && 'entry' in arg) file = arg.entry.view ? arg.entry.file : undefined;
     else {
       // The study open in the editor, when it is a valid one (a broken file opened from the tree is not a target).
       const active = vscode.window.activeTextEditor?.document.uri.fsPath;

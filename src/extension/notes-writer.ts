@@ -49,8 +49,7 @@ export async function insertResults(entry: StudyEntry, notesPath: string, panel:
   const view = entry.view!;
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(notesPath));
   const setting = readSettings().embedStyle;
-  // The style the user's own text uses: Trialbook's blocks (perhaps written in another style) do not count.
-  const style = setting === 'auto' ? detectEmbedStyle(doc.getText().replace(/<!--\s*trialbook:begin[\s\S]*?<!--\s*trialbook:end\s*-->/g, '')) : setting;
+  const style = setting === 'auto' ? detectEmbedStyle(doc.getText()) : setting;
 
   let body = renderMarkdownReport(view, extras).trimEnd();
   let image: string | undefined;

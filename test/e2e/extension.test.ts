@@ -220,6 +220,7 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     const cell = await dash().locator(`#trials tbody tr[data-trial="${promoted}"] td`).nth(4).innerText();
     assert.equal(cell, String(Number(best.toFixed(4))));
     await ed.screenshot('curves-promoted-trial.png');
+    await ed.dashboardScreenshot('readme-dashboard.png');
   });
 
   await step('Inspect Token Lengths: percentiles and max_seq_len marked; the histogram survives a window reload', async () => {
@@ -253,7 +254,7 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     const curves = (await ed.charts()).curves!.datasets;
     assert.deepEqual([...new Set(curves.filter((d) => d.role === 'own').map((d) => d.trial))], picks, 'one coloured curve per picked trial');
     assert.ok(curves.filter((d) => d.role === 'faint').length >= 1, 'the other trials faint behind them');
-    assert.deepEqual(await dash().locator('table.compare thead th[data-trial]').allInnerTexts(), picks.map((n) => `#${n}`));
+    assert.deepEqual((await dash().locator('table.compare thead th[data-trial]').allInnerTexts()).map((h) => h.replace(' ★', '')), picks.map((n) => `#${n}`));
     await ed.screenshot('overlay-compare-dark.png');
     await shootViews('dashboard-dark');
     await tab('curves');
@@ -322,7 +323,9 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
   });
 
   await step('Sequence-length study: groups with n, mean ± std curves, Welch p and the recommendation; the runs listed in the table', async () => {
-    writeFileSync(join(ws, 'lens.trialbook.json'), JSON.stringify({ ...DEMO_STUDY, name: 'lens', notes: undefined, training: { ...DEMO_STUDY.training, epochs: 1 } }, null, 2));
+    // A quarter of the demo corpus, one epoch a run: four short runs.
+    writeFileSync(join(ws, 'quarter.tsv'), readFileSync(join(ws, 'reviews.tsv'), 'utf8').split('\n').slice(0, 601).join('\n') + '\n');
+    writeFileSync(join(ws, 'lens.trialbook.json'), JSON.stringify({ ...DEMO_STUDY, name: 'lens', notes: undefined, data: { ...DEMO_STUDY.data, file: './quarter.tsv' }, training: { ...DEMO_STUDY.training, epochs: 1 } }, null, 2));
     await ed.clearNotifications();
     await ed.command('Trialbook: Run Sequence-Length Study');
     await ed.pick('lens');
@@ -387,9 +390,8 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     await row.first().click();
     await ed.page.locator('.tabs-container .tab', { hasText: 'broken.trialbook.json' }).first().waitFor({ timeout: 10_000 });
     await ed.clearNotifications();
-    // Title actions show while the pointer is over the view's header.
-    await view.locator('.pane-header').hover();
-    await view.locator('.pane-header .action-item a[aria-label="Start Tuning"]').click();
+    // The container's only view: its title actions sit in the side bar's title.
+    await ed.page.locator('.part.sidebar .composite.title a.action-label[aria-label="Start Tuning"]').click();
     // The study to tune is picked among the valid ones; the broken file is not taken.
     const offered = await waitFor('the study pick', async () => ((await ed.quickPickOpen()) ? ed.quickPickLabels() : undefined), 10_000);
     assert.ok(offered.includes('demo') && !offered.includes('broken'), `offered: ${offered.join(', ')}`);

@@ -74,6 +74,7 @@ export class Editor {
     const settingsDir = join(this.userData, 'User');
     mkdirSync(settingsDir, { recursive: true });
     this.writeSettings({ 'workbench.colorTheme': 'Default Dark Modern' });
+    if (opts.locale) this.languagePack(opts.locale);
     const args = ['--config', config, '--auth', 'none', '--bind-addr', `127.0.0.1:${this.port}`, '--disable-telemetry', '--disable-update-check', '--extensions-dir', this.extensions, '--user-data-dir', this.userData];
     if (opts.trust !== false) args.push('--disable-workspace-trust');
     if (opts.locale) args.push('--locale', opts.locale);
@@ -94,9 +95,22 @@ export class Editor {
     // playwright-core as installed by scripts/e2e-setup.sh next to code-server.
     const { chromium } = createRequire(join(E2E_DIR, 'package.json'))('playwright-core') as typeof import('playwright-core');
     this.browser = (await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })) as Browser;
-    this.page = await this.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    this.page = await this.browser.newPage({ viewport: { width: 1440, height: 900 }, ...(opts.locale ? { locale: opts.locale } : {}) });
     await this.page.goto(`http://127.0.0.1:${this.port}/?folder=${encodeURIComponent(this.workspace)}`);
     await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  }
+
+  /**
+   * Makes `locale` an installed display language, as a language pack would (VS Code falls back to
+   * English without one, and none can be downloaded here). VS Code's own texts stay English; what
+   * matters is that extensions get that language and load their bundles for it.
+   */
+  private languagePack(locale: string): void {
+    const translations = join(this.userData, 'e2e-language-pack', 'main.i18n.json');
+    mkdirSync(join(this.userData, 'e2e-language-pack'), { recursive: true });
+    writeFileSync(translations, JSON.stringify({ version: '1.0.0', contents: {} }));
+    const pack = { hash: `e2e-${locale}`, extensions: [{ extensionIdentifier: { id: `trialbook-e2e.language-pack-${locale}` }, version: '1.0.0' }], translations: { vscode: translations }, label: locale };
+    writeFileSync(join(this.userData, 'languagepacks.json'), JSON.stringify({ [locale]: pack }));
   }
 
   /** User settings: quiet, stable screenshots, plus `extra` (VS Code applies a change live). */
@@ -242,6 +256,14 @@ export class Editor {
     mkdirSync(ARTIFACTS, { recursive: true });
     const path = join(ARTIFACTS, name);
     await this.page.screenshot({ path });
+    return path;
+  }
+
+  /** A screenshot of the dashboard alone (the webview's frame). */
+  async dashboardScreenshot(name: string): Promise<string> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const path = join(ARTIFACTS, name);
+    await this.page.locator('iframe.webview.ready').last().screenshot({ path });
     return path;
   }
 
