@@ -43,6 +43,14 @@ function base(p: Palette) {
   };
 }
 
+/**
+ * A chart of {x, y} points, already in chart.js's internal form so not parsed again (each
+ * dataset sorted by x: chart.js then takes an axis' range from the ends).
+ */
+function pointsChart(p: Palette, type: 'line' | 'scatter', datasets: Dataset[], options: Record<string, unknown>, plugins: Plugin[] = []): ChartConfiguration {
+  return { type, data: { datasets }, options: { ...base(p), parsing: false, normalized: true, ...options }, plugins } as unknown as ChartConfiguration;
+}
+
 function axis(p: Palette, title: string, extra: Record<string, unknown> = {}) {
   return { title: { display: !!title, text: title, color: p.fg }, ticks: { color: p.muted }, grid: { color: p.grid }, border: { color: p.grid }, ...extra };
 }
@@ -97,25 +105,18 @@ export function curvesConfig(c: ChartContext, shown: TrialView[], metric: 'auto'
   });
   if (!datasets.some((d) => d.role !== 'faint' && (d.data as unknown[]).length)) return undefined;
   const yTitle = single ? say('loss') : say(METRIC_LABEL[metrics[0]!]);
-  return {
-    type: 'line',
-    data: { datasets: datasets as ChartDataset<'line'>[] },
-    options: {
-      ...base(p),
-      parsing: false,
-      normalized: true,
-      interaction: { mode: 'nearest', intersect: false },
-      scales: {
-        x: axis(p, say('epoch'), { type: 'linear', min: 0, ticks: { color: p.muted, stepSize: 1 } }),
-        y: axis(p, yTitle, metrics[0] === 'learning_rate' ? { type: 'logarithmic' } : {}),
-        ...(single ? { y1: axis(p, say('metric.val_accuracy'), { position: 'right', grid: { drawOnChartArea: false, color: p.grid } }) } : {}),
-      },
-      plugins: {
-        ...base(p).plugins,
-        tooltip: { ...base(p).plugins.tooltip, filter: (item: { dataset: Dataset }) => item.dataset.role !== 'faint', callbacks: { label: (item: { dataset: Dataset; parsed: { x: number; y: number } }) => `${item.dataset.label}: ${fmt(item.parsed.y)} (${say('epoch')} ${fmt(item.parsed.x)})` } },
-      },
+  return pointsChart(p, 'line', datasets, {
+    interaction: { mode: 'nearest', intersect: false },
+    scales: {
+      x: axis(p, say('epoch'), { type: 'linear', min: 0, ticks: { color: p.muted, stepSize: 1 } }),
+      y: axis(p, yTitle, metrics[0] === 'learning_rate' ? { type: 'logarithmic' } : {}),
+      ...(single ? { y1: axis(p, say('metric.val_accuracy'), { position: 'right', grid: { drawOnChartArea: false, color: p.grid } }) } : {}),
     },
-  } as unknown as ChartConfiguration;
+    plugins: {
+      ...base(p).plugins,
+      tooltip: { ...base(p).plugins.tooltip, filter: (item: { dataset: Dataset }) => item.dataset.role !== 'faint', callbacks: { label: (item: { dataset: Dataset; parsed: { x: number; y: number } }) => `${item.dataset.label}: ${fmt(item.parsed.y)} (${say('epoch')} ${fmt(item.parsed.x)})` } },
+    },
+  });
 }
 
 /** Objective per trial in order, the best so far, the best trial marked. */
@@ -134,17 +135,10 @@ export function historyConfig(c: ChartContext): ChartConfiguration | undefined {
     { type: 'scatter', label: say('bestTrial'), data: best.map(pt), backgroundColor: p.best, borderColor: p.best, pointRadius: 7, pointStyle: 'star', borderWidth: 2, role: 'best' },
     { type: 'line', label: say('bestSoFar'), data: bestSoFar(done.filter((t) => t.state === 'complete'), view.objective.direction), borderColor: p.series[1], pointRadius: 0, stepped: true, borderWidth: 2 },
   ];
-  return {
-    type: 'scatter',
-    data: { datasets: datasets as ChartDataset<'scatter'>[] },
-    options: {
-      ...base(p),
-      parsing: false,
-      normalized: true,
-      scales: { x: axis(p, say('trial'), { type: 'linear' }), y: axis(p, view.objective.metric) },
-      plugins: { ...base(p).plugins, tooltip: { ...base(p).plugins.tooltip, callbacks: { label: (item: { parsed: { x: number; y: number } }) => `#${item.parsed.x}: ${view.objective.metric} ${fmt(item.parsed.y)}` } } },
-    },
-  } as unknown as ChartConfiguration;
+  return pointsChart(p, 'scatter', datasets, {
+    scales: { x: axis(p, say('trial'), { type: 'linear' }), y: axis(p, view.objective.metric) },
+    plugins: { ...base(p).plugins, tooltip: { ...base(p).plugins.tooltip, callbacks: { label: (item: { parsed: { x: number; y: number } }) => `#${item.parsed.x}: ${view.objective.metric} ${fmt(item.parsed.y)}` } } },
+  });
 }
 
 /** Share of the objective's variation each hyperparameter explains, largest on top. */
@@ -206,19 +200,16 @@ export function sliceConfig(c: ChartContext, param: string): ChartConfiguration 
       })
     : axis(p, param, {
         type: ax.log ? 'logarithmic' : 'linear',
-        // Log ticks: every one within a decade, else 1, 2 and 5 of each decade.
-        ...(ax.log ? { ticks: { color: p.muted, maxRotation: 0, callback: (v: number, _i: number, ticks: unknown[]) => (ticks.length <= 8 || [1, 2, 5].includes(Number(v.toExponential(0).split('e')[0])) ? Number(v.toPrecision(2)).toExponential() : '') } } : {}),
+        // Log ticks labelled compactly (3e-4); labels that would overlap are skipped.
+        ...(ax.log ? { ticks: { color: p.muted, maxRotation: 0, autoSkip: true, callback: (v: number) => Number(v.toPrecision(2)).toExponential() } } : {}),
       });
-  return {
-    type: 'scatter',
-    data: { datasets: [{ label: param, data: points.map((q) => ({ x: q.x, y: q.y, trial: q.t.number })), backgroundColor: points.map((q) => q.color), pointRadius: done.length > 300 ? 2 : 3.5 }] },
-    options: {
-      ...base(p),
-      parsing: false,
-      plugins: { ...base(p).plugins, legend: { display: false }, tooltip: { ...base(p).plugins.tooltip, callbacks: { label: (item: { dataIndex: number }) => `#${points[item.dataIndex]!.t.number}: ${param} = ${fmt(points[item.dataIndex]!.t.params[param])}, ${view.objective.metric} ${fmt(points[item.dataIndex]!.y)}` } } },
-      scales: { x: xAxis, y: axis(p, view.objective.metric, { grace: '5%' }) },
-    },
-  } as unknown as ChartConfiguration;
+  const best = (q: (typeof points)[number]) => q.t.number === view.bestTrial;
+  const radius = done.length > 300 ? 2 : 3.5;
+  const dataset: Dataset = { type: 'scatter', label: param, data: points.map((q) => ({ x: q.x, y: q.y, trial: q.t.number })), backgroundColor: points.map((q) => q.color), borderColor: points.map((q) => q.color), pointStyle: points.map((q) => (best(q) ? 'star' : 'circle')), pointRadius: points.map((q) => (best(q) ? 7 : radius)), borderWidth: points.map((q) => (best(q) ? 2 : 1)) };
+  return pointsChart(p, 'scatter', [dataset], {
+    plugins: { ...base(p).plugins, legend: { display: false }, tooltip: { ...base(p).plugins.tooltip, callbacks: { label: (item: { dataIndex: number }) => `#${points[item.dataIndex]!.t.number}: ${param} = ${fmt(points[item.dataIndex]!.t.params[param])}, ${view.objective.metric} ${fmt(points[item.dataIndex]!.y)}` } } },
+    scales: { x: xAxis, y: axis(p, view.objective.metric, { grace: '5%' }) },
+  });
 }
 
 /** The slice charts: one per hyperparameter that varies. */
@@ -261,7 +252,7 @@ export function pcpConfig(c: ChartContext, m: PcpModel, brushes: Brushes): Chart
   const values = m.trials.map((t) => t.value!);
   const [lo, hi] = [Math.min(...values), Math.max(...values)];
   const many = m.trials.length > 100;
-  const colors = m.trials.map((t) => (m.outside.has(t.number) ? p.faint : objectiveColor(t.value!, lo, hi, view.objective.direction, many ? 0.55 : 0.9, p.scaleFrom)));
+  const colors = m.trials.map((t) => (m.outside.has(t.number) ? p.faint : objectiveColor(t.value!, lo, hi, view.objective.direction, many ? 0.55 : 0.9, p.scaleFrom, p.scaleTo)));
   const widths = m.trials.map((t) => (t.number === view.bestTrial ? 4 : m.outside.has(t.number) ? 1 : 1.6));
   return {
     type: 'pcp',
@@ -321,22 +312,27 @@ export function groupConfig(c: ChartContext, g: Grouping, metric: 'val_loss' | '
   const datasets: Dataset[] = [];
   groups.forEach((x, i) => {
     const color = p.series[i % p.series.length]!;
-    const band = (sign: number): Dataset => ({ type: 'line', label: '', data: x.curve.map((q) => ({ x: q.x, y: q.mean + sign * q.std })), borderWidth: 0, pointRadius: 0, backgroundColor: withAlpha(color, 0.16), role: 'band', fill: false });
+    // Groups side by side at each epoch (dodged a little), so their error bars do not overlap.
+    const dodge = (i - (groups.length - 1) / 2) * 0.04;
+    const band = (sign: number): Dataset => ({ type: 'line', label: '', data: x.curve.map((q) => ({ x: q.x + dodge, y: q.mean + sign * q.std })), borderWidth: 0, pointRadius: 0, backgroundColor: withAlpha(color, 0.16), role: 'band', fill: false });
     datasets.push(band(-1), { ...band(1), fill: '-1' });
     const n = Math.max(...x.curve.map((q) => q.n));
-    datasets.push({ type: 'line', label: `${g.by === '(configuration)' ? say('configN', i + 1) : `${g.by}=${x.key}`} (n=${n})${x.key === g.best ? ' ★' : ''}`, data: x.curve.map((q) => ({ x: q.x, y: q.mean })), borderColor: color, backgroundColor: color, borderWidth: x.key === g.best ? 3 : 2, pointRadius: 3, metric, role: 'own' });
+    datasets.push({ type: 'line', label: `${g.by === '(configuration)' ? say('configN', i + 1) : `${g.by}=${x.key}`} (n=${n})${x.key === g.best ? ' ★' : ''}`, data: x.curve.map((q) => ({ x: q.x + dodge, y: q.mean })), borderColor: color, backgroundColor: color, borderWidth: x.key === g.best ? 3 : 2, pointRadius: 3, metric, role: 'own' });
   });
   const epochs = groups.flatMap((x) => x.curve.map((q) => q.x));
-  return {
-    type: 'line',
-    data: { datasets: datasets as ChartDataset<'line'>[] },
-    options: {
-      ...base(p),
-      parsing: false,
-      scales: { x: axis(p, say('epoch'), { type: 'linear', min: Math.min(...epochs) - 0.5, max: Math.max(...epochs) + 0.5, ticks: { color: p.muted, stepSize: 1 } }), y: axis(p, `${say(METRIC_LABEL[metric])} (${say('meanStd')})`) },
+  return pointsChart(
+    p,
+    'line',
+    datasets,
+    {
+      scales: {
+        // Half an epoch of room either side; ticks at whole epochs only.
+        x: axis(p, say('epoch'), { type: 'linear', min: Math.min(...epochs) - 0.5, max: Math.max(...epochs) + 0.5, afterBuildTicks: (scale: { min: number; max: number; ticks: Array<{ value: number }> }) => (scale.ticks = Array.from({ length: Math.floor(scale.max) - Math.ceil(scale.min) + 1 }, (_, i) => ({ value: Math.ceil(scale.min) + i }))) }),
+        y: axis(p, `${say(METRIC_LABEL[metric])} (${say('meanStd')})`),
+      },
     },
-    plugins: [errorBars()],
-  } as unknown as ChartConfiguration;
+    [errorBars()],
+  );
 }
 
 /** ±1 std whiskers at each mean point (the band alone is invisible with one epoch). */

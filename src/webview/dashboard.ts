@@ -324,6 +324,7 @@ function drawLengths(): void {
   const cut = study!.maxSeqLen !== undefined ? l.truncated[String(study!.maxSeqLen)] : undefined;
   const parts = [say('lengthStats', s.count, s.mean.toFixed(1), s.p50, s.p95, s.p99, s.max)];
   if (cut !== undefined) parts.push(say('truncatedAt', study!.maxSeqLen!, (cut * 100).toFixed(1)));
+  if (l.overflowFrom !== undefined) parts.push(say('tailBar', l.histogram.at(-1)![1], l.overflowFrom));
   const others = Object.entries(l.truncated).filter(([k]) => k !== String(study!.maxSeqLen)).map(([k, v]) => `${k}: ${(v * 100).toFixed(1)}%`);
   if (others.length) parts.push(`${say('truncated')} — ${others.join(' · ')}`);
   aux('lengths', `<p class="note" id="length-stats">${parts.map(escapeHtml).join('<br>')}</p>`);

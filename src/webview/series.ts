@@ -74,8 +74,8 @@ export function axisLabel(axis: Pick<ParamAxis, 'log' | 'categories'>, position:
 }
 
 /**
- * A colour per objective value on a sequential scale (viridis stops): the best values are the
- * brightest, whatever the direction, so "yellow is good" holds in every chart.
+ * A colour per objective value on a sequential scale (viridis stops, the stretch [from, to] of
+ * it): the best values are the brightest, whatever the direction.
  */
 const VIRIDIS: Array<[number, number, number]> = [
   [68, 1, 84],
@@ -85,10 +85,10 @@ const VIRIDIS: Array<[number, number, number]> = [
   [253, 231, 37],
 ];
 
-export function objectiveColor(value: number, min: number, max: number, direction: 'minimize' | 'maximize', alpha = 1, from = 0): string {
+export function objectiveColor(value: number, min: number, max: number, direction: 'minimize' | 'maximize', alpha = 1, from = 0, to = 1): string {
   let f = max > min ? (value - min) / (max - min) : 1;
   if (direction === 'minimize') f = 1 - f;
-  const pos = (from + (1 - from) * Math.min(1, Math.max(0, f))) * (VIRIDIS.length - 1);
+  const pos = (from + (to - from) * Math.min(1, Math.max(0, f))) * (VIRIDIS.length - 1);
   const i = Math.min(VIRIDIS.length - 2, Math.floor(pos));
   const k = pos - i;
   const [a, b] = [VIRIDIS[i]!, VIRIDIS[i + 1]!];

@@ -12,8 +12,9 @@ export interface Palette {
   series: string[];
   best: string;
   faint: string;
-  /** Where sequential colour scales start (0–1): their darkest end is lost on a dark background. */
+  /** The stretch of sequential colour scales used (0–1): the dark end is lost on a dark background, the yellow end on white. */
   scaleFrom: number;
+  scaleTo: number;
 }
 
 const SERIES_VARS = ['--vscode-charts-blue', '--vscode-charts-orange', '--vscode-charts-green', '--vscode-charts-purple', '--vscode-charts-red', '--vscode-charts-yellow'];
@@ -29,6 +30,7 @@ export const LIGHT: Palette = {
   best: '#bf8803',
   faint: 'rgba(97, 97, 97, 0.18)',
   scaleFrom: 0,
+  scaleTo: 0.82,
 };
 
 function cssVar(name: string, fallback: string): string {
@@ -49,6 +51,7 @@ export function screenPalette(): Palette {
     best: cssVar('--vscode-charts-yellow', '#cca700'),
     faint: dark ? 'rgba(200, 200, 200, 0.16)' : 'rgba(90, 90, 90, 0.16)',
     scaleFrom: dark ? 0.25 : 0,
+    scaleTo: dark ? 1 : 0.82,
   };
 }
 

@@ -287,11 +287,13 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     await ed.command('Go to File...');
     await ed.page.locator('.quick-input-widget input').fill('notes.md');
     await ed.pick('notes.md');
-    // The preview opens where the editor is: at the end of the notes, where the chart is.
-    await ed.page.locator('.monaco-editor .view-lines', { hasText: 'Demo research log' }).first().click();
-    await ed.page.keyboard.press('Control+End');
     await ed.command('Markdown: Open Preview to the Side');
-    await ed.page.waitForTimeout(2_000);
+    // Scroll the preview to the end of the notes, where the chart is.
+    const preview = (await ed.page.locator('iframe.webview.ready').last().boundingBox())!;
+    await ed.page.waitForTimeout(1_500);
+    await ed.page.mouse.move(preview.x + preview.width / 2, preview.y + preview.height / 2);
+    await ed.page.mouse.wheel(0, 20_000);
+    await ed.page.waitForTimeout(1_000);
     await ed.screenshot('notes-preview.png');
     await ed.command('View: Close All Editors');
   });
