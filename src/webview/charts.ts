@@ -51,6 +51,21 @@ function pointsChart(p: Palette, type: 'line' | 'scatter', datasets: Dataset[], 
   return { type, data: { datasets }, options: { ...base(p), parsing: false, normalized: true, ...options }, plugins } as unknown as ChartConfiguration;
 }
 
+/** A linear axis over whole numbers (epochs, trial numbers): half a step of room either side, ticks on whole numbers only. */
+function wholeAxis(first: number, last: number): Record<string, unknown> {
+  // A round step (1, 2, 5, 10, 20, 50, …) giving at most about a dozen ticks.
+  const rough = Math.max(1, (last - first) / 12);
+  const decade = 10 ** Math.floor(Math.log10(rough));
+  const every = [1, 2, 5, 10].map((m) => m * decade).find((s) => s >= rough)!;
+  const start = Math.ceil(first / every) * every;
+  return {
+    type: 'linear',
+    min: first - 0.5 * every,
+    max: last + 0.5 * every,
+    afterBuildTicks: (scale: { ticks: Array<{ value: number }> }) => (scale.ticks = Array.from({ length: Math.floor((last - start) / every) + 1 }, (_, i) => ({ value: start + i * every }))),
+  };
+}
+
 function axis(p: Palette, title: string, extra: Record<string, unknown> = {}) {
   return { title: { display: !!title, text: title, color: p.fg }, ticks: { color: p.muted }, grid: { color: p.grid }, border: { color: p.grid }, ...extra };
 }
@@ -136,7 +151,7 @@ export function historyConfig(c: ChartContext): ChartConfiguration | undefined {
     { type: 'line', label: say('bestSoFar'), data: bestSoFar(done.filter((t) => t.state === 'complete'), view.objective.direction), borderColor: p.series[1], pointRadius: 0, stepped: true, borderWidth: 2 },
   ];
   return pointsChart(p, 'scatter', datasets, {
-    scales: { x: axis(p, say('trial'), { type: 'linear' }), y: axis(p, view.objective.metric) },
+    scales: { x: axis(p, say('trial'), wholeAxis(done[0]!.number, done.at(-1)!.number)), y: axis(p, view.objective.metric, { grace: '5%' }) },
     plugins: { ...base(p).plugins, tooltip: { ...base(p).plugins.tooltip, callbacks: { label: (item: { parsed: { x: number; y: number } }) => `#${item.parsed.x}: ${view.objective.metric} ${fmt(item.parsed.y)}` } } },
   });
 }
@@ -326,8 +341,7 @@ export function groupConfig(c: ChartContext, g: Grouping, metric: 'val_loss' | '
     datasets,
     {
       scales: {
-        // Half an epoch of room either side; ticks at whole epochs only.
-        x: axis(p, say('epoch'), { type: 'linear', min: Math.min(...epochs) - 0.5, max: Math.max(...epochs) + 0.5, afterBuildTicks: (scale: { min: number; max: number; ticks: Array<{ value: number }> }) => (scale.ticks = Array.from({ length: Math.floor(scale.max) - Math.ceil(scale.min) + 1 }, (_, i) => ({ value: Math.ceil(scale.min) + i }))) }),
+        x: axis(p, say('epoch'), wholeAxis(Math.min(...epochs), Math.max(...epochs))),
         y: axis(p, `${say(METRIC_LABEL[metric])} (${say('meanStd')})`),
       },
     },

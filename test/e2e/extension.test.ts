@@ -150,6 +150,7 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     // The status bar and the progress notification say the same thing.
     const status = ed.page.locator('.statusbar-item', { hasText: /demo: trial #\d+ · \d+\/6 done/ }).first();
     await status.waitFor({ timeout: 30_000 });
+    await ed.notification(/Tuning demo: trial #\d+ · \d+\/6 done/, 10_000);
     // Both dashboards share one editor group (column).
     const group = ed.page.locator('.editor-group-container', { has: ed.page.locator('.tab', { hasText: 'Trialbook: big' }) });
     assert.equal(await group.locator('.tab', { hasText: 'Trialbook: demo' }).count(), 1, 'the demo dashboard opened in the big dashboard\'s column');
@@ -255,6 +256,14 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     assert.deepEqual([...new Set(curves.filter((d) => d.role === 'own').map((d) => d.trial))], picks, 'one coloured curve per picked trial');
     assert.ok(curves.filter((d) => d.role === 'faint').length >= 1, 'the other trials faint behind them');
     assert.deepEqual((await dash().locator('table.compare thead th[data-trial]').allInnerTexts()).map((h) => h.replace(' ★', '')), picks.map((n) => `#${n}`));
+    // Any recorded metric can be plotted: validation accuracy for the three.
+    await dash().locator('#metric').selectOption('val_accuracy');
+    const acc = await waitFor('accuracy curves', async () => {
+      const own = (await ed.charts()).curves!.datasets.filter((d) => d.role === 'own');
+      return own.length === 3 && own.every((d) => d.metric === 'val_accuracy') ? own : undefined;
+    }, 5_000);
+    assert.ok(acc.every((d) => d.data.every((q) => typeof q !== 'number' && q.y > 0 && q.y <= 1)));
+    await dash().locator('#metric').selectOption('auto');
     await ed.screenshot('overlay-compare-dark.png');
     await shootViews('dashboard-dark');
     await tab('curves');

@@ -259,11 +259,11 @@ export class Editor {
     return path;
   }
 
-  /** A screenshot of the dashboard alone (the webview's frame). */
+  /** A screenshot of the dashboard's content alone (no editor around it, no empty space below). */
   async dashboardScreenshot(name: string): Promise<string> {
     mkdirSync(ARTIFACTS, { recursive: true });
     const path = join(ARTIFACTS, name);
-    await this.page.locator('iframe.webview.ready').last().screenshot({ path });
+    await this.dashboard().locator('#app').screenshot({ path });
     return path;
   }
 

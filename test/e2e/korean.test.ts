@@ -52,6 +52,7 @@ test('in Korean: the explorer and every dashboard view', { skip, timeout: 240_00
       await ed.screenshot(`ko-${v}.png`);
     }
     // The sequence-length runs, grouped by max_seq_len, with the recommendation in Korean.
+    await dash.locator('.tab[data-view="groups"]').click();
     await dash.locator('#scope').selectOption('seqlen');
     await waitFor('the seqlen groups', async () => ((await dash.locator('#recommendation').innerText().catch(() => '')).startsWith('max_seq_len') ? true : undefined), 10_000);
     assert.match(await dash.locator('#recommendation').innerText(), /max_seq_len = \d+: 평균 val_loss/);
