@@ -11,9 +11,10 @@ import * as tf from '@tensorflow/tfjs';
   const B = 16, S = 128;
   const ids = tf.tensor2d(Int32Array.from({ length: B * S }, (_, i) => 5 + (i * 7919) % 16000), [B, S], 'int32');
   const labels = Int32Array.from({ length: B }, (_, i) => i % 2);
+  const lengths = new Int32Array(B).fill(S);
   const vars = [...model.vars.values()];
-  const step = () => tf.tidy(() => { const r = tf.variableGrads(() => model.loss(ids, labels, 0.1, B, DropoutRng.forStep(1, 0, labels)), vars); for (const g of Object.values(r.grads)) g.dataSync(); });
-  const infer = () => tf.tidy(() => { model.logits(ids, 0).dataSync(); });
+  const step = () => tf.tidy(() => { const r = tf.variableGrads(() => model.loss({ ids, lengths }, labels, 0.1, B, DropoutRng.forStep(1, 0, labels)), vars); for (const g of Object.values(r.grads)) g.dataSync(); });
+  const infer = () => tf.tidy(() => { model.logits({ ids, lengths }, 0).dataSync(); });
   for (const [name, f] of [['train', step], ['infer', infer]] as const) {
     f();
     const walls: number[] = []; for (let i = 0; i < 5; i++) { const t = performance.now(); f(); walls.push(performance.now() - t); } walls.sort((a, b) => a - b); const wall = walls[2];

@@ -36,6 +36,7 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
   const { BertClassifier } = await import('../src/engine/model');
   const { presetConfig } = await import('../src/engine/config');
   const { scoreRows } = await import('../src/engine/score');
+  const { DEFAULT_BUDGET_MIB } = await import('../src/engine/memory');
   const backend = await engine.initBackend();
   const params = { learning_rate: 5e-5, warmup_steps: 0, freeze_body: false, dropout_rate: 0.1, batch_size: m.batch, epochs: 2, max_seq_len: m.seq, seed: 1 };
   if (m.what === 'throughput') {
@@ -44,9 +45,9 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
     const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params });
     const model = BertClassifier.fromSeed(presetConfig(m.preset, VOCAB), 2, 1);
     const inf = randomSplit(m.batch * m.steps * 2, m.seq, 3);
-    scoreRows(model, randomSplit(m.batch, m.seq, 4), m.batch);
+    scoreRows(model, randomSplit(m.batch, m.seq, 4), { budgetMiB: DEFAULT_BUDGET_MIB });
     const t0 = performance.now();
-    scoreRows(model, inf, m.batch);
+    scoreRows(model, inf, { budgetMiB: DEFAULT_BUDGET_MIB });
     const inferEps = inf.count / ((performance.now() - t0) / 1000);
     model.dispose();
     // Epoch 2 is warm (kernels compiled, memory grown).
@@ -65,7 +66,7 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
     const frozen = async (lr: number) => {
       const logs: string[] = [];
       const t0 = performance.now();
-      await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, featuresDir: m.featuresDir, params: { ...params, epochs, freeze_body: true, learning_rate: lr } }, { onLog: (_l, text) => logs.push(text) });
+      await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, featureCache: new engine.FeatureCache(m.featuresDir), params: { ...params, epochs, freeze_body: true, learning_rate: lr } }, { onLog: (_l, text) => logs.push(text) });
       return { s: (performance.now() - t0) / 1000, headOnly: logs.some((l) => /building the head only/.test(l)) };
     };
     // A later trial of `tune`: a fresh worker process, the study's features on disk.

@@ -340,6 +340,25 @@ VECTORISE static void gelu_bwd(const float *dy, const float *x, float *dx, size_
   }
 }
 
+/* GELU's tanh approximation (Hugging Face "gelu_new", "gelu_pytorch_tanh"):
+ * y = 0.5*x*(1 + tanh(u)), u = sqrt(2/pi)*(x + 0.044715*x^3); tanh(u) = 1 - 2/(exp(2u) + 1). */
+static inline __attribute__((always_inline)) float gelu_tanh_t(float v) {
+  const float u = 0.797884560802865356f * (v + 0.044715f * v * v * v);
+  return 1.0f - 2.0f / (exp_approx(2.0f * u) + 1.0f);
+}
+
+VECTORISE static void gelu_tanh_fwd(const float *x, float *y, size_t n) {
+  for (size_t i = 0; i < n; i++) y[i] = 0.5f * x[i] * (1.0f + gelu_tanh_t(x[i]));
+}
+
+VECTORISE static void gelu_tanh_bwd(const float *dy, const float *x, float *dx, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    const float v = x[i], t = gelu_tanh_t(v);
+    const float slope = 0.797884560802865356f * (1.0f + 3.0f * 0.044715f * v * v);
+    dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * slope);
+  }
+}
+
 /* y = xhat*gamma + beta with xhat = (x [+ res] - mean) * rstd per row; keeps xhat and rstd for
  * backward. `res` (may be NULL) is the residual branch, added in the same pass. At inference
  * xhat and rstd are NULL: y's own row holds the intermediate values (two outputs fewer to write). */
@@ -433,25 +452,32 @@ VECTORISE static void softmax_bwd(const float *dy, const float *y, float *dx, si
   }
 }
 
-/* gelu(heap, x, y, n) */
-static napi_value gelu(napi_env env, napi_callback_info info) {
+/* An element-wise forward pass f(heap, x, y, n), or its gradient g(heap, dy, x, dx, n). */
+typedef void (*map_fn)(const float *x, float *y, size_t n);
+typedef void (*map_grad_fn)(const float *dy, const float *x, float *dx, size_t n);
+
+static napi_value run_map(napi_env env, napi_callback_info info, map_fn f) {
   call_t c;
   if (!begin(env, info, 4, &c)) return NULL;
   const int64_t n = num(&c, 3);
   float *x = operand(&c, 1, n), *y = x ? operand(&c, 2, n) : NULL;
-  if (y) gelu_fwd(x, y, (size_t)n);
+  if (y) f(x, y, (size_t)n);
   return NULL;
 }
 
-/* geluGrad(heap, dy, x, dx, n) */
-static napi_value gelu_grad(napi_env env, napi_callback_info info) {
+static napi_value run_map_grad(napi_env env, napi_callback_info info, map_grad_fn g) {
   call_t c;
   if (!begin(env, info, 5, &c)) return NULL;
   const int64_t n = num(&c, 4);
   float *dy = operand(&c, 1, n), *x = dy ? operand(&c, 2, n) : NULL, *dx = x ? operand(&c, 3, n) : NULL;
-  if (dx) gelu_bwd(dy, x, dx, (size_t)n);
+  if (dx) g(dy, x, dx, (size_t)n);
   return NULL;
 }
+
+static napi_value gelu(napi_env env, napi_callback_info info) { return run_map(env, info, gelu_fwd); }
+static napi_value gelu_grad(napi_env env, napi_callback_info info) { return run_map_grad(env, info, gelu_bwd); }
+static napi_value gelu_tanh(napi_env env, napi_callback_info info) { return run_map(env, info, gelu_tanh_fwd); }
+static napi_value gelu_tanh_grad(napi_env env, napi_callback_info info) { return run_map_grad(env, info, gelu_tanh_bwd); }
 
 /* layerNorm(heap, x, gamma, beta, y, xhat, rstd, rows, cols, eps, res): res < 0 means no
  * residual; xhat < 0 and rstd < 0 (both or neither) mean inference, nothing kept for backward. */
@@ -642,6 +668,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"gemmStrided", NULL, gemm_strided, NULL, NULL, NULL, napi_default, NULL},
     {"gelu", NULL, gelu, NULL, NULL, NULL, napi_default, NULL},
     {"geluGrad", NULL, gelu_grad, NULL, NULL, NULL, napi_default, NULL},
+    {"geluTanh", NULL, gelu_tanh, NULL, NULL, NULL, napi_default, NULL},
+    {"geluTanhGrad", NULL, gelu_tanh_grad, NULL, NULL, NULL, napi_default, NULL},
     {"layerNorm", NULL, layer_norm, NULL, NULL, NULL, napi_default, NULL},
     {"layerNormGrad", NULL, layer_norm_grad, NULL, NULL, NULL, napi_default, NULL},
     {"gatherRows", NULL, gather_rows, NULL, NULL, NULL, napi_default, NULL},

@@ -18,6 +18,9 @@ export function presetConfig(name: string, vocabSize: number): BertConfig {
   return { ...PRESETS[name], vocab_size: vocabSize, layer_norm_eps: 1e-12, hidden_act: 'gelu' };
 }
 
+/** hidden_act values computed as Hugging Face computes them (ops.ts activation). */
+const ACTIVATIONS = ['gelu', 'gelu_new', 'gelu_pytorch_tanh', 'relu'];
+
 const INT_FIELDS = ['vocab_size', 'hidden_size', 'num_hidden_layers', 'num_attention_heads', 'intermediate_size', 'max_position_embeddings', 'type_vocab_size'] as const;
 
 /** Validates a parsed config.json; `where` names the file in messages. */
@@ -31,7 +34,7 @@ export function checkConfig(raw: unknown, where: string): BertConfig {
   }
   if (problems.length === 0 && (c.hidden_size as number) % (c.num_attention_heads as number) !== 0) problems.push(`hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`);
   const act = c.hidden_act ?? 'gelu';
-  if (act !== 'gelu' && act !== 'gelu_new' && act !== 'gelu_pytorch_tanh' && act !== 'relu') problems.push(`hidden_act "${act}" is not supported (gelu, gelu_new, relu)`);
+  if (typeof act !== 'string' || !ACTIVATIONS.includes(act)) problems.push(`hidden_act ${JSON.stringify(act)} is not supported (${ACTIVATIONS.join(', ')})`);
   if (problems.length) throw new UserError(`${where}: ${problems.join('; ')}`, 'E_CONFIG');
   const prob = (v: unknown) => (typeof v === 'number' && v >= 0 && v < 1 ? v : 0.1);
   return {
@@ -46,6 +49,7 @@ export function checkConfig(raw: unknown, where: string): BertConfig {
     attention_probs_dropout_prob: prob(c.attention_probs_dropout_prob),
     layer_norm_eps: typeof c.layer_norm_eps === 'number' ? c.layer_norm_eps : 1e-12,
     hidden_act: act as string,
+    ...(typeof c.classifier_dropout === 'number' ? { classifier_dropout: c.classifier_dropout } : {}),
   };
 }
 

@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedSplit } from '../core/encoded';
 import { UserError } from '../core/errors';
+import type { TokenBatch } from './model';
 
 /**
  * Longest row (non-pad tokens) among `rows`, rounded up to a multiple of 8 (the SIMD attention
@@ -13,16 +14,18 @@ export function longest(split: EncodedSplit, rows: ArrayLike<number>, cap: numbe
   return Math.min(Math.ceil(m / 8) * 8, cap);
 }
 
-/** ids [rows, len] (int32) and labels of `rows`, each row cut to its first `len` tokens. */
-export function gatherBatch(split: EncodedSplit, rows: ArrayLike<number>, len: number): { ids: tf.Tensor2D; labels: Int32Array } {
+/** ids [rows, len] (int32), lengths and labels of `rows`, each row cut to its first `len` tokens. */
+export function gatherBatch(split: EncodedSplit, rows: ArrayLike<number>, len: number): TokenBatch & { labels: Int32Array } {
   const ids = new Int32Array(rows.length * len);
+  const lengths = new Int32Array(rows.length);
   const labels = new Int32Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     ids.set(split.ids.subarray(r * split.maxLen, r * split.maxLen + len), i * len);
+    lengths[i] = Math.min(split.lengths[r], len);
     labels[i] = split.labels[r];
   }
-  return { ids: tf.tensor2d(ids, [rows.length, len], 'int32'), labels };
+  return { ids: tf.tensor2d(ids, [rows.length, len], 'int32'), lengths, labels };
 }
 
 /** Checks a split against the model: shapes, token ids below vocab_size, labels below numLabels. */

@@ -20,8 +20,11 @@ export function failureCause(e: unknown): 'user' | 'oom' | 'nan' | 'cancelled' |
   return 'internal';
 }
 
-/** Allocation failures as tfjs backends and V8 word them. */
+/**
+ * Allocation failures as tfjs backends and V8 word them. A wasm trap ("memory access out of
+ * bounds") counts too: on the wasm backend it is what a failed allocation inside a kernel ends in.
+ */
 export function looksLikeOom(e: unknown): boolean {
   const m = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-  return /out of memory|OOM|Array buffer allocation failed|Cannot enlarge memory|allocation failed|failed to allocate|Invalid typed array length|Aborted\(/i.test(m);
+  return /out of memory|OOM|Array buffer allocation failed|Cannot enlarge memory|allocation failed|failed to allocate|Invalid typed array length|Aborted\(|memory access out of bounds/i.test(m);
 }

@@ -3,11 +3,12 @@ import { readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { EncodedSplit } from '../core/encoded';
 import { UserError } from '../core/errors';
-import type { EvalResult, Prediction } from './types';
+import type { EvalResult, Prediction, TrainHooks } from './types';
+import { activationBudgetMiB } from './memory';
 import { ensureBackend } from './backend';
 import { BertClassifier } from './model';
 import { checkSplit, truncateSplit } from './data';
-import { mapCheckpoint, readModelFolder, type ModelMeta } from './weights';
+import { initialiseMissing, mapCheckpoint, readModelFolder, type ModelMeta } from './weights';
 import { scoreRows } from './score';
 
 export interface SavedModelInfo {
@@ -45,29 +46,37 @@ export function readModelInfo(modelDir: string): SavedModelInfo {
   return { labels, maxLen: meta.maxLen ?? Number(cfg.max_position_embeddings ?? 512), numLabels: labels.length, vocabPath, vocabSize: Number(cfg.vocab_size) };
 }
 
-/** Loads a saved classifier; its head must match its labels exactly. */
-export function loadClassifier(modelDir: string): { model: BertClassifier; info: SavedModelInfo } {
+/** Loads a saved classifier; its head must match its labels exactly (a missing pooler is initialised, with a warning, as Hugging Face does). */
+export function loadClassifier(modelDir: string, log?: TrainHooks['onLog']): { model: BertClassifier; info: SavedModelInfo } {
   const info = readModelInfo(modelDir);
   const mf = readModelFolder(resolve(modelDir));
-  const loaded = mapCheckpoint(mf.weightsFile, mf.weights, mf.config, info.numLabels, false);
+  for (const note of mf.notes) log?.('info', note);
+  const loaded = mapCheckpoint(mf.weights.file, mf.weights.tensors, mf.config, info.numLabels, false);
+  initialiseMissing(mf.weights.file, loaded, mf.config, info.numLabels, 0, log);
   return { model: new BertClassifier(mf.config, info.numLabels, loaded.values), info };
 }
 
-function probsFor(modelDir: string, split: EncodedSplit, labelled: boolean): { probs: Float32Array; info: SavedModelInfo; split: EncodedSplit } {
-  const { model, info } = loadClassifier(modelDir);
+export interface ScoringOptions {
+  /** Activation budget, MiB (capped on wasm; see memory.ts). */
+  memoryBudgetMiB?: number;
+  onLog?: TrainHooks['onLog'];
+}
+
+async function probsFor(modelDir: string, split: EncodedSplit, labelled: boolean, o: ScoringOptions): Promise<{ probs: Float32Array; info: SavedModelInfo; split: EncodedSplit }> {
+  const backend = await ensureBackend();
+  const { model, info } = loadClassifier(modelDir, o.onLog);
   try {
     // Score at the length the model was trained with (never past its position table).
     const s = truncateSplit(split, Math.min(info.maxLen, model.config.max_position_embeddings));
     checkSplit('input', labelled ? s : { ...s, labels: s.labels.map(() => 0) }, model.config.vocab_size, info.numLabels, model.config.max_position_embeddings);
-    return { probs: scoreRows(model, s, 64), info, split: s };
+    return { probs: scoreRows(model, s, { budgetMiB: activationBudgetMiB(backend.name, o.memoryBudgetMiB), log: o.onLog }), info, split: s };
   } finally {
     model.dispose();
   }
 }
 
-export async function evaluateModel(modelDir: string, split: EncodedSplit): Promise<EvalResult> {
-  await ensureBackend();
-  const { probs, info } = probsFor(modelDir, split, true);
+export async function evaluateModel(modelDir: string, split: EncodedSplit, o: ScoringOptions = {}): Promise<EvalResult> {
+  const { probs, info } = await probsFor(modelDir, split, true, o);
   const C = info.numLabels;
   const tp = new Array(C).fill(0);
   const fp = new Array(C).fill(0);
@@ -95,9 +104,8 @@ export async function evaluateModel(modelDir: string, split: EncodedSplit): Prom
   return { loss: loss / split.count, accuracy: correct / split.count, count: split.count, perClass };
 }
 
-export async function predictModel(modelDir: string, split: EncodedSplit): Promise<Prediction[]> {
-  await ensureBackend();
-  const { probs, info } = probsFor(modelDir, split, false);
+export async function predictModel(modelDir: string, split: EncodedSplit, o: ScoringOptions = {}): Promise<Prediction[]> {
+  const { probs, info } = await probsFor(modelDir, split, false, o);
   const C = info.numLabels;
   const out: Prediction[] = [];
   for (let i = 0; i < split.count; i++) {

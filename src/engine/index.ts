@@ -4,7 +4,8 @@
  */
 export type { EvalResult, Prediction, TrainHooks, TrainInput, TrainResult, TrainParams, BertConfig } from './types';
 export { initBackend, type BackendInfo } from './backend';
-export { trainModel, clearFeatureCache } from './train';
+export { trainModel } from './train';
+export { FeatureCache } from './feature-cache';
 export { evaluateModel, predictModel, readModelInfo, type SavedModelInfo } from './evaluate';
 export { EngineError, isEngineError, failureCause, type EngineFailure } from './errors';
 export { PRESETS } from './config';

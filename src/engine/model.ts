@@ -6,7 +6,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '../core/rng';
 import type { BertConfig } from './types';
-import { crossEntropy, dense, dropout, embed, gelu, layerNorm, multiHeadAttention, type DropoutRng } from './ops';
+
+/** Token ids [B, S] and each row's length (tokens before its padding). */
+export interface TokenBatch {
+  ids: tf.Tensor2D;
+  lengths: ArrayLike<number>;
+}
+
+/** Additive attention mask [B,1,1,S]: 0 on a row's tokens, -10000 past its length (as BERT). */
+function paddingBias(lengths: ArrayLike<number>, S: number): tf.Tensor4D {
+  const B = lengths.length;
+  const bias = new Float32Array(B * S);
+  for (let b = 0; b < B; b++) bias.fill(-10000, b * S + Math.min(S, lengths[b]), (b + 1) * S);
+  return tf.tensor4d(bias, [B, 1, 1, S]);
+}
+import { activation, crossEntropy, dense, dropout, embed, layerNorm, multiHeadAttention, recording, type DropoutRng } from './ops';
 
 export interface ParamSpec {
   name: string;
@@ -109,46 +123,67 @@ export class BertClassifier {
   }
 
   /**
-   * Pooled [CLS] features [B,H] for ids [B,S] (0 = [PAD]). `rng` given = training (dropout on).
+   * Pooled [CLS] features [B,H] of a batch. Padding is what lies past each row's length (never
+   * an id: a vocab's [PAD] need not be 0, and id 0 may be a real token). `rng` given = training
+   * (dropout on). Outside a gradient tape each layer's intermediates are freed as it ends, so a
+   * forward-only pass holds one layer's activations, not twelve.
    */
-  pooled(ids: tf.Tensor2D, rng?: DropoutRng): tf.Tensor2D {
+  pooled(batch: TokenBatch, rng?: DropoutRng): tf.Tensor2D {
     if (this.headOnly) throw new Error('engine: this model holds only its classification head; its encoder features come from the cache');
     const c = this.config;
+    const [B, S] = batch.ids.shape;
+    const H = c.hidden_size;
+    const taped = recording();
+    const maskBias = paddingBias(batch.lengths, S);
+    let x = taped ? this.embeddings(batch.ids, rng) : tf.tidy(() => this.embeddings(batch.ids, rng));
+    const L = c.num_hidden_layers;
+    for (let l = 0; l < L; l++) {
+      // The pooler reads only [CLS], so the last layer computes only its row: its query, attention
+      // output and feed-forward run on B rows instead of B·S; keys and values still come from
+      // every token. The same logits for about a seventh of a BERT layer's work.
+      const at = { B, S, clsOnly: l === L - 1 };
+      if (taped) x = this.layer(l, x, maskBias, at, rng);
+      else {
+        const prev = x;
+        x = tf.tidy(() => this.layer(l, prev, maskBias, at, rng));
+        prev.dispose();
+      }
+    }
+    // After the last layer x holds the [CLS] rows [B, H].
+    return tf.tanh(dense(x as tf.Tensor2D, this.v('bert.pooler.dense.weight'), this.v('bert.pooler.dense.bias'))) as tf.Tensor2D;
+  }
+
+  /** Word + position + segment-0 embeddings, LayerNorm, dropout → [B·S, H]. */
+  private embeddings(ids: tf.Tensor2D, rng: DropoutRng | undefined): tf.Tensor2D {
+    const c = this.config;
     const [B, S] = ids.shape;
+    const H = c.hidden_size;
+    const flatIds = tf.reshape(ids, [B * S]) as tf.Tensor1D;
+    const pos = tf.slice(this.v('bert.embeddings.position_embeddings.weight'), [0, 0], [S, H]);
+    // Single texts: every token is segment 0, as a Hugging Face tokenizer marks a lone sentence.
+    const typ = tf.slice(this.v('bert.embeddings.token_type_embeddings.weight'), [0, 0], [1, H]);
+    const x = embed(this.v('bert.embeddings.word_embeddings.weight') as tf.Tensor2D, flatIds, tf.add(pos, typ) as tf.Tensor2D);
+    const normed = layerNorm(x, this.v('bert.embeddings.LayerNorm.weight'), this.v('bert.embeddings.LayerNorm.bias'), c.layer_norm_eps ?? 1e-12);
+    return dropout(tf.reshape(normed, [B * S, H]), c.hidden_dropout_prob, rng) as tf.Tensor2D;
+  }
+
+  /** Encoder layer `l` on x [B·S, H]; with `clsOnly`, only the [CLS] rows come out ([B, H]). */
+  private layer(l: number, x: tf.Tensor2D, maskBias: tf.Tensor, at: { B: number; S: number; clsOnly: boolean }, rng: DropoutRng | undefined): tf.Tensor2D {
+    const c = this.config;
+    const { B, S, clsOnly } = at;
     const H = c.hidden_size;
     const A = c.num_attention_heads;
     const D = H / A;
     const eps = c.layer_norm_eps ?? 1e-12;
     const pHid = c.hidden_dropout_prob;
-    const pAtt = c.attention_probs_dropout_prob;
-    // Additive mask: 0 on tokens, -10000 on padding, broadcast over heads and query rows.
-    const maskBias = tf.reshape(tf.mul(tf.sub(1, tf.cast(tf.notEqual(ids, 0), 'float32')), -10000), [B, 1, 1, S]);
-    const flatIds = tf.reshape(ids, [B * S]) as tf.Tensor1D;
-    const pos = tf.slice(this.v('bert.embeddings.position_embeddings.weight'), [0, 0], [S, H]);
-    const typ = tf.slice(this.v('bert.embeddings.token_type_embeddings.weight'), [0, 0], [1, H]);
-    let x: tf.Tensor = embed(this.v('bert.embeddings.word_embeddings.weight') as tf.Tensor2D, flatIds, tf.add(pos, typ) as tf.Tensor2D);
-    x = layerNorm(x, this.v('bert.embeddings.LayerNorm.weight'), this.v('bert.embeddings.LayerNorm.bias'), eps);
-    x = dropout(tf.reshape(x, [B * S, H]), pHid, rng);
-    const scale = 1 / Math.sqrt(D);
-    const clsRows = (t: tf.Tensor) => tf.reshape(tf.slice(tf.reshape(t, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]);
-    const L = c.num_hidden_layers;
-    for (let l = 0; l < L; l++) {
-      const p = `bert.encoder.layer.${l}`;
-      const lin = (name: string, inp: tf.Tensor) => dense(inp as tf.Tensor2D, this.v(`${p}.${name}.weight`), this.v(`${p}.${name}.bias`));
-      // The pooler reads only [CLS], so the last layer computes only its row: its query, attention
-      // output and feed-forward run on B rows instead of B·S; keys and values still come from
-      // every token. The same logits for about a seventh of a BERT layer's work.
-      const last = l === L - 1;
-      const rows = last ? clsRows(x) : x;
-      const ctx = multiHeadAttention(lin('attention.self.query', rows), lin('attention.self.key', x), lin('attention.self.value', x), maskBias, { B, S, A, D, Sq: last ? 1 : S }, scale, pAtt, rng);
-      const att = dropout(lin('attention.output.dense', ctx), pHid, rng);
-      x = layerNorm(att, this.v(`${p}.attention.output.LayerNorm.weight`), this.v(`${p}.attention.output.LayerNorm.bias`), eps, rows);
-      const act = c.hidden_act === 'relu' ? tf.relu(lin('intermediate.dense', x)) : gelu(lin('intermediate.dense', x));
-      const out = dropout(lin('output.dense', act), pHid, rng);
-      x = layerNorm(out, this.v(`${p}.output.LayerNorm.weight`), this.v(`${p}.output.LayerNorm.bias`), eps, x);
-    }
-    // After the last layer x holds the [CLS] rows [B, H].
-    return tf.tanh(dense(x as tf.Tensor2D, this.v('bert.pooler.dense.weight'), this.v('bert.pooler.dense.bias'))) as tf.Tensor2D;
+    const p = `bert.encoder.layer.${l}`;
+    const lin = (name: string, inp: tf.Tensor) => dense(inp as tf.Tensor2D, this.v(`${p}.${name}.weight`), this.v(`${p}.${name}.bias`));
+    const rows = clsOnly ? (tf.reshape(tf.slice(tf.reshape(x, [B, S, H]), [0, 0, 0], [B, 1, H]), [B, H]) as tf.Tensor2D) : x;
+    const ctx = multiHeadAttention(lin('attention.self.query', rows), lin('attention.self.key', x), lin('attention.self.value', x), maskBias, { B, S, A, D, Sq: clsOnly ? 1 : S }, 1 / Math.sqrt(D), c.attention_probs_dropout_prob, rng);
+    const att = dropout(lin('attention.output.dense', ctx), pHid, rng);
+    const h = layerNorm(att, this.v(`${p}.attention.output.LayerNorm.weight`), this.v(`${p}.attention.output.LayerNorm.bias`), eps, rows);
+    const out = dropout(lin('output.dense', activation(c.hidden_act, lin('intermediate.dense', h))), pHid, rng);
+    return layerNorm(out, this.v(`${p}.output.LayerNorm.weight`), this.v(`${p}.output.LayerNorm.bias`), eps, h) as tf.Tensor2D;
   }
 
   /** Dropout (rate = the trial's dropout_rate, training only) then the dense head → logits [B,C]. */
@@ -157,12 +192,12 @@ export class BertClassifier {
     return dense(d, this.v('classifier.weight'), this.v('classifier.bias'));
   }
 
-  logits(ids: tf.Tensor2D, dropoutRate: number, rng?: DropoutRng): tf.Tensor2D {
-    return this.head(this.pooled(ids, rng), dropoutRate, rng);
+  logits(batch: TokenBatch, dropoutRate: number, rng?: DropoutRng): tf.Tensor2D {
+    return this.head(this.pooled(batch, rng), dropoutRate, rng);
   }
 
-  loss(ids: tf.Tensor2D, labels: Int32Array, dropoutRate: number, divisor: number, rng?: DropoutRng): tf.Scalar {
-    return crossEntropy(this.logits(ids, dropoutRate, rng), labels, divisor);
+  loss(batch: TokenBatch, labels: Int32Array, dropoutRate: number, divisor: number, rng?: DropoutRng): tf.Scalar {
+    return crossEntropy(this.logits(batch, dropoutRate, rng), labels, divisor);
   }
 
   /** Current values, by name (copies): of every parameter, or of those in `vars`. */

@@ -23,6 +23,8 @@ interface Addon {
   gemm(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
   gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
   geluGrad(heap: ArrayBuffer, dy: number, x: number, dx: number, n: number): void;
+  geluTanh(heap: ArrayBuffer, x: number, y: number, n: number): void;
+  geluTanhGrad(heap: ArrayBuffer, dy: number, x: number, dx: number, n: number): void;
   layerNorm(heap: ArrayBuffer, x: number, gamma: number, beta: number, y: number, xhat: number, rstd: number, rows: number, cols: number, eps: number, res: number): void;
   layerNormGrad(heap: ArrayBuffer, dy: number, xhat: number, rstd: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number): void;
   gatherRows(heap: ArrayBuffer, table: number, tableRows: number, ids: number, n: number, out: number, cols: number, add: number, addRows: number): void;
@@ -128,6 +130,8 @@ function nativeMatmul(args: MatmulArgs): tf.TensorInfo | undefined {
 export const NATIVE_KERNELS = {
   gelu: 'TrialbookGelu',
   geluGrad: 'TrialbookGeluGrad',
+  geluTanh: 'TrialbookGeluTanh',
+  geluTanhGrad: 'TrialbookGeluTanhGrad',
   layerNorm: 'TrialbookLayerNorm',
   layerNormGrad: 'TrialbookLayerNormGrad',
   gatherRows: 'TrialbookGatherRows',
@@ -161,16 +165,19 @@ function registerOwnKernels(): void {
   const heap = (b: WasmBackendLike): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
   const reg = (name: string, f: (a: KernelArgs, off: (t: tf.TensorInfo) => number) => tf.TensorInfo | tf.TensorInfo[]) =>
     tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: ((a: KernelArgs) => f(a, (t) => a.backend.dataIdMap.get(t.dataId).memoryOffset)) as never });
-  reg(NATIVE_KERNELS.gelu, ({ inputs: { x }, backend }, off) => {
-    const y = backend.makeOutput(x.shape, 'float32');
-    addon!.gelu(heap(backend), off(x), off(y), size(x.shape));
-    return y;
-  });
-  reg(NATIVE_KERNELS.geluGrad, ({ inputs: { dy, x }, backend }, off) => {
-    const dx = backend.makeOutput(x.shape, 'float32');
-    addon!.geluGrad(heap(backend), off(dy), off(x), off(dx), size(x.shape));
-    return dx;
-  });
+  // GELU, exact and tanh-approximated: y = f(x), and dx from (dy, x).
+  for (const [fwd, grad, f, g] of [[NATIVE_KERNELS.gelu, NATIVE_KERNELS.geluGrad, 'gelu', 'geluGrad'], [NATIVE_KERNELS.geluTanh, NATIVE_KERNELS.geluTanhGrad, 'geluTanh', 'geluTanhGrad']] as const) {
+    reg(fwd, ({ inputs: { x }, backend }, off) => {
+      const y = backend.makeOutput(x.shape, 'float32');
+      addon![f](heap(backend), off(x), off(y), size(x.shape));
+      return y;
+    });
+    reg(grad, ({ inputs: { dy, x }, backend }, off) => {
+      const dx = backend.makeOutput(x.shape, 'float32');
+      addon![g](heap(backend), off(dy), off(x), off(dx), size(x.shape));
+      return dx;
+    });
+  }
   // Optional input `res`: the residual branch, normalised as x + res. Attr `inference`: only y
   // (nothing kept for a backward pass); else [y, xhat, rstd].
   reg(NATIVE_KERNELS.layerNorm, ({ inputs: { x, gamma, beta, res }, backend, attrs }, off) => {

@@ -139,16 +139,35 @@ export function embed(table: tf.Tensor2D, ids: tf.Tensor1D, add?: tf.Tensor2D): 
 
 const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
+const SQRT_2_PI = Math.sqrt(2 / Math.PI);
+const GELU_TANH_A = 0.044715;
 
-/** Exact (erf) GELU as in BERT, with its closed-form derivative (one fused native pass each way when available). */
-export function gelu(x: tf.Tensor): tf.Tensor {
-  if (recording()) return geluWithGrad(x);
-  return nativeKernelsReady() ? runKernel(NATIVE_KERNELS.gelu, { x })[0] : tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2)))));
+/** config.json's hidden_act → the function (checkConfig refuses any other name). */
+export function activation(name: string | undefined, x: tf.Tensor): tf.Tensor {
+  if (name === 'relu') return tf.relu(x);
+  // Hugging Face's gelu_new and gelu_pytorch_tanh are both the tanh approximation (GPT-2's).
+  return gelu(x, name === 'gelu_new' || name === 'gelu_pytorch_tanh');
 }
 
+/**
+ * GELU: exact (erf, BERT's "gelu"), or with `tanh` the approximation
+ * 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))). Closed-form derivatives; one fused native pass
+ * each way when available.
+ */
+export function gelu(x: tf.Tensor, tanh = false): tf.Tensor {
+  if (recording()) return (tanh ? geluTanhWithGrad : geluWithGrad)(x);
+  if (nativeKernelsReady()) return runKernel(tanh ? NATIVE_KERNELS.geluTanh : NATIVE_KERNELS.gelu, { x })[0];
+  return tf.tidy(() => (tanh ? tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(geluTanhArg(x)))) : tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, SQRT1_2))))));
+}
+
+/** √(2/π)·(x + 0.044715·x³) */
+function geluTanhArg(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.add(x, tf.mul(tf.pow(x, 3), GELU_TANH_A)), SQRT_2_PI);
+}
+
+// Inside the forward functions no tape records, so gelu() is the forward pass alone.
 const geluWithGrad = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
   save([x]);
-  // Inside the forward function no tape records, so gelu() is the forward pass alone.
   if (nativeKernelsReady()) {
     return {
       value: gelu(x),
@@ -162,6 +181,27 @@ const geluWithGrad = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
       const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(sx, SQRT1_2))));
       const pdf = tf.mul(INV_SQRT_2PI, tf.exp(tf.mul(tf.square(sx), -0.5)));
       return [tf.mul(dy, tf.add(cdf, tf.mul(sx, pdf)))];
+    },
+  };
+}) as never) as unknown as (x: tf.Tensor) => tf.Tensor;
+
+const geluTanhWithGrad = tf.customGrad(((x: tf.Tensor, save: tf.GradSaveFunc) => {
+  save([x]);
+  if (nativeKernelsReady()) {
+    return {
+      value: gelu(x, true),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => [runKernel(NATIVE_KERNELS.geluTanhGrad, { dy, x: saved[0] })[0]],
+    };
+  }
+  return {
+    value: gelu(x, true),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      // d/dx = 0.5·(1 + t) + 0.5·x·(1 − t²)·√(2/π)·(1 + 3·0.044715·x²), t = tanh(√(2/π)·(x + 0.044715·x³))
+      const [sx] = saved;
+      const t = tf.tanh(geluTanhArg(sx));
+      const slope = tf.mul(tf.add(1, tf.mul(tf.square(sx), 3 * GELU_TANH_A)), SQRT_2_PI);
+      const d = tf.add(tf.mul(0.5, tf.add(1, t)), tf.mul(tf.mul(tf.mul(sx, 0.5), tf.sub(1, tf.square(t))), slope));
+      return [tf.mul(dy, d)];
     },
   };
 }) as never) as unknown as (x: tf.Tensor) => tf.Tensor;

@@ -4,9 +4,13 @@ import { NATIVE_KERNELS, nativeKernelsReady } from './native-blas';
 import { noDecay } from './model';
 import { runKernel } from './ops';
 
-/** Learning rate for optimizer update `step` (0-based) of `total`: linear warm-up, then linear decay to 0. */
+/**
+ * Learning rate for optimizer update `step` (0-based) of `total`: linear warm-up, then linear
+ * decay to 0 — Hugging Face's get_linear_schedule_with_warmup, whose first warm-up update has
+ * factor 0/warmup.
+ */
 export function scheduledLr(base: number, step: number, warmup: number, total: number): number {
-  if (warmup > 0 && step < warmup) return (base * (step + 1)) / warmup;
+  if (warmup > 0 && step < warmup) return (base * step) / warmup;
   const rest = Math.max(1, total - warmup);
   return Math.max(0, (base * (total - step)) / rest);
 }
@@ -32,7 +36,8 @@ export class AdamW {
   ) {
     this.b1 = opts.beta1 ?? 0.9;
     this.b2 = opts.beta2 ?? 0.999;
-    this.eps = opts.epsilon ?? 1e-6;
+    // Hugging Face Trainer's adam_epsilon.
+    this.eps = opts.epsilon ?? 1e-8;
     for (const [n, p] of params) {
       this.m.set(n, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));
       this.v.set(n, tf.tidy(() => tf.variable(tf.zerosLike(p), false)));

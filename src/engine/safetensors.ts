@@ -13,7 +13,8 @@ export interface NamedTensor {
   data: Float32Array;
 }
 
-const BYTES: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
+/** Bytes per element of each dtype decodeFloat32 reads. */
+export const DTYPE_BYTES: Readonly<Record<string, number>> = { F32: 4, F16: 2, BF16: 2, F64: 8, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 function f16ToF32(h: number): number {
   const s = h & 0x8000 ? -1 : 1;
@@ -24,14 +25,41 @@ function f16ToF32(h: number): number {
   return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
-/** Reads every tensor of a safetensors file as float32; integer buffers (e.g. position_ids) too. */
-export function readSafetensors(path: string): Map<string, NamedTensor> {
-  let buf: Buffer;
+/**
+ * `n` little-endian elements of `dtype` (safetensors's names: F32, F16, BF16, F64, I64, I32, I16,
+ * I8, U8, BOOL) as float32.
+ */
+export function decodeFloat32(bytes: Uint8Array, dtype: string, n: number): Float32Array {
+  if (dtype === 'F32') return new Float32Array(Uint8Array.prototype.slice.call(bytes, 0, n * 4).buffer);
+  const data = new Float32Array(n);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  for (let i = 0; i < n; i++) {
+    switch (dtype) {
+      case 'F16': data[i] = f16ToF32(dv.getUint16(i * 2, true)); break;
+      case 'BF16': data[i] = new Float32Array(new Uint32Array([dv.getUint16(i * 2, true) << 16]).buffer)[0]; break;
+      case 'F64': data[i] = dv.getFloat64(i * 8, true); break;
+      case 'I64': data[i] = Number(dv.getBigInt64(i * 8, true)); break;
+      case 'I32': data[i] = dv.getInt32(i * 4, true); break;
+      case 'I16': data[i] = dv.getInt16(i * 2, true); break;
+      case 'I8': data[i] = dv.getInt8(i); break;
+      default: data[i] = dv.getUint8(i);
+    }
+  }
+  return data;
+}
+
+/** A weights file's bytes; a clear error naming it when it cannot be read. */
+export function readWeightsBytes(path: string): Buffer {
   try {
-    buf = readFileSync(path);
+    return readFileSync(path);
   } catch (e) {
     throw new UserError(`${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? e})`, 'E_NOT_FOUND');
   }
+}
+
+/** Reads every tensor of a safetensors file as float32; integer buffers (e.g. position_ids) too. */
+export function readSafetensors(path: string): Map<string, NamedTensor> {
+  const buf = readWeightsBytes(path);
   const bad = (why: string) => new UserError(`${path}: not a valid safetensors file: ${why}`, 'E_CHECKPOINT');
   if (buf.length < 8) throw bad('shorter than the 8-byte header length');
   const headerLen = Number(buf.readBigUInt64LE(0));
@@ -49,27 +77,12 @@ export function readSafetensors(path: string): Map<string, NamedTensor> {
     if (name === '__metadata__') continue;
     const { dtype, shape, data_offsets: offs } = info ?? ({} as never);
     if (!Array.isArray(shape) || !Array.isArray(offs) || offs.length !== 2 || typeof dtype !== 'string') throw bad(`tensor "${name}" has no dtype/shape/data_offsets`);
-    const width = BYTES[dtype];
+    const width = DTYPE_BYTES[dtype];
     if (!width) throw bad(`tensor "${name}" has unsupported dtype ${dtype}`);
     const n = shape.reduce((a, b) => a * b, 1);
     const [begin, end] = offs;
     if (end - begin !== n * width || base + end > buf.length || begin < 0) throw bad(`tensor "${name}" data_offsets [${begin}, ${end}] do not match shape [${shape}] (${dtype}) or the file size`);
-    const bytes = buf.subarray(base + begin, base + end);
-    const data = new Float32Array(n);
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    for (let i = 0; i < n; i++) {
-      switch (dtype) {
-        case 'F32': data[i] = dv.getFloat32(i * 4, true); break;
-        case 'F16': data[i] = f16ToF32(dv.getUint16(i * 2, true)); break;
-        case 'BF16': data[i] = new Float32Array(new Uint32Array([dv.getUint16(i * 2, true) << 16]).buffer)[0]; break;
-        case 'F64': data[i] = dv.getFloat64(i * 8, true); break;
-        case 'I64': data[i] = Number(dv.getBigInt64(i * 8, true)); break;
-        case 'I32': data[i] = dv.getInt32(i * 4, true); break;
-        case 'I16': data[i] = dv.getInt16(i * 2, true); break;
-        case 'I8': data[i] = dv.getInt8(i); break;
-        default: data[i] = dv.getUint8(i);
-      }
-    }
+    const data = decodeFloat32(buf.subarray(base + begin, base + end), dtype, n);
     out.set(name, { shape: shape.slice(), data });
   }
   return out;

@@ -4,6 +4,7 @@
  */
 import type { EncodedSplit } from '../core/encoded';
 import type { Metric } from '../protocol/messages';
+import type { FeatureCache } from './feature-cache';
 
 /** Standard BERT config.json fields the engine reads. */
 export interface BertConfig {
@@ -18,6 +19,8 @@ export interface BertConfig {
   attention_probs_dropout_prob: number;
   layer_norm_eps?: number;
   hidden_act?: string;
+  /** The head's dropout; null or absent: hidden_dropout_prob (as in Hugging Face). Training uses the trial's dropout_rate. */
+  classifier_dropout?: number | null;
 }
 
 /** Hyperparameters of one training run (names as in the study's search space). */
@@ -52,10 +55,10 @@ export interface TrainInput {
   /** Folder for per-epoch checkpoints (resume) — written atomically. */
   checkpointDir?: string;
   /**
-   * Folder for the frozen-body feature cache, shared by the trials of a study (default:
-   * checkpointDir, else memory only).
+   * The frozen-body feature cache, which its owner may share between the trials of a study
+   * (default: a fresh one for this run, on disk in checkpointDir if given).
    */
-  featuresDir?: string;
+  featureCache?: FeatureCache;
   /** Resume: continue from the checkpoint in checkpointDir, starting at this epoch. */
   resume?: boolean;
   /** Emit a live metric every K optimizer steps (besides every epoch). */

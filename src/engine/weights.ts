@@ -8,8 +8,10 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors';
 import { writeFileAtomic } from '../core/fsutil';
 import type { BertConfig } from './types';
-import { paramSpecs, type ParamSpec } from './model';
-import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors';
+import { Rng } from '../core/rng';
+import { initValues, paramSpecs, type ParamSpec } from './model';
+import { writeSafetensors, type NamedTensor } from './safetensors';
+import { readWeightFiles, type WeightFiles } from './weight-files';
 import { countVocab, readConfig } from './config';
 
 export const WEIGHTS_FILE = 'model.safetensors';
@@ -44,7 +46,11 @@ export interface LoadedWeights {
   values: Map<string, Float32Array>;
   /** The head was absent or sized for another label count: the caller initialises it. */
   headMissing: boolean;
+  /** The checkpoint has no pooler (saved from a BertModel without one): the caller initialises it, as Hugging Face does. */
+  poolerMissing: boolean;
 }
+
+const POOLER = ['bert.pooler.dense.weight', 'bert.pooler.dense.bias'];
 
 /**
  * Maps a safetensors file onto the model's parameters. Missing body tensors, wrong shapes and
@@ -76,7 +82,8 @@ export function mapCheckpoint(file: string, tensors: Map<string, NamedTensor>, c
     }
     values.set(name, spec.kernel ? transpose2d(t.data, want[0], want[1]) : t.data);
   }
-  const missing = [...specs.values()].filter((s) => !values.has(s.name) && !(s.head && allowNewHead)).map((s) => s.name);
+  const poolerMissing = POOLER.every((n) => !values.has(n));
+  const missing = [...specs.values()].filter((s) => !values.has(s.name) && !(s.head && allowNewHead) && !(poolerMissing && POOLER.includes(s.name))).map((s) => s.name);
   if (missing.length || wrong.length || unexpected.length) {
     const parts: string[] = [];
     if (missing.length) parts.push(`missing tensors: ${missing.join(', ')}`);
@@ -89,7 +96,18 @@ export function mapCheckpoint(file: string, tensors: Map<string, NamedTensor>, c
     values.delete('classifier.weight');
     values.delete('classifier.bias');
   }
-  return { values, headMissing };
+  return { values, headMissing, poolerMissing };
+}
+
+/**
+ * Seeded initial values (model.ts initValues, in parameter order) for what the checkpoint lacked:
+ * the pooler of a checkpoint without one, and a missing head. Logs which, with the reason.
+ */
+export function initialiseMissing(file: string, loaded: LoadedWeights, config: BertConfig, numLabels: number, seed: number, log: ((level: 'info' | 'warn', text: string) => void) | undefined): void {
+  if (loaded.poolerMissing) log?.('warn', `${file}: no pooler (bert.pooler.dense) in the checkpoint; initialising a new one, as Hugging Face does — it is untrained until fine-tuning trains it (freeze_body keeps it as initialised)`);
+  if (loaded.headMissing) log?.('info', `${file}: no classifier for ${numLabels} labels; initialising a new head`);
+  const rng = new Rng(seed);
+  for (const spec of paramSpecs(config, numLabels)) if (!loaded.values.has(spec.name)) loaded.values.set(spec.name, initValues(spec, rng));
 }
 
 export interface ModelFolder {
@@ -97,20 +115,22 @@ export interface ModelFolder {
   config: BertConfig;
   meta?: ModelMeta;
   vocabPath?: string;
-  weights: Map<string, NamedTensor>;
-  weightsFile: string;
+  weights: WeightFiles;
+  /** What the caller should tell the user about how the folder was read. */
+  notes: string[];
 }
 
-/** Reads config.json, model.safetensors and (if present) vocab.txt and trialbook.json. */
+/** Reads config.json, the weights (weight-files.ts) and (if present) vocab.txt and trialbook.json. */
 export function readModelFolder(dir: string): ModelFolder {
   if (!existsSync(dir)) throw new UserError(`${dir}: model folder not found`, 'E_NOT_FOUND');
   const config = readConfig(dir);
-  const weightsFile = join(dir, WEIGHTS_FILE);
-  if (!existsSync(weightsFile)) throw new UserError(`${weightsFile}: not found; the model folder needs its weights in safetensors format`, 'E_NOT_FOUND');
+  const notes: string[] = [];
   const vocabPath = existsSync(join(dir, 'vocab.txt')) ? join(dir, 'vocab.txt') : undefined;
   if (vocabPath) {
     const n = countVocab(vocabPath);
-    if (n !== config.vocab_size) throw new UserError(`${vocabPath}: has ${n} tokens but ${join(dir, 'config.json')} says vocab_size ${config.vocab_size}; use the vocab.txt the model was trained with`, 'E_VOCAB');
+    if (n > config.vocab_size) throw new UserError(`${vocabPath}: has ${n} tokens but ${join(dir, 'config.json')} says vocab_size ${config.vocab_size}; use the vocab.txt the model was trained with`, 'E_VOCAB');
+    // Hugging Face pads the embedding matrix (e.g. to a multiple of 8); the rows past the vocab are never looked up.
+    if (n < config.vocab_size) notes.push(`${vocabPath}: ${n} tokens for vocab_size ${config.vocab_size} in config.json; the embedding's last ${config.vocab_size - n} rows are padding no token uses (as in Hugging Face)`);
   }
   let meta: ModelMeta | undefined;
   const metaPath = join(dir, META_FILE);
@@ -122,7 +142,7 @@ export function readModelFolder(dir: string): ModelFolder {
     }
     if (!Array.isArray(meta.labels) || typeof meta.maxLen !== 'number') throw new UserError(`${metaPath}: needs "labels" (array) and "maxLen" (number)`, 'E_CONFIG');
   }
-  return { dir, config, meta, vocabPath, weights: readSafetensors(weightsFile), weightsFile };
+  return { dir, config, meta, vocabPath, weights: readWeightFiles(dir), notes };
 }
 
 /** Writes a model folder HF tools can read; each file atomically, weights last-but-one, meta last. */

@@ -8,7 +8,7 @@ import type { EncodedDataset, EncodedSplit } from '../core/encoded';
 import { atLine, UserError } from '../core/errors';
 import { labelIndex, normaliseLabel } from '../core/labels';
 import { splitFromStudy, studySplitDir } from '../core/split';
-import { createTokenizer, loadEncodedDataset, loadVocab } from '../core/tokenizer';
+import { createTokenizer, loadEncodedDataset, loadVocab, type BasicOptions } from '../core/tokenizer';
 import { loadStudy, studyStateDir, type LoadedStudy } from '../core/study';
 import { findColumn, readTable, type Table } from '../core/table';
 import type { JobContext } from './context';
@@ -100,11 +100,8 @@ function encodeStudySplit(ctx: JobContext, loaded: LoadedStudy, vocabPath: strin
   });
 }
 
-/** Tokenizer flags of a model folder (tokenizer_config.json, as Hugging Face writes it); cased by default. */
-export interface TokenizerFlags {
-  lowercase?: boolean;
-  stripAccents?: boolean;
-}
+/** Tokenizer flags of a model folder (core/tokenizer readTokenizerConfig); cased by default. */
+export type TokenizerFlags = BasicOptions;
 
 function encodeTexts(texts: string[], vocabPath: string, maxLen: number, flags: TokenizerFlags): { ids: Int32Array; lengths: Uint16Array; truncated: number } {
   return createTokenizer(loadVocab(vocabPath), flags).encodeBatch(texts, maxLen);

@@ -33,7 +33,7 @@ function hfFolder(dir: string, seed = 5): BertClassifier {
 }
 
 function logitsOf(m: BertClassifier): Float32Array {
-  return tf.tidy(() => m.logits(tf.tensor2d(val.ids.subarray(0, 8 * 12), [8, 12], 'int32'), 0).dataSync() as Float32Array);
+  return tf.tidy(() => m.logits({ ids: tf.tensor2d(val.ids.subarray(0, 8 * 12), [8, 12], 'int32'), lengths: val.lengths.subarray(0, 8) }, 0).dataSync() as Float32Array);
 }
 
 test('save → load round trip gives identical logits; files are HF-shaped', async (t) => {
@@ -104,9 +104,9 @@ test('wrong checkpoints: missing, wrong-shaped and unexpected tensors are listed
 test('vocab and max_len mismatches are clear errors', async (t) => {
   const dir = tempDir(t);
   hfFolder(dir).dispose();
-  await assert.rejects(trainModel({ ...input(), model: dir, vocabSize: TOY_VOCAB + 1 }), /vocab_size 60 does not match the data's vocab \(61 tokens\)/);
-  vocabFile(dir, TOY_VOCAB - 2);
-  await assert.rejects(trainModel({ ...input(), model: dir }), /vocab\.txt: has 58 tokens but .*vocab_size 60/);
+  await assert.rejects(trainModel({ ...input(), model: dir, vocabSize: TOY_VOCAB + 1 }), /vocab_size 60 is smaller than the data's vocab \(61 tokens\)/);
+  vocabFile(dir, TOY_VOCAB + 2);
+  await assert.rejects(trainModel({ ...input(), model: dir }), /vocab\.txt: has 62 tokens but .*vocab_size 60/);
   vocabFile(dir, TOY_VOCAB);
   const long = toySplit(16, 20, 4);
   await assert.rejects(trainModel({ ...input({ max_seq_len: 20 }), model: dir, train: long }), /max_len 20 is above the model's max_position_embeddings 16/);
@@ -209,4 +209,16 @@ test('a full disk fails the save clearly and leaves the previous best intact', a
   assert.deepEqual(readFileSync(join(out, 'model.safetensors')), before);
   // No temporary file is left behind to fill the disk further.
   assert.deepEqual(readdirSync(out).sort(), readdirSync(first).sort());
+});
+
+test('classifier_dropout: the trial\'s dropout_rate replaces config.json\'s (said once) and the saved config records it', async (t) => {
+  const dir = tempDir(t);
+  const out = tempDir(t);
+  hfFolder(dir).dispose();
+  const cfgPath = join(dir, 'config.json');
+  writeFileSync(cfgPath, JSON.stringify({ ...JSON.parse(readFileSync(cfgPath, 'utf8')), classifier_dropout: 0.3 }));
+  const logs: string[] = [];
+  await trainModel({ ...input({ epochs: 1, dropout_rate: 0.2 }), model: dir, saveBestTo: out }, { onLog: (_l, s) => logs.push(s) });
+  assert.equal(logs.filter((l) => /classifier_dropout 0.3 from config.json is replaced by the trial's dropout_rate 0.2/.test(l)).length, 1, logs.join('\n'));
+  assert.equal(JSON.parse(readFileSync(join(out, 'config.json'), 'utf8')).classifier_dropout, 0.2);
 });

@@ -14,21 +14,21 @@ const cfg: BertConfig = { vocab_size: 20, hidden_size: 8, num_hidden_layers: 2, 
 /** Groups of parameters checked separately, so an error in one op cannot hide behind another. */
 const GROUPS = ['word_embeddings', 'position_embeddings', 'embeddings.LayerNorm', 'self.query', 'self.key', 'self.value', 'attention.output.dense', 'intermediate.dense', 'output.dense', 'output.LayerNorm', 'pooler', 'classifier'];
 
-test('hand-written gradients match central differences on a tiny BERT (wasm kernels, and native BLAS when built)', async (t) => {
+test('hand-written gradients match central differences on a tiny BERT, gelu and gelu_new (wasm kernels, and native BLAS when built)', async (t) => {
   await initBackend();
   const paths = nativeMatmulInfo() ? [true, false] : [false];
   if (!nativeMatmulInfo()) t.diagnostic('native BLAS matmul not in use here: checked the wasm kernels only');
   try {
     for (const native of paths) {
       setNativeMatmulEnabled(native);
-      checkGradients(native ? 'native BLAS' : 'wasm kernels');
+      for (const hiddenAct of ['gelu', 'gelu_new']) checkGradients({ ...cfg, hidden_act: hiddenAct }, `${native ? 'native BLAS' : 'wasm kernels'}, ${hiddenAct}`);
     }
   } finally {
     setNativeMatmulEnabled(true);
   }
 });
 
-function checkGradients(path: string): void {
+function checkGradients(cfg: BertConfig, path: string): void {
   // Larger-than-usual weights so every gradient is well above float32 noise.
   const rng = new Rng(3);
   const values = new Map<string, Float32Array>();
@@ -42,7 +42,7 @@ function checkGradients(path: string): void {
   // Length 8 (a multiple of 4) sends attention through the SIMD batched-matmul kernel.
   const ids = tf.tensor2d([[2, 5, 5, 7, 3, 0, 0, 0], [2, 9, 3, 0, 0, 0, 0, 0], [2, 11, 12, 13, 14, 15, 16, 3]], undefined, 'int32');
   const labels = new Int32Array([0, 2, 1]);
-  const f = () => model.loss(ids, labels, 0, 3);
+  const f = () => model.loss({ ids, lengths: [5, 3, 8] }, labels, 0, 3);
   const { value, grads } = tf.variableGrads(f);
   value.dispose();
   for (const group of GROUPS) {

@@ -164,19 +164,20 @@ test('a whole BERT gives the same logits and gradients with native kernels as wi
   // Odd sizes (S = 7, 3 heads of 4), and BERT's real head size (2 heads of 64, S = 20), with
   // padding and dropout on: every native path at once.
   const cases = [
-    { cfg: { ...base, hidden_size: 12, num_attention_heads: 3, intermediate_size: 20 }, rows: [[2, 5, 9, 9, 3, 0, 0], [2, 11, 12, 13, 14, 15, 3]] },
-    { cfg: { ...base, hidden_size: 128, num_attention_heads: 2, intermediate_size: 64 }, rows: [Array.from({ length: 20 }, (_, i) => (i < 14 ? 5 + i : 0)), Array.from({ length: 20 }, (_, i) => 6 + i)] },
+    { cfg: { ...base, hidden_size: 12, num_attention_heads: 3, intermediate_size: 20 }, rows: [[2, 5, 9, 9, 3, 0, 0], [2, 11, 12, 13, 14, 15, 3]], lengths: [5, 7] },
+    { cfg: { ...base, hidden_size: 128, num_attention_heads: 2, intermediate_size: 64 }, rows: [Array.from({ length: 20 }, (_, i) => (i < 14 ? 5 + i : 0)), Array.from({ length: 20 }, (_, i) => 6 + i)], lengths: [14, 20] },
   ];
-  for (const { cfg, rows } of cases) {
+  for (const { cfg, rows, lengths } of cases) {
     const model = BertClassifier.fromSeed(cfg, 2, 4);
     const ids = tf.tensor2d(rows, undefined, 'int32');
+    const batch = { ids, lengths };
     const labels = new Int32Array([0, 1]);
     const results: Record<string, Float32Array[]> = {};
     for (const native of [true, false]) {
       setNativeMatmulEnabled(native);
       results[String(native)] = tf.tidy(() => {
-        const logits = model.logits(ids, 0).dataSync() as Float32Array;
-        const { value, grads } = tf.variableGrads(() => model.loss(ids, labels, 0.2, 2, DropoutRng.forStep(1, 0, [0, 1])));
+        const logits = model.logits(batch, 0).dataSync() as Float32Array;
+        const { value, grads } = tf.variableGrads(() => model.loss(batch, labels, 0.2, 2, DropoutRng.forStep(1, 0, [0, 1])));
         return [logits, value.dataSync() as Float32Array, ...Object.keys(grads).sort().map((k) => grads[k].dataSync() as Float32Array)] as never;
       }) as unknown as Float32Array[];
     }
@@ -186,7 +187,7 @@ test('a whole BERT gives the same logits and gradients with native kernels as wi
     let taped: Float32Array = new Float32Array();
     tf.tidy(() => {
       tf.variableGrads(() => {
-        const l = model.logits(ids, 0);
+        const l = model.logits(batch, 0);
         taped = l.dataSync() as Float32Array;
         return tf.sum(l) as tf.Scalar;
       });

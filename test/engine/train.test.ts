@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, trainModel, isEngineError } from '../../src/engine';
-import { faults } from '../../src/engine/train';
+import { faults } from '../../src/engine/memory';
 import type { Metric } from '../../src/protocol/messages';
 import { toySplit, TOY_VOCAB, baseParams } from './toy';
 
@@ -49,6 +49,9 @@ test('micro-batching (memory budget, then simulated OOM) matches the full batch'
   const budget = await trainModel({ ...input({ epochs: 1, batch_size: 32 }), memoryBudgetMiB: 0.5 });
   assert.ok(budget.microBatch < 32 && budget.accumulationSteps > 1, `micro ${budget.microBatch}`);
   assert.ok(Math.abs(budget.bestValLoss - full.bestValLoss) < 1e-4, `${budget.bestValLoss} vs ${full.bestValLoss}`);
+  // A batch_size above the row count: accumulation reports the micro-batches the rows took.
+  const wide = await trainModel({ ...input({ epochs: 1, batch_size: 4096 }), memoryBudgetMiB: 0.5 });
+  assert.equal(wide.accumulationSteps, Math.ceil(train.count / wide.microBatch));
   const logs: string[] = [];
   faults.failMicroAbove = 8;
   try {

@@ -69,6 +69,8 @@ export interface BasicOptions {
   lowercase?: boolean;
   /** NFD-normalise and drop combining marks (category Mn). Splits Hangul into jamo. */
   stripAccents?: boolean;
+  /** Make each CJK ideograph a word of its own (BERT's default; false keeps them inside words). */
+  tokenizeChineseChars?: boolean;
 }
 
 /** Applies the optional case and accent rules to one whitespace-delimited word. */
@@ -94,7 +96,7 @@ export function basicTokenize(text: string, o: BasicOptions = {}): string[] {
     const k = classify(ch.codePointAt(0)!);
     if (k === CharClass.Drop) continue;
     if (k === CharClass.Space) push();
-    else if (k === CharClass.Cjk) {
+    else if (k === CharClass.Cjk && o.tokenizeChineseChars !== false) {
       push();
       words.push(ch);
     } else cur += ch;

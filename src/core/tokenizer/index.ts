@@ -8,3 +8,4 @@ export { buildCharVocab, VOCAB_SPECIALS } from './build-vocab';
 export { loadEncodedDataset, type LoadEncodedOptions } from './cache';
 export { readTextColumn, parseQuoting, defaultTextColumn, type Quoting, type TextColumn } from './texts';
 export { encodedToJsonl } from './jsonl';
+export { readTokenizerConfig, tokenizerConfigJson, TOKENIZER_CONFIG, type ModelTokenizer } from './tokenizer-config';

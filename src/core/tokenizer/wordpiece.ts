@@ -73,6 +73,8 @@ export class WordPieceTokenizer {
   private readonly normalise: boolean;
   private readonly opts: WordPieceOptions;
   private readonly maxChars: number;
+  /** tokenizeChineseChars off: CJK ideographs are word characters. */
+  private readonly cjkInWords: boolean;
   private buf = new Uint16Array(1024);
   private wordLen = 0;
   private wordChars = 0;
@@ -82,6 +84,7 @@ export class WordPieceTokenizer {
     this.opts = opts;
     this.normalise = !!(opts.lowercase || opts.stripAccents);
     this.maxChars = opts.maxInputCharsPerWord ?? MAX_INPUT_CHARS_PER_WORD;
+    this.cjkInWords = opts.tokenizeChineseChars === false;
     this.trie = new VocabTrie(vocab.tokens, vocab.ids);
     this.classes = bmpClasses();
   }
@@ -100,6 +103,7 @@ export class WordPieceTokenizer {
     for (let i = 0; i < len; i++) {
       const c = text.charCodeAt(i);
       let k = cls[c];
+      if (k === CharClass.Cjk && this.cjkInWords) k = CharClass.Word;
       if (k === CharClass.Word) {
         this.pushUnit(c);
         this.wordChars++;
@@ -112,6 +116,7 @@ export class WordPieceTokenizer {
         c2 = lo;
         i++;
         k = astralClass(((c - 0xd800) << 10) + (lo - 0xdc00) + 0x10000);
+        if (k === CharClass.Cjk && this.cjkInWords) k = CharClass.Word;
         if (k === CharClass.Word) {
           this.pushUnit(c);
           this.pushUnit(c2);

@@ -23,7 +23,8 @@ export async function evaluateJob(o: EvaluateJobOptions, ctx: JobContext): Promi
   let truncated = 0;
   if (o.input) {
     ctx.progress(0, undefined, 'reading and tokenizing');
-    const enc = encodeLabelledFile(resolve(o.input), { textColumn: o.textColumn, labelColumn: o.labelColumn, labels: info.labels, vocabPath: info.vocabPath, maxLen, flags: info.tokenizer });
+    ctx.log('info', info.tokenizer.source);
+    const enc = encodeLabelledFile(resolve(o.input), { textColumn: o.textColumn, labelColumn: o.labelColumn, labels: info.labels, vocabPath: info.vocabPath, maxLen, flags: info.tokenizer.flags });
     split = enc.split;
     truncated = enc.truncated;
     source = resolve(o.input);
@@ -41,6 +42,6 @@ export async function evaluateJob(o: EvaluateJobOptions, ctx: JobContext): Promi
   ctx.checkCancelled();
   const backend = await ctx.backend(o.backend);
   ctx.progress(0, split.count, `scoring ${split.count} rows on ${backend.name}`);
-  const r = await evaluateModel(info.dir, split);
+  const r = await evaluateModel(info.dir, split, { onLog: (level, text) => ctx.log(level, text) });
   return { ...r, source, maxLen, truncated };
 }

@@ -21,14 +21,15 @@ export interface PredictJobResult {
 export async function predictJob(o: PredictJobOptions, ctx: JobContext): Promise<PredictJobResult> {
   const info = readModelInfo(o.model);
   const maxLen = scoringMaxLen(info, o.maxLen);
+  ctx.log('info', info.tokenizer.source);
   const input = resolve(o.input);
   const out = resolve(o.out);
   ctx.progress(0, undefined, 'reading and tokenizing');
-  const enc = encodeTextFile(input, { textColumn: o.textColumn, vocabPath: info.vocabPath, maxLen, flags: info.tokenizer });
+  const enc = encodeTextFile(input, { textColumn: o.textColumn, vocabPath: info.vocabPath, maxLen, flags: info.tokenizer.flags });
   ctx.checkCancelled();
   const backend = await ctx.backend(o.backend);
   ctx.progress(0, enc.split.count, `predicting ${enc.split.count} rows on ${backend.name}`);
-  const preds = await predictModel(info.dir, enc.split);
+  const preds = await predictModel(info.dir, enc.split, { onLog: (level, text) => ctx.log(level, text) });
   ctx.checkCancelled();
   const counts: Record<string, number> = Object.fromEntries(info.labels.map((l) => [l, 0]));
   const lines: string[] = [];

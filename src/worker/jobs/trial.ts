@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/fsutil';
 import { loadStudy, studyStateDir } from '../../core/study';
-import { evaluateModel, trainModel } from '../../engine';
+import { evaluateModel, FeatureCache, trainModel } from '../../engine';
 import { describeBackend } from '../../engine/backend';
 import { isPreset } from '../../engine/config';
 import type { TrialJobOptions } from '../../protocol/messages';
@@ -14,8 +14,19 @@ import type { JobContext } from '../context';
 import { encodedStudySplits } from '../data';
 import { CancelledError } from '../errors';
 import { mergeParams } from '../params';
-import { TOKENIZER_CONFIG, tokenizerConfig } from './model-info';
+import { readTokenizerConfig, TOKENIZER_CONFIG, tokenizerConfigJson } from '../../core/tokenizer';
 import type { TrialJobResult } from './trial-types';
+
+/**
+ * The current study's feature cache: it outlives a trial, so a worker kept for the next
+ * head-only trial (memoryUnchanged) reads the features from memory; another study replaces it.
+ */
+let studyFeatures: FeatureCache | undefined;
+
+function featureCacheFor(dir: string): FeatureCache {
+  if (studyFeatures?.dir !== dir) studyFeatures = new FeatureCache(dir);
+  return studyFeatures;
+}
 
 export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<TrialJobResult> {
   const loaded = loadStudy(o.study);
@@ -23,6 +34,7 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
   const { params, source } = mergeParams(study, loaded.file, o.params);
   ctx.log('debug', `params: ${Object.entries(params).map(([k, v]) => `${k}=${v} (${source[k]})`).join(', ')}`);
   const vocabPath = loaded.resolve(study.tokenizer.vocab);
+  if (!isPreset(study.model)) warnTokenizerMismatch(loaded.resolve(study.model), study.tokenizer, ctx);
   const ds = await encodedStudySplits(loaded, params.max_seq_len, vocabPath, ctx);
   ctx.checkCancelled();
   const backend = await ctx.backend(o.backend);
@@ -40,9 +52,9 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
       params,
       memoryBudgetMiB: o.memoryBudgetMiB ?? study.training.memoryBudgetMiB,
       checkpointDir: o.checkpointDir ? resolve(o.checkpointDir) : undefined,
-      // One feature cache per study: each trial runs in a fresh worker, and frozen trials of the
-      // same body and max_len share their encoder features.
-      featuresDir: join(studyStateDir(loaded), 'features'),
+      // One feature cache per study: frozen trials of the same body and max_len share their
+      // encoder features, on disk across workers and in memory within one.
+      featureCache: featureCacheFor(join(studyStateDir(loaded), 'features')),
       resume: o.resume,
       logEverySteps: study.training.logEverySteps,
       saveBestTo,
@@ -64,7 +76,7 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
   if (!r.encoderRan) ctx.memoryUnchanged();
   // The tokenizer flags travel with the model, so evaluate/predict tokenize as training did.
   if (saveBestTo && existsSync(join(saveBestTo, 'model.safetensors'))) {
-    writeFileAtomic(join(saveBestTo, TOKENIZER_CONFIG), tokenizerConfig({ lowercase: study.tokenizer.lowercase, stripAccents: study.tokenizer.stripAccents, maxLen: params.max_seq_len }));
+    writeFileAtomic(join(saveBestTo, TOKENIZER_CONFIG), tokenizerConfigJson({ lowercase: study.tokenizer.lowercase, stripAccents: study.tokenizer.stripAccents, maxLen: params.max_seq_len }));
   }
   const result: TrialJobResult = { ...r, params, labels: ds.labels };
   if (o.saveTo) result.savedTo = saveBestTo;
@@ -73,4 +85,13 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
     result.test = await evaluateModel(saveBestTo, ds.test);
   }
   return result;
+}
+
+/** A pretrained folder's tokenizer_config.json that the study's tokenizer flags contradict: ids would differ from the model's own. */
+function warnTokenizerMismatch(modelDir: string, t: { lowercase: boolean; stripAccents: boolean }, ctx: JobContext): void {
+  if (!existsSync(join(modelDir, TOKENIZER_CONFIG))) return;
+  const { flags, source } = readTokenizerConfig(modelDir);
+  if (flags.lowercase !== t.lowercase || flags.stripAccents !== t.stripAccents) {
+    ctx.log('warn', `${source}, but the study tokenizes with lowercase ${t.lowercase}, stripAccents ${t.stripAccents}: set the study's tokenizer flags to match, or the ids differ from the model's pretraining`);
+  }
 }
