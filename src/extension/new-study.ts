@@ -13,6 +13,7 @@ import { sortLabels } from '../core/labels';
 import { parseStudy, type StudyInput } from '../core/study';
 import { defaultTuner, measureData, studyDefaults } from '../core/study-defaults';
 import { readTable } from '../core/table';
+import { WEIGHT_LAYOUT_FILES } from '../engine/weight-files';
 
 const TEXT_GUESSES = ['document', 'text', 'review', 'sentence', 'content', 'body'];
 const LABEL_GUESSES = ['label', 'labels', 'sentiment', 'class', 'target', 'y'];
@@ -43,15 +44,15 @@ function rel(from: string, to: string): string {
   return r.startsWith('.') ? r : `./${r}`;
 }
 
-/** A preset trained from scratch, or a folder with a pretrained checkpoint (config.json + model.safetensors). */
+/** A preset trained from scratch, or a folder with a pretrained checkpoint (config.json and its weights). */
 async function pickModel(title: string): Promise<{ preset?: string; folder?: string } | undefined> {
-  const found = await vscode.workspace.findFiles('**/model.safetensors', '**/{node_modules,.trialbook,.git,.e2e}/**', 50);
+  const found = await vscode.workspace.findFiles(`**/{${WEIGHT_LAYOUT_FILES.join(',')}}`, '**/{node_modules,.trialbook,.git,.e2e}/**', 50);
   type Item = vscode.QuickPickItem & { preset?: string; folder?: string; browse?: boolean };
   const items: Item[] = [
     { label: 'tiny', description: vscode.l10n.t('from scratch: 128 hidden, 2 layers — fast, for small data and trying things'), preset: 'tiny' },
     { label: 'mini', description: vscode.l10n.t('from scratch: 256 hidden, 4 layers'), preset: 'mini' },
     { label: 'small', description: vscode.l10n.t('from scratch: 512 hidden, 4 layers'), preset: 'small' },
-    ...found.map((u) => ({ label: basename(dirname(u.fsPath)), description: vscode.l10n.t('pretrained: {0}', vscode.workspace.asRelativePath(dirname(u.fsPath))), folder: dirname(u.fsPath) })),
+    ...[...new Set(found.map((u) => dirname(u.fsPath)))].sort().map((folder) => ({ label: basename(folder), description: vscode.l10n.t('pretrained: {0}', vscode.workspace.asRelativePath(folder)), folder })),
     { label: vscode.l10n.t('Browse for a pretrained model folder…'), browse: true },
   ];
   const pick = await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true });

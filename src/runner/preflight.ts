@@ -13,6 +13,7 @@ import { studySplitDir } from '../core/split';
 import type { DimensionSpec, LoadedStudy, Study } from '../core/study';
 import { FROM_SCRATCH_LR_MIN, PRETRAINED_LR_MAX } from '../core/study-defaults';
 import { isPreset } from '../engine/config';
+import { WEIGHT_LAYOUT_FILES } from '../engine/weight-files';
 import { planHyperband } from '../tuners/hyperband';
 
 export interface PreflightIssue {
@@ -125,7 +126,7 @@ export function preflight(loaded: LoadedStudy): Preflight {
   if (!isPreset(study.model)) {
     const dir = loaded.resolve(study.model);
     missing('model', join(dir, 'config.json'), 'the model folder needs config.json:');
-    missing('model', join(dir, 'model.safetensors'), 'the model folder needs its weights:');
+    if (existsSync(dir) && !WEIGHT_LAYOUT_FILES.some((f) => existsSync(join(dir, f)))) issues.push({ level: 'error', key: 'model', message: `the model folder ${dir} has no weights (looked for ${WEIGHT_LAYOUT_FILES.join(', ')})` });
   }
   const rows = splitRows(loaded);
   issues.push(...checkSettings(study, rows.train, rows.estimated));

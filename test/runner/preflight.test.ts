@@ -46,7 +46,13 @@ test('missing data, vocabulary or model files are errors; the budget is what the
   const dir = tempDir(t);
   const loaded = loadStudy(writeStudyFile(dir, { data: { file: 'gone.tsv', textColumn: 'text', labelColumn: 'label' }, tokenizer: { vocab: 'nope.txt' }, model: './missing-model', searchSpace: {}, tuner: { type: 'hyperband', max_epochs: 9, factor: 3 } }));
   const p = preflight(loaded);
-  assert.deepEqual(p.issues.filter((i) => i.level === 'error').map((i) => i.key), ['data.file', 'tokenizer.vocab', 'model', 'model']);
+  assert.deepEqual(p.issues.filter((i) => i.level === 'error').map((i) => i.key), ['data.file', 'tokenizer.vocab', 'model']);
+  // A folder with config.json but no weights in any layout Hugging Face writes.
+  mkdirSync(join(dir, 'missing-model'));
+  writeFileSync(join(dir, 'missing-model', 'config.json'), '{}');
+  assert.match(preflight(loaded).issues.find((i) => i.key === 'model')!.message, /has no weights \(looked for model\.safetensors, .*pytorch_model\.bin/);
+  writeFileSync(join(dir, 'missing-model', 'pytorch_model.bin'), '');
+  assert.equal(preflight(loaded).issues.filter((i) => i.key === 'model').length, 0);
   assert.deepEqual(p.budget, { runs: 22, epochs: 69 });
   assert.deepEqual(tunerBudget({ ...loaded.study, tuner: { type: 'random' }, budget: { ...loaded.study.budget, maxTrials: 6, repeats: 2 } }), { runs: 12, epochs: 36 });
 });
