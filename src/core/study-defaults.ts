@@ -10,14 +10,14 @@ import { defaultSearchSpace, type DimensionSpec, type StudyInput, type TunerSpec
 import { createTokenizer, lengthStats, loadVocab, tokenLengths } from './tokenizer';
 
 /** A from-scratch model learns at 2e-4–2e-3 (README's learning check: tiny 5e-4–1e-3, mini 3e-4). */
-export const FROM_SCRATCH_LR = { low: 2e-4, high: 2e-3 } as const;
+const FROM_SCRATCH_LR = { low: 2e-4, high: 2e-3 } as const;
 /** Fine-tuning a pretrained BERT: above this it diverges or forgets what it learned. */
 export const PRETRAINED_LR_MAX = 5e-4;
 /** Below this a from-scratch model barely moves in a few epochs. */
 export const FROM_SCRATCH_LR_MIN = 1e-4;
 
 /** Fewest optimizer steps an epoch should have: below, a batch size is too large for the data. */
-export const MIN_STEPS_PER_EPOCH = 20;
+const MIN_STEPS_PER_EPOCH = 20;
 const BATCH_SIZES = [16, 32, 64, 128, 256, 512];
 
 export interface DataFacts {

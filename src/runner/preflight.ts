@@ -48,7 +48,7 @@ function valuesOf(d: DimensionSpec | undefined, fallback: number): number[] {
 }
 
 /** Epochs one trial trains at most. */
-export function trialEpochs(study: Study): number {
+function trialEpochs(study: Study): number {
   const t = study.tuner;
   return t.type === 'hyperband' || t.type === 'asha' ? t.max_epochs : Math.max(...valuesOf(study.searchSpace.epochs, study.training.epochs));
 }

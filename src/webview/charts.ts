@@ -233,7 +233,7 @@ export function sliceParams(view: StudyView): string[] {
 }
 
 /** Lines beyond this many are unreadable (and slow): the parallel coordinates show the best ones. */
-export const PCP_MAX_LINES = 300;
+const PCP_MAX_LINES = 300;
 
 export interface PcpModel {
   trials: TrialView[];

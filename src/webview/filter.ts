@@ -8,7 +8,7 @@ import type { TrialView } from '../protocol/messages';
 
 type Op = '<' | '<=' | '>' | '>=' | '=' | '!=';
 
-export interface Comparison {
+interface Comparison {
   column: string;
   op: Op;
   value: string;

@@ -42,7 +42,7 @@ function stat(xs: number[]): MeanStd {
   return { mean: xs.length ? mean(xs) : null, std: xs.length > 1 ? std(xs) : null };
 }
 
-export function groupKey(t: TrialView, by: string): string {
+function groupKey(t: TrialView, by: string): string {
   if (by === CONFIGURATION) return JSON.stringify(Object.entries(t.params).filter(([k]) => k !== 'seed').sort(([a], [b]) => a.localeCompare(b)));
   if (by === 'max_seq_len' && t.seqlen) return String(t.seqlen.maxLen);
   return String(t.params[by] ?? '—');

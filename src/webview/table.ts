@@ -33,7 +33,7 @@ export function paramNames(trials: readonly TrialView[]): string[] {
 export function otherOf(view: StudyView, t: TrialView): number | undefined {
   return view.objective.metric === 'val_accuracy' ? t.valLoss : t.valAccuracy;
 }
-export function otherName(view: StudyView): string {
+function otherName(view: StudyView): string {
   return view.objective.metric === 'val_accuracy' ? 'val_loss' : 'val_accuracy';
 }
 
@@ -82,7 +82,7 @@ export function sortedTrials(view: StudyView, trials: readonly TrialView[], key:
 }
 
 /** A row's tooltip: every recorded metric, where a promoted trial started, the error. */
-export function trialTooltip(view: StudyView, t: TrialView, say: Say): string {
+function trialTooltip(view: StudyView, t: TrialView, say: Say): string {
   const lines = [`${say('trialN', t.number)} — ${stateLabel(say, t.state)}`];
   const scores = [`${view.objective.metric} ${fmt(t.value)}`, `${otherName(view)} ${fmt(otherOf(view, t))}`];
   lines.push(scores.join(' · ') + (t.bestEpoch !== undefined ? ` · ${say('bestEpochN', t.bestEpoch)}` : ''));

@@ -302,6 +302,8 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     await ed.page.waitForTimeout(1_500);
     await ed.page.mouse.move(preview.x + preview.width / 2, preview.y + preview.height / 2);
     await ed.page.mouse.wheel(0, 20_000);
+    await ed.page.waitForTimeout(500);
+    await ed.page.mouse.wheel(0, -500);
     await ed.page.waitForTimeout(1_000);
     await ed.screenshot('notes-preview.png');
     await ed.command('View: Close All Editors');
