@@ -57,19 +57,21 @@ export function register(program: Command): void {
     .action(async (file: string, opts: TuneOptions) => {
       if (opts.resume && opts.fresh) throw new UserError('--resume and --fresh exclude each other: pick one', 'E_USAGE');
       const loaded = loadStudy(file);
-      // Before spending CPU hours: missing files stop here, settings that cannot train are named.
-      requirePreflight(loaded, (line) => process.stderr.write(`${line}\n`));
+      // Before spending CPU hours (after the usage checks): missing files stop it, settings that cannot train are named.
+      const preflight = (): unknown => requirePreflight(loaded, (line) => process.stderr.write(`${line}\n`));
       const storage = studyStorage(loaded, opts.storage);
       if (storage.kind === 'postgres') {
         if (opts.fresh) {
           throw new UserError(`--fresh: study "${loaded.study.name}" is shared through ${redactUrl(storage.url)}, where other machines may be running it, so tune does not start it over; give the study another name to start a new one`, 'E_USAGE');
         }
+        preflight();
         const outcome = await tuneShared(loaded, storage.url, opts);
         if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
         if (outcome.reason === 'cancelled') process.exitCode = 130;
         return;
       }
       if (opts.heartbeatTimeout !== undefined) throw new UserError(`--heartbeat-timeout: only for a shared study (storage postgresql://…); ${loaded.file} keeps its trials in the local journal`, 'E_USAGE');
+      preflight();
       const store = await openForTune(loaded, opts);
       const outcome = await runTune(loaded, store, opts);
       if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
