@@ -236,7 +236,11 @@ test('a study shared through PostgreSQL: live while remote workers run, read-onl
     const dialog = ed.page.locator('.monaco-dialog-box', { hasText: 'sequence-length runs are shared' });
     await dialog.locator('.monaco-button', { hasText: 'Run a Worker Here' }).first().click();
     await ed.notification(new RegExp(`Sequence-length study of ${live} finished`), 90_000);
-    await waitFor('the sequence-length chart', async () => ((await painted(ed, 'chart-seqlen').catch(() => 0)) > 0.005 ? true : undefined), 20_000);
+    // The runs, grouped by max_seq_len, with their error bars (the study also has tuning trials: pick the runs).
+    await ed.dashboard().locator('.tab[data-view="groups"]').click();
+    await ed.dashboard().locator('#scope').selectOption('seqlen');
+    await waitFor('the sequence-length groups', async () => ((await ed.charts().catch(() => ({}) as Awaited<ReturnType<Editor['charts']>>)).groups?.datasets.filter((d) => d.role === 'own').length === 2 ? true : undefined), 20_000);
+    assert.ok((await painted(ed, 'chart-groups')) > 0.005);
     const runs = await pgQuery<{ n: string }>(url, "SELECT count(*) AS n FROM trialbook_events e JOIN trialbook_studies s ON s.id = e.study_id WHERE s.name = $1 AND e.type = 'finished' AND (SELECT c.body->'tag'->>'seqlen' FROM trialbook_events c WHERE c.study_id = e.study_id AND c.trial = e.trial AND c.type = 'created' LIMIT 1) IS NOT NULL", [live]);
     assert.equal(Number(runs[0]!.n), 4, '2 lengths × 2 repeats in the shared database');
     assert.match(await rowText(), new RegExp(`${BUDGET}/${BUDGET} complete`), 'the runs are not tuning trials');
