@@ -37,6 +37,11 @@ function otherName(view: StudyView): string {
   return view.objective.metric === 'val_accuracy' ? 'val_loss' : 'val_accuracy';
 }
 
+/** The objective, or for a trial still running (or stopped) the best it has scored so far. */
+function objectiveSoFar(view: StudyView, t: TrialView): number | undefined {
+  return t.value ?? (view.objective.metric === 'val_accuracy' ? t.valAccuracy : t.valLoss);
+}
+
 export function stateLabel(say: Say, state: TrialView['state']): string {
   return say(`state.${state}`);
 }
@@ -48,7 +53,7 @@ function sortValue(view: StudyView, t: TrialView, key: SortKey): number | string
     case 'state':
       return t.state;
     case 'value':
-      return t.value ?? undefined;
+      return objectiveSoFar(view, t);
     case 'other':
       return otherOf(view, t);
     case 'bestEpoch':
@@ -135,7 +140,7 @@ export function tableRows(view: StudyView, rows: readonly TrialView[], cols: Tab
 export function compareTable(view: StudyView, trials: readonly TrialView[], say: Say): string {
   const rows: Array<[string, (t: TrialView) => unknown]> = [
     [say('col.state'), (t) => stateLabel(say, t.state)],
-    [view.objective.metric, (t) => t.value],
+    [view.objective.metric, (t) => objectiveSoFar(view, t)],
     [otherName(view), (t) => otherOf(view, t)],
     [say('col.bestEpoch'), (t) => t.bestEpoch],
     [say('col.epochs'), (t) => t.epochs],
