@@ -70,7 +70,7 @@ async function phase(name: string, dir: string, atMax: number): Promise<void> {
       {
         model: join(dir, 'model'), vocabSize: BASE.vocab_size, numLabels: 2, labelNames: ['neg', 'pos'],
         train: rows(256, atMax, 1), val: rows(64, atMax, 2), saveBestTo: join(dir, 'trained'),
-        params: { learning_rate: 2e-5, warmup_steps: 1, freeze_body: false, dropout_rate: 0.1, batch_size: 32, epochs: 1, max_seq_len: MAX_LEN, seed: 1 },
+        params: { learning_rate: 2e-5, warmup_steps: 1, freeze_body: false, dropout_rate: 0.1, batch_size: 32, epochs: 1, max_seq_len: MAX_LEN, seed: 1, weight_decay: 0.01, max_grad_norm: 1.0, patience: 10_000 },
       },
       { onLog: log, onMetric: (m) => log('metric', JSON.stringify(m)) },
     );

@@ -38,7 +38,7 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
   const { scoreRows } = await import('../src/engine/score');
   const { DEFAULT_BUDGET_MIB } = await import('../src/engine/memory');
   const backend = await engine.initBackend();
-  const params = { learning_rate: 5e-5, warmup_steps: 0, freeze_body: false, dropout_rate: 0.1, batch_size: m.batch, epochs: 2, max_seq_len: m.seq, seed: 1 };
+  const params = { learning_rate: 5e-5, warmup_steps: 0, freeze_body: false, dropout_rate: 0.1, batch_size: m.batch, epochs: 2, max_seq_len: m.seq, seed: 1, weight_decay: 0.01, max_grad_norm: 1.0, patience: 10_000 };
   if (m.what === 'throughput') {
     const train = randomSplit(m.batch * m.steps, m.seq, 1);
     const val = randomSplit(m.batch, m.seq, 2);
@@ -115,7 +115,7 @@ async function nsmc(preset: string, epochs: number, lr: number, warmup: number, 
   const t0 = performance.now();
   // The encoder's own dropout as a study's `encoderDropout` sets it.
   const encoderDropout = hiddenDropout === undefined ? undefined : { hidden_dropout_prob: hiddenDropout };
-  const r = await engine.trainModel({ model: preset, vocabSize: VOCAB, numLabels: 2, train, val, encoderDropout, params: { learning_rate: lr, warmup_steps: warmup, freeze_body: false, dropout_rate: dropout, weight_decay: weightDecay, batch_size: 32, epochs, max_seq_len: maxLen, seed } });
+  const r = await engine.trainModel({ model: preset, vocabSize: VOCAB, numLabels: 2, train, val, encoderDropout, params: { learning_rate: lr, warmup_steps: warmup, freeze_body: false, dropout_rate: dropout, weight_decay: weightDecay, max_grad_norm: 1.0, patience: 10_000, batch_size: 32, epochs, max_seq_len: maxLen, seed } });
   return { preset, seed, learning_rate: lr, warmup_steps: warmup, dropout_rate: dropout, weight_decay: weightDecay, hidden_dropout_prob: hiddenDropout ?? PRESETS[preset].hidden_dropout_prob, train: train.count, val: val.count, epochs, best_val_accuracy: r.bestValAccuracy, best_val_loss: r.bestValLoss, val_accuracy_by_epoch: r.curve.map((c) => c.val_accuracy!.toFixed(4)).join(' '), val_loss_by_epoch: r.curve.map((c) => c.val_loss!.toFixed(4)).join(' '), seconds: (performance.now() - t0) / 1000, naive_bayes_reference: 0.83 };
 }
 

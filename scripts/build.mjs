@@ -16,6 +16,8 @@ await Promise.all([
   build({ ...common, platform: 'node', format: 'cjs', entryPoints: { cli: 'src/cli/main.ts' }, outdir: 'dist', external: nodeExternal }),
   build({ ...common, platform: 'node', format: 'cjs', entryPoints: { worker: 'src/worker/main.ts' }, outdir: 'dist', external: nodeExternal }),
   build({ ...common, platform: 'node', format: 'cjs', entryPoints: { extension: 'src/extension/extension.ts' }, outdir: 'dist', external: nodeExternal }),
+  // The tests' CLI and worker (testing/): never in the VSIX, which carries dist/*.js only.
+  build({ ...common, platform: 'node', format: 'cjs', entryPoints: { cli: 'testing/cli.ts', worker: 'testing/worker.ts' }, outdir: 'dist/testing', external: nodeExternal }),
   existsSync('src/webview/dashboard.ts')
     ? build({ ...common, platform: 'browser', format: 'iife', target: 'es2022', entryPoints: { webview: 'src/webview/dashboard.ts' }, outdir: 'dist' })
     : Promise.resolve(),

@@ -9,6 +9,10 @@ import { isUserError } from '../src/core/errors';
 
 export const repoRoot = resolve(__dirname, '..');
 export const cliPath = join(repoRoot, 'bin', 'trialbook.js');
+/** The tests' CLI (testing/cli.ts): every command, trials on the cheap quadratic objective. */
+export const testCliPath = join(repoRoot, 'dist', 'testing', 'cli.js');
+/** The tests' worker (testing/worker.ts): every real job, and the echo job. */
+export const testWorkerPath = join(repoRoot, 'dist', 'testing', 'worker.js');
 
 /** A fresh temporary folder, removed when the test finishes. */
 export function tempDir(t: { after: (fn: () => void) => void }, prefix = 'tb-'): string {
@@ -46,9 +50,14 @@ export function userError(fn: () => unknown): string {
 export interface CliResult { code: number; stdout: string; stderr: string }
 
 /** Runs `trialbook ARGS` as a real child process (needs `npm run build` first). */
-export function runCli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
-  const r = spawnSync(process.execPath, [cliPath, ...args], { encoding: 'utf8', timeout: 300_000, ...opts });
+export function runCli(args: string[], opts: SpawnSyncOptions = {}, cli = cliPath): CliResult {
+  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', timeout: 300_000, ...opts });
   return { code: r.status ?? -1, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
+}
+
+/** Runs the tests' CLI (trials on the quadratic objective; testing/quadratic-objective.ts reads TRIALBOOK_TEST_*). */
+export function runTestCli(args: string[], opts: SpawnSyncOptions = {}): CliResult {
+  return runCli(args, opts, testCliPath);
 }
 
 /** Path under ../shared/, or undefined when it is absent (tests then skip with a message). */

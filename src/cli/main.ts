@@ -4,21 +4,29 @@
  */
 import { Command, CommanderError } from 'commander';
 import { isUserError } from '../core/errors';
+import { makeObjective } from '../runner/objective-factory';
 import { commands } from './commands';
+import type { ObjectiveFactory } from './study-run';
 
-export function buildProgram(): Command {
+export interface CliOptions {
+  /** The objective trials run in (default: a worker process). */
+  objective?: ObjectiveFactory;
+}
+
+export function buildProgram(o: CliOptions = {}): Command {
   const program = new Command();
   program
     .name('trialbook')
     .description('Split, tokenize, fine-tune and tune BERT-style text classifiers.')
     .version('0.1.0')
     .showHelpAfterError('(run with --help for usage)');
-  for (const register of commands) register(program);
+  const ctx = { objective: o.objective ?? makeObjective, program: () => buildProgram(o) };
+  for (const register of commands) register(program, ctx);
   return program;
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
+export async function main(argv: string[], o: CliOptions = {}): Promise<number> {
+  const program = buildProgram(o);
   program.exitOverride();
   try {
     await program.parseAsync(argv);
@@ -46,8 +54,8 @@ export function reportError(e: unknown): number {
 }
 
 /** Entry used by bin/trialbook.js. */
-export function run(argv: string[] = process.argv): void {
-  main(argv).then((code) => {
+export function run(argv: string[] = process.argv, o: CliOptions = {}): void {
+  main(argv, o).then((code) => {
     process.exitCode = code;
   });
 }

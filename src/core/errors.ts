@@ -17,3 +17,24 @@ export function atLine(file: string, line: number, reason: string): UserError {
 export function isUserError(e: unknown): e is UserError {
   return e instanceof Error && e.name === 'UserError';
 }
+
+/**
+ * Out of memory as each layer words it (tfjs backends, the wasm heap, V8's report; on wasm a
+ * failed allocation inside a kernel ends in a "memory access out of bounds" trap): the one test.
+ */
+export function looksLikeOom(e: unknown): boolean {
+  const text = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  return /out ?of ?memory|\bOOM\b|Array buffer allocation|Cannot enlarge memory|allocation failed|failed to allocate|Invalid (typed )?array length|Aborted\(|Cannot allocate|ResourceExhausted|Reached heap limit|memory access out of bounds/i.test(text);
+}
+
+/** System errors of the machine, not of the input. */
+const ENVIRONMENT_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'ENOENT', 'EACCES', 'EPERM', 'EMFILE', 'ENFILE']);
+
+/**
+ * A fault of the machine (a full disk, an I/O error, a file gone or not writable), raw or as the
+ * E_IO UserError that names it: the user fixes it outside the study, and a re-run may then pass.
+ */
+export function isEnvironmentFault(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return isUserError(e) ? code === 'E_IO' : typeof code === 'string' && ENVIRONMENT_CODES.has(code);
+}

@@ -11,6 +11,7 @@ import { UserError, atLine, isUserError } from './errors';
 import { writeFileAtomic } from './fsutil';
 import { sha256 } from './hash';
 import { labelIndex, normaliseLabel, sortLabels } from './labels';
+import { parseRatios } from './ratios';
 import { Rng } from './rng';
 import type { LabeledText, SplitData, SplitManifest } from './split-types';
 import { studyStateDir, type LoadedStudy } from './study';
@@ -50,31 +51,8 @@ export interface SplitResult {
 }
 
 
-const DEFAULT_RATIOS = [8, 1, 1];
 const DEFAULT_SEED = 42;
 const SHOW_LINES = 10;
-
-/**
- * Ratios as fractions summing to 1. Whole numbers are parts (8:1:1, 80:10:10, 1:1:1);
- * fractions must already sum to 1 (0.8:0.1:0.2 is a mistake, not something to guess about).
- */
-export function parseRatios(value: string | readonly number[] | undefined, field = 'ratios'): [number, number, number] {
-  const text = typeof value === 'string' ? value : value === undefined ? '' : value.join(':');
-  const parts = typeof value === 'string' ? value.split(/[:,/]/).map((s) => s.trim()) : (value ?? DEFAULT_RATIOS).map(String);
-  const nums = parts.map(Number);
-  if (nums.length !== 3 || parts.some((p) => p === '') || nums.some((n) => !Number.isFinite(n))) {
-    throw new UserError(`${field}: ${JSON.stringify(text)} is not three numbers train:val:test (e.g. 8:1:1 or 0.8:0.1:0.1)`, 'E_USAGE');
-  }
-  if (nums.some((n) => n <= 0)) {
-    throw new UserError(`${field}: ${text}: every ratio must be positive (train, val and test all need rows)`, 'E_USAGE');
-  }
-  const sum = nums[0] + nums[1] + nums[2];
-  if (!nums.every(Number.isInteger) && Math.abs(sum - 1) > 1e-6) {
-    throw new UserError(`${field}: ${text} sums to ${+sum.toFixed(6)}, not 1; write fractions that sum to 1 (0.8:0.1:0.1) or whole parts (8:1:1)`, 'E_USAGE');
-  }
-  // Rounded so that 8:1:1 and 0.8:0.1:0.1 give the same fingerprint.
-  return nums.map((n) => Math.round((n / sum) * 1e9) / 1e9) as [number, number, number];
-}
 
 /** Splits `n` rows by `ratios` with largest-remainder rounding: the parts add up to n exactly. */
 export function apportion(n: number, ratios: readonly number[]): number[] {

@@ -7,10 +7,15 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from './errors';
+import { closest } from './did-you-mean';
 import { assertReadableFile } from './fsutil';
-import type { Dimension, SearchSpace } from '../tuners/types';
+import { DEFAULTS, HYPERPARAMETERS } from './params';
+import { parseRatios } from './ratios';
 
 const Scalar = z.union([z.number(), z.string(), z.boolean()]);
+
+/** Which way each objective metric improves. */
+const DIRECTION = { val_loss: 'minimize', val_accuracy: 'maximize' } as const;
 
 export const DimensionSpec = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('float'), low: z.number(), high: z.number(), log: z.boolean().optional() }),
@@ -78,18 +83,29 @@ export const StudySpec = z.strictObject({
     })
     .optional(),
   training: z.strictObject({
-    epochs: z.number().int().min(1).default(3),
-    max_seq_len: z.number().int().min(3).max(512).default(128),
-    patience: z.number().int().min(1).default(2),
-    weight_decay: z.number().min(0).default(0.01),
-    max_grad_norm: z.number().positive().default(1.0),
+    epochs: HYPERPARAMETERS.epochs.default(DEFAULTS.epochs),
+    max_seq_len: HYPERPARAMETERS.max_seq_len.default(DEFAULTS.max_seq_len),
+    patience: HYPERPARAMETERS.patience.default(DEFAULTS.patience),
+    weight_decay: HYPERPARAMETERS.weight_decay.default(DEFAULTS.weight_decay),
+    max_grad_norm: HYPERPARAMETERS.max_grad_norm.default(DEFAULTS.max_grad_norm),
     memoryBudgetMiB: z.number().positive().default(4096),
     logEverySteps: z.number().int().min(1).default(20),
   }).prefault({}),
-  objective: z.strictObject({
-    metric: z.enum(['val_loss', 'val_accuracy']).default('val_loss'),
-    direction: z.enum(['minimize', 'maximize']).default('minimize'),
-  }).prefault({}),
+  /** The direction follows from the metric (as Keras Tuner infers it); a contrary one is refused. */
+  objective: z
+    .strictObject({
+      metric: z.enum(['val_loss', 'val_accuracy']).default('val_loss'),
+      direction: z.enum(['minimize', 'maximize']).optional(),
+    })
+    .prefault({})
+    .refine((o) => o.direction === undefined || o.direction === DIRECTION[o.metric], {
+      path: ['direction'],
+      error: (i) => {
+        const metric = (i.input as { metric: keyof typeof DIRECTION }).metric;
+        return `${metric} is ${DIRECTION[metric]}d: remove the direction or set it to "${DIRECTION[metric]}"`;
+      },
+    })
+    .transform((o) => ({ metric: o.metric, direction: DIRECTION[o.metric] })),
   searchSpace: z.record(z.string(), DimensionSpec),
   tuner: TunerSpec,
   budget: z.strictObject({
@@ -100,7 +116,7 @@ export const StudySpec = z.strictObject({
     parallel: z.number().int().min(1).default(1),
   }).prefault({}),
   seqlen: z.strictObject({
-    lengths: z.array(z.number().int().min(3).max(512)).min(1).default([64, 128, 256, 512]),
+    lengths: z.array(HYPERPARAMETERS.max_seq_len).min(1).default([64, 128, 256, 512]),
     repeats: z.number().int().min(2).default(5),
   }).prefault({}),
   /** `journal` (local, default) or a `postgresql://` URL. */
@@ -119,11 +135,6 @@ export function defaultSearchSpace(): Record<string, DimensionSpec> {
     dropout_rate: { type: 'float', low: 0, high: 0.5 },
     batch_size: { type: 'choice', values: [32, 64, 128, 256, 512] },
   };
-}
-
-/** Search space as the tuners take it (ordered list of named dimensions). */
-export function toSearchSpace(space: Record<string, DimensionSpec>): SearchSpace {
-  return Object.entries(space).map(([name, d]) => ({ name, ...d }) as Dimension);
 }
 
 export interface LoadedStudy {
@@ -163,11 +174,10 @@ function semanticProblems(s: Study): string[] {
     if ((d.type === 'float' || d.type === 'int') && !(d.low < d.high)) out.push(`searchSpace.${name}: low (${d.low}) must be below high (${d.high})`);
     if ((d.type === 'float' || d.type === 'int') && d.log && d.low <= 0) out.push(`searchSpace.${name}: a log scale needs low > 0`);
   }
-  // 8:1:1 written as whole parts is normalised by the splitter; fractions must already sum to 1.
-  const ratios = s.data.ratios;
-  const sum = ratios[0] + ratios[1] + ratios[2];
-  if (!ratios.every(Number.isInteger) && Math.abs(sum - 1) > 1e-6) {
-    out.push(`data.ratios: [${ratios.join(', ')}] sums to ${+sum.toFixed(6)}, not 1; write fractions that sum to 1 ([0.8, 0.1, 0.1]) or whole parts ([8, 1, 1])`);
+  try {
+    parseRatios(s.data.ratios, 'data.ratios');
+  } catch (e) {
+    out.push((e as Error).message);
   }
   if (s.tuner.type === 'asha' && s.tuner.min_epochs > s.tuner.max_epochs) {
     out.push(`tuner.min_epochs: ${s.tuner.min_epochs} must not exceed tuner.max_epochs (${s.tuner.max_epochs})`);
@@ -241,31 +251,10 @@ function knownKeys(path: readonly PropertyKey[], value: unknown): string[] {
   return shape ? Object.keys(shape) : [];
 }
 
-/** The allowed name nearest to a misspelt one (case, `_`/`-` and one or two edits forgiven). */
-export function closest(word: string, candidates: readonly string[]): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
-  let best: string | undefined;
-  let bestD = Infinity;
-  for (const c of candidates) {
-    const d = editDistance(norm(word), norm(c));
-    if (d < bestD) [best, bestD] = [c, d];
-  }
-  return best !== undefined && bestD <= Math.max(1, Math.floor(norm(word).length / 4)) ? best : undefined;
-}
-
-/** Optimal string alignment distance: insertions, deletions, substitutions, adjacent swaps. */
-export function editDistance(a: string, b: string): number {
-  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      let v = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) v = Math.min(v, d[i - 2]![j - 2]! + 1);
-      d[i]![j] = v;
-    }
-  }
-  return d[a.length]![b.length]!;
+/** A study as parsed by another process (a trial job's snapshot), without reading its file. */
+export function studyFromSpec(file: string, spec: unknown): LoadedStudy {
+  const dir = dirname(file);
+  return { study: parseStudy(spec, file), file, dir, resolve: (p: string) => resolve(dir, p) };
 }
 
 export function loadStudy(path: string): LoadedStudy {
@@ -277,9 +266,7 @@ export function loadStudy(path: string): LoadedStudy {
   } catch (e) {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message})`, 'E_STUDY');
   }
-  const study = parseStudy(json, file);
-  const dir = dirname(file);
-  return { study, file, dir, resolve: (p: string) => resolve(dir, p) };
+  return studyFromSpec(file, json);
 }
 
 /** Folder for a study's local state: split cache, encoded cache, journal, checkpoints. */

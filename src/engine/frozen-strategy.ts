@@ -7,7 +7,7 @@ import { FeatureCache } from './feature-cache';
 import type { BuiltModel } from './build';
 import { lossAndAccuracy, varNameMap, type Strategy } from './strategy';
 
-export function frozenStrategy(built: BuiltModel, train: EncodedSplit, val: EncodedSplit, p: Required<TrainParams>, cache: FeatureCache, budgetMiB: number, log: TrainHooks['onLog']): Strategy {
+export function frozenStrategy(built: BuiltModel, train: EncodedSplit, val: EncodedSplit, p: TrainParams, cache: FeatureCache, budgetMiB: number, log: TrainHooks['onLog']): Strategy {
   const model = built.model;
   const H = model.config.hidden_size;
   const ftrain = cache.featuresOf(FeatureCache.key(built.sourceKey, train), model, train, { budgetMiB, log });

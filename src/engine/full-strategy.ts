@@ -5,12 +5,13 @@ import type { TrainHooks, TrainParams } from './types';
 import type { BertClassifier } from './model';
 import { DropoutRng } from './ops';
 import { gatherBatch, longest } from './data';
-import { EngineError, looksLikeOom } from './errors';
+import { looksLikeOom } from '../core/errors';
+import { EngineError } from './errors';
 import { faults } from './memory';
 import { scoreRows } from './score';
 import { lossAndAccuracy, varNameMap, type Strategy } from './strategy';
 
-export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: Required<TrainParams>, initialMicro: number, budgetMiB: number, log: TrainHooks['onLog']): Strategy {
+export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: TrainParams, initialMicro: number, budgetMiB: number, log: TrainHooks['onLog']): Strategy {
   const trainable = model.vars;
   const varList = [...trainable.values()];
   const byVarName = varNameMap(trainable);

@@ -7,5 +7,5 @@ export { initBackend, type BackendInfo } from './backend';
 export { trainModel } from './train';
 export { FeatureCache } from './feature-cache';
 export { evaluateModel, predictModel, readModelInfo, type SavedModelInfo } from './evaluate';
-export { EngineError, isEngineError, failureCause, type EngineFailure } from './errors';
+export { EngineError, isEngineError, type EngineFailure } from './errors';
 export { PRESETS } from './config';

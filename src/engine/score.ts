@@ -9,7 +9,8 @@ import type { TrainHooks } from './types';
 import type { BertClassifier, TokenBatch } from './model';
 import { gatherBatch, longest } from './data';
 import { faults, forwardRows } from './memory';
-import { EngineError, looksLikeOom } from './errors';
+import { looksLikeOom } from '../core/errors';
+import { EngineError } from './errors';
 
 /** Most rows in one pass: beyond this a bigger pass saves nothing measurable. */
 const MAX_ROWS = 64;

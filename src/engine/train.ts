@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { UserError } from '../core/errors';
 import { writeFileAtomic } from '../core/fsutil';
 import type { Metric } from '../protocol/messages';
-import type { TrainHooks, TrainInput, TrainParams, TrainResult } from './types';
+import type { TrainHooks, TrainInput, TrainResult } from './types';
 import { ensureBackend } from './backend';
 import { seededValues } from './model';
 import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
@@ -27,29 +27,6 @@ import type { Strategy } from './strategy';
 import { readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint';
 import { shuffledOrder, stepRows } from './batch-order';
 
-function checkParams(p: TrainParams): Required<TrainParams> {
-  const bad: string[] = [];
-  const num = (k: keyof TrainParams, ok: (v: number) => boolean, what: string) => {
-    const v = p[k] as unknown;
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) bad.push(`${k} must be ${what} (got ${JSON.stringify(v)})`);
-  };
-  num('learning_rate', (v) => v > 0, 'a positive number');
-  num('warmup_steps', (v) => v >= 0 && Number.isInteger(v), 'an integer ≥ 0');
-  num('dropout_rate', (v) => v >= 0 && v < 1, 'in [0, 1)');
-  num('batch_size', (v) => v >= 1 && Number.isInteger(v), 'an integer ≥ 1');
-  num('epochs', (v) => v >= 1 && Number.isInteger(v), 'an integer ≥ 1');
-  num('max_seq_len', (v) => v >= 2 && Number.isInteger(v), 'an integer ≥ 2');
-  num('seed', (v) => Number.isInteger(v), 'an integer');
-  if (bad.length) throw new UserError(`trial parameters: ${bad.join('; ')}`, 'E_PARAMS');
-  return {
-    ...p,
-    freeze_body: !!p.freeze_body,
-    weight_decay: p.weight_decay ?? 0.01,
-    max_grad_norm: p.max_grad_norm ?? 1.0,
-    patience: p.patience ?? Infinity,
-  };
-}
-
 /** Fails before any epoch is spent when an output folder cannot be written. */
 function assertWritableFolder(dir: string): void {
   writeFileAtomic(join(dir, '.trialbook-write-probe'), 'ok');
@@ -59,7 +36,7 @@ function assertWritableFolder(dir: string): void {
 export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Promise<TrainResult> {
   const started = performance.now();
   const backend = await ensureBackend();
-  const p = checkParams(input.params);
+  const p = input.params;
   const log = hooks.onLog;
   if (!(input.numLabels >= 2)) throw new UserError(`numLabels must be at least 2 (got ${input.numLabels})`, 'E_DATA');
   const train = truncateSplit(input.train, p.max_seq_len);

@@ -23,21 +23,9 @@ export interface BertConfig {
   classifier_dropout?: number | null;
 }
 
-/** Hyperparameters of one training run (names as in the study's search space). */
-export interface TrainParams {
-  learning_rate: number;
-  warmup_steps: number;
-  freeze_body: boolean;
-  dropout_rate: number;
-  batch_size: number;
-  epochs: number;
-  max_seq_len: number;
-  seed: number;
-  weight_decay?: number;
-  max_grad_norm?: number;
-  /** Early stopping on val loss: epochs without improvement before stopping. */
-  patience?: number;
-}
+/** Hyperparameters of one training run, complete: resolved from the study by core/params.ts. */
+export type { TrainParams } from '../core/params';
+import type { TrainParams } from '../core/params';
 
 export interface TrainInput {
   /** Preset name ('tiny' | 'mini' | 'small') or a folder with config.json (+ model.safetensors). */
@@ -79,6 +67,7 @@ export interface TrainHooks {
 
 export interface TrainResult {
   bestValLoss: number;
+  /** The val accuracy at the best-loss epoch (`bestEpoch`, whose model is kept), not the best of any epoch. */
   bestValAccuracy: number;
   bestEpoch: number;
   epochsRun: number;

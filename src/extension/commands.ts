@@ -2,11 +2,12 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
+import { resolveParams } from '../core/params';
 import { studyStateDir } from '../core/study';
 import type { EvalResult } from '../engine/types';
 import { preflight } from '../runner/preflight';
 import type { ReportExtras } from '../runner/report';
-import { trialDir } from '../runner/study-runner';
+import { trialDir } from '../runner/checkpoint-source';
 import { fixedParams } from '../runner/seqlen';
 import type { StudyView } from '../protocol/messages';
 import { CliProcess, cliError, studyCwd } from './cli-process';
@@ -17,10 +18,11 @@ import { newStudyWizard } from './new-study';
 import { insertResults, notesFileFor } from './notes-writer';
 import type { RunManager } from './runs';
 import type { StudyEntry, StudyIndex } from './studies';
-import { formatDuration } from './status-bar';
+import { formatDuration } from './run-progress';
 import { requireTrust } from './trust';
 import type { FailureLogs } from './failure-log';
 import type { LengthsJobResult } from '../worker/jobs/tokenize';
+import { objectiveValue, trialJobInput, type TrialJobResult } from '../worker/jobs/trial-types';
 import type { WorkerJobs } from './worker-jobs';
 
 export interface Features {
@@ -201,9 +203,10 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), 60_000);
     let rate: number | undefined;
-    const { params } = fixedParams(e.loaded!);
+    const loaded = e.loaded!;
+    const { params } = resolveParams(loaded.study, loaded.file, { ...fixedParams(loaded).params, epochs: 1 });
     try {
-      await f.jobs.run(t('Measuring a training step of {0}…', e.view!.name), { kind: 'trial', options: { study: e.file, params: { ...params, epochs: 1 } } }, {
+      await f.jobs.run(t('Measuring a training step of {0}…', e.view!.name), trialJobInput(loaded, params), {
         signal: stop.signal,
         onMetric: (m) => {
           rate ??= m.examples_per_sec;
@@ -394,11 +397,11 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       const x = trialArg(arg);
       if (!x || !(await requireTrust(t('Re-run with New Seed')))) return;
       const seed = Math.floor(Math.random() * 2 ** 31);
-      const result = await f.jobs.run<Record<string, unknown>>(t('Re-running trial {0} with seed {1}', x.trial.number, seed), { kind: 'trial', options: { study: x.entry.file, params: { ...x.trial.params, seed } } });
+      const loaded = x.entry.loaded!;
+      const { params } = resolveParams(loaded.study, loaded.file, { ...x.trial.params, seed });
+      const result = await f.jobs.run<TrialJobResult>(t('Re-running trial {0} with seed {1}', x.trial.number, seed), trialJobInput(loaded, params));
       log.info(`re-run of trial ${x.trial.number} (seed ${seed}): ${JSON.stringify(result).slice(0, 2000)}`);
-      // The trial job returns the engine's TrainResult: pick the study's objective from it.
-      const r = result as { bestValLoss?: unknown; bestValAccuracy?: unknown };
-      const v = x.entry.view!.objective.metric === 'val_accuracy' ? r.bestValAccuracy : r.bestValLoss;
+      const v = objectiveValue(result, loaded.study.objective.metric);
       void vscode.window.showInformationMessage(t('Trialbook: trial {0} with seed {1}: {2} = {3} (was {4}).', x.trial.number, seed, x.entry.view!.objective.metric, typeof v === 'number' ? v.toFixed(4) : '—', x.trial.value?.toFixed(4) ?? '—'));
     }),
 

@@ -6,6 +6,7 @@
  */
 import * as vscode from 'vscode';
 import type { StudyView, TrialView } from '../protocol/messages';
+import type { RunManager } from './runs';
 import type { StudyEntry, StudyIndex } from './studies';
 
 export type ExplorerNode =
@@ -75,12 +76,11 @@ function stateIcon(t: TrialView, best: boolean): vscode.ThemeIcon {
 export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vscode.Disposable {
   private readonly changed = new vscode.EventEmitter<ExplorerNode | undefined>();
   readonly onDidChangeTreeData = this.changed.event;
-  private readonly sub: vscode.Disposable;
-  /** Study files with a run going (context value, and the running trial's epoch). */
-  running = new Set<string>();
+  private readonly subs: vscode.Disposable[];
 
-  constructor(private readonly studies: StudyIndex) {
-    this.sub = studies.onDidChange(() => this.changed.fire(undefined));
+  /** `runs`: which studies have a run going (context value, and the running trial's epoch). */
+  constructor(private readonly studies: StudyIndex, private readonly runs: Pick<RunManager, 'get' | 'onDidChange'>) {
+    this.subs = [studies.onDidChange(() => this.changed.fire(undefined)), runs.onDidChange(() => this.changed.fire(undefined))];
   }
 
   refresh(): void {
@@ -129,7 +129,7 @@ export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vsc
     const v = e.view;
     const done = v.trials.filter((t) => t.state === 'complete').length;
     const best = v.trials.find((t) => t.number === v.bestTrial);
-    const running = this.running.has(e.file);
+    const running = this.runs.get(e.file) !== undefined;
     const children = v.trials.length + (v.seqlen?.length ? 1 : 0);
     // Small or running studies open expanded; a study of hundreds of trials starts collapsed.
     const state = !children ? vscode.TreeItemCollapsibleState.None : v.trials.length <= 100 || running ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.Collapsed;
@@ -207,7 +207,7 @@ export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vsc
   }
 
   dispose(): void {
-    this.sub.dispose();
+    for (const d of this.subs) d.dispose();
     this.changed.dispose();
   }
 }

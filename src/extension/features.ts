@@ -22,8 +22,8 @@ export interface LoadedFeatures {
 
 export function startFeatures(ctx: vscode.ExtensionContext, log: Log, status: StatusBar, tree: () => vscode.TreeView<ExplorerNode> | undefined = () => undefined): LoadedFeatures {
   const studies = new StudyIndex(log);
-  const explorer = new TrialExplorer(studies);
-  const runs = new RunManager(ctx, studies, explorer, status, log);
+  const runs = new RunManager(ctx, studies, log);
+  const explorer = new TrialExplorer(studies, runs);
   // Shared studies are polled fast while someone looks: the explorer, their dashboard, a worker here.
   studies.setWatched((file) => tree()?.visible !== false || DashboardPanel.get(file)?.panel.visible === true || runs.get(file) !== undefined);
   const view = tree();
@@ -36,6 +36,7 @@ export function startFeatures(ctx: vscode.ExtensionContext, log: Log, status: St
     studies,
     explorer,
     runs,
+    status.follow(runs),
     jobs,
     diagnostics,
     vscode.workspace.onDidOpenTextDocument((d) => {

@@ -1,16 +1,17 @@
 /**
  * Long runs (tuning, the sequence-length study, a worker of a shared study) as CLI child
- * processes, at most one per study.
- * Feeds the status bar, a cancellable progress notification, the explorer's "running" marks and
- * the dashboard's live curves. The extension host only reads JSON lines: it stays responsive.
+ * processes, at most one per study: the run model the status bar and the explorer subscribe to
+ * (onDidChange), fed by the CLI's `--json` run events, each checked against the protocol's
+ * RunEvent before it is read. It also drives a cancellable progress notification and the
+ * dashboard's live curves. The extension host only reads JSON lines: it stays responsive.
  */
 import * as vscode from 'vscode';
-import type { Metric } from '../protocol/messages';
+import { looksLikeOom } from '../core/errors';
+import { RunEvent } from '../protocol/run-events';
 import { CliProcess, cliError, studyCwd } from './cli-process';
 import { DashboardPanel } from './dashboard';
-import type { TrialExplorer } from './explorer';
 import type { Log } from './log';
-import { runProgress, type StatusBar } from './status-bar';
+import { runProgress } from './run-progress';
 import type { StudyIndex } from './studies';
 
 /** `worker`: `trialbook worker` on a study shared through PostgreSQL (the only run that writes there). */
@@ -32,12 +33,13 @@ export interface ActiveRun {
 
 export class RunManager implements vscode.Disposable {
   private readonly runs = new Map<string, ActiveRun>();
+  private readonly changed = new vscode.EventEmitter<void>();
+  /** A run started, moved on or ended. */
+  readonly onDidChange = this.changed.event;
 
   constructor(
     private readonly ctx: vscode.ExtensionContext,
     private readonly studies: StudyIndex,
-    private readonly explorer: TrialExplorer,
-    private readonly status: StatusBar,
     private readonly log: Log,
   ) {}
 
@@ -69,17 +71,15 @@ export class RunManager implements vscode.Disposable {
         extensionPath: this.ctx.extensionPath,
         args,
         cwd: studyCwd(studyFile),
-        onJson: (e) => this.onEvent(run, e),
+        onJson: (e) => this.onJson(run, e),
         onText: (l) => this.log.info(`[${name}] ${l}`),
         onStderr: (l) => this.log.warn(`[${name}] ${l}`),
       }),
     };
     this.runs.set(studyFile, run);
-    this.explorer.running.add(studyFile);
-    this.explorer.refresh();
     this.studies.setPolling(true);
     void vscode.commands.executeCommand('setContext', 'trialbook.running', true);
-    this.status.update(this.list());
+    this.changed.fire();
     this.progress(run);
     void run.proc.done.then((r) => this.onExit(run, r));
     return run;
@@ -108,85 +108,64 @@ export class RunManager implements vscode.Disposable {
     });
   }
 
-  private onEvent(run: ActiveRun, e: Record<string, unknown>): void {
-    if (run.kind === 'worker') return this.onWorkerEvent(run, e);
+  private onJson(run: ActiveRun, json: Record<string, unknown>): void {
+    const parsed = RunEvent.safeParse(json);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      this.log.warn(`[${run.name}] ignored a run event the extension does not understand (${issue?.path.join('.') || 'event'}: ${issue?.message}): ${JSON.stringify(json).slice(0, 200)}`);
+      return;
+    }
+    const e = parsed.data;
     switch (e.type) {
       case 'trial-started':
-        run.current = e.trial as number;
-        run.index = e.index as number;
-        if (typeof e.total === 'number') run.total = e.total;
+        run.current = e.trial;
+        run.index = e.index;
+        run.waiting = false;
+        if (e.total !== undefined) run.total = e.total;
         break;
       case 'metric':
-        DashboardPanel.get(run.studyFile)?.postMetric(e.trial as number, e.metric as Metric);
+        DashboardPanel.get(run.studyFile)?.postMetric(e.trial, e.metric);
         break;
       case 'trial-finished':
-      case 'trial-pruned':
         run.finished++;
         break;
       case 'trial-failed':
         if (!e.willRetry) run.finished++;
-        this.log.warn(`[${run.name}] trial ${String(e.trial)} ${String(e.reason)}: ${String(e.message)}`);
-        break;
-      case 'log':
-        this.log.line(String(e.level), `[${run.name}] trial ${String(e.trial)}: ${String(e.text)}`);
-        return;
-      case 'summary':
-        this.log.info(`[${run.name}] ${JSON.stringify(e)}`);
-        break;
-    }
-    this.status.update(this.list());
-  }
-
-  /** `trialbook worker --json` events (PgWorkerEvent, then a summary). */
-  private onWorkerEvent(run: ActiveRun, e: Record<string, unknown>): void {
-    switch (e.type) {
-      case 'claimed':
-        run.current = e.trial as number;
-        run.waiting = false;
-        break;
-      case 'metric':
-        DashboardPanel.get(run.studyFile)?.postMetric(e.trial as number, e.metric as Metric);
-        break;
-      case 'finished':
-      case 'pruned':
-        run.finished++;
-        run.current = undefined;
-        break;
-      case 'failed':
-        if (e.reason !== 'cancelled' && e.reason !== 'interrupted') run.finished++;
-        run.current = undefined;
-        this.log.warn(`[${run.name}] trial ${String(e.trial)} ${String(e.reason)}: ${String(e.message)}`);
+        this.log.warn(`[${run.name}] trial ${e.trial} ${e.reason}: ${e.message}`);
         break;
       case 'waiting':
         run.waiting = true;
         run.current = undefined;
         break;
-      case 'lost':
-        this.log.warn(`[${run.name}] trials ${(e.trials as number[]).join(', ')}: their workers stopped heart-beating; re-queued`);
+      case 'recovered':
+        this.log.warn(`[${run.name}] trials ${e.trials.join(', ')}: ${e.reason === 'interrupted' ? 'stopped mid-run; re-run' : 'their workers stopped heart-beating; re-queued'}`);
         break;
       case 'taken-over':
-        this.log.warn(`[${run.name}] trial ${String(e.trial)}: taken over by another worker while this one was unreachable`);
+        this.log.warn(`[${run.name}] trial ${e.trial}: taken over by another worker while this one was unreachable`);
         break;
+      case 'log':
+        this.log.line(e.level, `[${run.name}] ${e.trial !== undefined ? `trial ${e.trial}: ` : ''}${e.text}`);
+        return;
       case 'stopped':
       case 'summary':
         this.log.info(`[${run.name}] ${JSON.stringify(e)}`);
         break;
+      default:
+        break;
     }
-    // What this worker wrote is in the database now: read it at once rather than at the next poll.
-    if (e.type !== 'metric' || (e.metric as Metric | undefined)?.val_loss != null) this.studies.poke(run.studyFile);
-    this.status.update(this.list());
+    // What a worker wrote is in the database now: read it at once rather than at the next poll.
+    if (run.kind === 'worker' && (e.type !== 'metric' || e.metric.val_loss != null)) this.studies.poke(run.studyFile);
+    this.changed.fire();
   }
 
   private async onExit(run: ActiveRun, r: Awaited<CliProcess['done']>): Promise<void> {
     this.runs.delete(run.studyFile);
-    this.explorer.running.delete(run.studyFile);
     if (!this.runs.size) {
       this.studies.setPolling(false);
       void vscode.commands.executeCommand('setContext', 'trialbook.running', false);
     }
     await this.studies.reload(run.studyFile);
-    this.status.update(this.list());
-    this.explorer.refresh();
+    this.changed.fire();
     const what = run.kind === 'tune' ? vscode.l10n.t('Tuning') : run.kind === 'worker' ? vscode.l10n.t('Worker') : vscode.l10n.t('Sequence-length study');
     if (run.kind === 'worker' && (r.code === 0 || run.proc.isStopping || r.code === 130)) {
       const msg = r.code === 0 ? vscode.l10n.t('Worker for {0} finished: nothing is left to run in the study ({1} trials run here).', run.name, run.finished) : vscode.l10n.t('Worker for {0} stopped ({1} trials run here). Another worker re-runs the trial it was running.', run.name, run.finished);
@@ -209,7 +188,7 @@ export class RunManager implements vscode.Disposable {
       this.log.error(`[${run.name}] ${what} failed: ${msg}`);
       const showLog = vscode.l10n.t('Open Log');
       const retry = vscode.l10n.t('Retry with Smaller Batch');
-      const actions = /out of memory|oom|memory/i.test(msg) ? [showLog, retry] : [showLog];
+      const actions = looksLikeOom(msg) ? [showLog, retry] : [showLog];
       const pick = await vscode.window.showErrorMessage(vscode.l10n.t('{0} of {1} failed: {2}', what, run.name, msg), ...actions);
       if (pick === showLog) this.log.show();
       if (pick === retry) void vscode.commands.executeCommand('trialbook.retrySmallerBatch', run.studyFile);
@@ -218,5 +197,6 @@ export class RunManager implements vscode.Disposable {
 
   dispose(): void {
     for (const r of this.runs.values()) r.proc.stop(2000);
+    this.changed.dispose();
   }
 }

@@ -54,10 +54,14 @@ export const LengthsJobOptions = z.object({
 });
 export type LengthsJobOptions = z.infer<typeof LengthsJobOptions>;
 
+/** A study file as the process that loaded it parsed it: the worker never reads the file again. */
+export const StudySnapshot = z.object({ file: z.string().min(1), spec: z.record(z.string(), z.unknown()) });
+export type StudySnapshot = z.infer<typeof StudySnapshot>;
+
 export const TrialJobOptions = z.object({
-  study: z.string().min(1),
-  /** Overrides of any hyperparameter (merged over study.training and fixed search-space values). */
-  params: Params.default({}),
+  study: StudySnapshot,
+  /** The trial's full hyperparameters, resolved and checked by the caller (core/params.ts). */
+  params: Params,
   /** Save the best epoch's model as a checkpoint folder here. */
   saveTo: z.string().optional(),
   /** Also score the test split with the best model (never used for selection). */
@@ -95,24 +99,6 @@ export const PredictJobOptions = z.object({
 });
 export type PredictJobOptions = z.infer<typeof PredictJobOptions>;
 
-/** Test-only job: exercises the protocol and the client's cancel/kill/crash paths. */
-export const EchoJobOptions = z.object({
-  value: z.unknown().optional(),
-  /** Emit this many metrics, `delayMs` apart. */
-  metrics: z.number().int().min(0).default(0),
-  delayMs: z.number().min(0).default(0),
-  logs: z.array(z.string()).optional(),
-  /** Keep going when cancelled, so the client has to kill the worker. */
-  ignoreCancel: z.boolean().optional(),
-  /** Send one message the parent must reject before the real ones. */
-  malformed: z.boolean().optional(),
-  /** Fail on purpose: throw an error of that kind, throw outside the job, exit, spin forever, or fill the V8 heap. */
-  fail: z.enum(['user', 'nan', 'oom', 'internal', 'uncaught', 'exit', 'spin', 'heap']).optional(),
-  /** Allocate this many MiB (kept until the worker exits) — memory/recycling tests. */
-  holdMiB: z.number().min(0).optional(),
-});
-export type EchoJobOptions = z.infer<typeof EchoJobOptions>;
-
 /** Heavy jobs the worker runs. `kind` picks the handler; the payload is the job's own options. */
 export const Job = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('split'), options: SplitJobOptions }),
@@ -121,25 +107,22 @@ export const Job = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('trial'), options: TrialJobOptions }),
   z.object({ kind: z.literal('evaluate'), options: EvaluateJobOptions }),
   z.object({ kind: z.literal('predict'), options: PredictJobOptions }),
-  z.object({ kind: z.literal('echo'), options: EchoJobOptions }),
 ]);
 export type Job = z.infer<typeof Job>;
 /** What a caller builds (defaults not yet applied). */
 export type JobInput = z.input<typeof Job>;
 export type JobKind = Job['kind'];
 
-/** Parent (CLI or extension) → worker. */
-export const ToWorker = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('run'), id: z.string(), job: Job }),
-  z.object({ type: z.literal('cancel'), id: z.string() }),
-  z.object({ type: z.literal('shutdown') }),
-]);
+/** Parent (CLI or extension) → a worker that runs `job`s (the tests' worker runs one more kind). */
+export const toWorker = <J extends z.ZodType>(job: J) =>
+  z.discriminatedUnion('type', [z.object({ type: z.literal('run'), id: z.string(), job }), z.object({ type: z.literal('cancel'), id: z.string() }), z.object({ type: z.literal('shutdown') })]);
+export const ToWorker = toWorker(Job);
 export type ToWorker = z.infer<typeof ToWorker>;
 
 export const WorkerError = z.object({
   message: z.string(),
-  /** 'user' = bad input the user can fix; 'oom', 'nan', 'cancelled', 'crash', 'internal'. */
-  cause: z.enum(['user', 'oom', 'nan', 'cancelled', 'crash', 'internal']),
+  /** 'user': bad input the user can fix; 'environment': the machine (disk full, I/O error, a file gone); 'oom', 'nan', 'cancelled', 'crash', 'internal'. */
+  cause: z.enum(['user', 'environment', 'oom', 'nan', 'cancelled', 'crash', 'internal']),
   detail: z.string().optional(),
 });
 export type WorkerError = z.infer<typeof WorkerError>;

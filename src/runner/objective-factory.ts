@@ -1,8 +1,7 @@
-/** Picks the objective: the real worker, or the hidden test objective (env TRIALBOOK_TEST_OBJECTIVE=quadratic). */
+/** The real objective of a study's trials: a worker process per parallel slot. */
 import { cpus } from 'node:os';
-import { UserError } from '../core/errors';
-import { toSearchSpace, type LoadedStudy } from '../core/study';
-import { QuadraticObjective, type Objective } from './objective';
+import type { LoadedStudy } from '../core/study';
+import type { Objective } from './objective';
 import { WorkerObjective } from './worker-objective';
 
 /**
@@ -11,9 +10,6 @@ import { WorkerObjective } from './worker-objective';
  * makes every BLAS call wait for a descheduled thread (measured: a tiny step 130 → 1,500 ms).
  */
 export function makeObjective(loaded: LoadedStudy, opts: { parallel?: number } = {}): Objective {
-  const test = process.env.TRIALBOOK_TEST_OBJECTIVE;
-  if (test === 'quadratic') return new QuadraticObjective(toSearchSpace(loaded.study.searchSpace));
-  if (test) throw new UserError(`TRIALBOOK_TEST_OBJECTIVE=${test}: unknown test objective (only "quadratic")`, 'E_USAGE');
   const parallel = opts.parallel ?? 1;
   if (parallel <= 1 || process.env.TRIALBOOK_BLAS_THREADS) return new WorkerObjective(loaded);
   const threads = Math.max(1, Math.floor(cpus().length / parallel));

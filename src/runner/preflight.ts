@@ -8,6 +8,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors';
+import { HYPERPARAMETERS } from '../core/params';
 import type { SplitManifest } from '../core/split-types';
 import { studySplitDir } from '../core/split';
 import type { DimensionSpec, LoadedStudy, Study } from '../core/study';
@@ -89,6 +90,8 @@ export function splitRows(loaded: LoadedStudy): { train?: number; val?: number; 
 export function checkSettings(study: Study, trainRows: number | undefined, estimated = false): PreflightIssue[] {
   const out: PreflightIssue[] = [];
   const space = study.searchSpace;
+  // A misspelt hyperparameter is the run's own one-line error (with did-you-mean): no guesses around it.
+  if (Object.keys(space).some((name) => !(name in HYPERPARAMETERS))) return out;
   const fromScratch = isPreset(study.model);
   const epochs = trialEpochs(study);
   const batches = valuesOf(space.batch_size, 32);

@@ -11,7 +11,7 @@ import type { Study } from '../core/study';
 import type { StoredTrial } from '../store/types';
 import { ashaTag } from '../tuners/asha';
 import { hyperbandBrackets, hyperbandTag, type HyperbandTag } from '../tuners/hyperband';
-import { willRerun } from './study-runner';
+import { willRerun } from './failure-policy';
 
 export interface CheckpointPolicy {
   /** Could a later trial continue this finished trial's checkpoint? (then it is uploaded) */

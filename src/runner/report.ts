@@ -4,7 +4,7 @@
  */
 import type { LoadedStudy, Study } from '../core/study';
 import type { Metric, StudyView, TrialView } from '../protocol/messages';
-import { isEpochSummary } from '../store/replay';
+import { isEpochSummary } from '../protocol/curve';
 import type { CheckpointOrigin, StoredTrial } from '../store/types';
 import { importance, IMPORTANCE_METHOD } from './importance';
 import { seqlenTag, summarizeSeqlen, type SeqlenSummary } from './seqlen';

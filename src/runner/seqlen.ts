@@ -10,7 +10,8 @@ import type { Params, ParamValue } from '../protocol/messages';
 import type { StoredTrial } from '../store/types';
 import { mean, std, welchTTest } from '../tuners/stats';
 import type { Suggestion, TrialRecord } from '../tuners/types';
-import { willRerun, type TrialSource } from './study-runner';
+import { willRerun } from './failure-policy';
+import type { TrialSource } from './study-runner';
 
 export interface SeqlenTag {
   maxLen: number;

@@ -1,36 +1,29 @@
 /**
- * The study runner: where tuners and training meet, through plain data. Each step replays the
- * store, asks the tuner what to run next, records the trial (created → started → metrics →
- * finished | failed | pruned) and runs the objective. Everything the runner knows comes back
- * from the store, so a killed study resumes by simply running again.
+ * The study runner: the one trial loop of every command that runs trials (tune, worker, seqlen),
+ * on a local journal or a study shared through PostgreSQL alike. Each of its `parallel` slots
+ * loops: hand back the trials of runners that went away → claim (one atomic step of the store:
+ * replay, ask the source with the running trials in its history, create and start the trial) →
+ * run it in the objective while heart-beating its lease → write the outcome. Everything the
+ * runner knows comes back from the store, so a killed run resumes by simply running again.
  */
-import { cpSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { writeFileAtomic } from '../core/fsutil';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { isEnvironmentFault, isUserError } from '../core/errors';
 import type { Metric, Params } from '../protocol/messages';
-import { isEpochSummary, lastEpoch } from '../store/replay';
-import type { CheckpointOrigin, StoredTrial, StudyStore, TrialEvent } from '../store/types';
+import type { FailureReason, RunEvent, StopReason } from '../protocol/run-events';
+import { isEpochSummary, lastEpoch } from '../protocol/curve';
+import type { StoredTrial, StudyStore, TrialEvent } from '../store/types';
 import type { Suggestion, TrialRecord } from '../tuners/types';
-import { hasCheckpoint, TrialFailure, type FailureReason, type Objective, type TrialSpec } from './objective';
+import { hasCheckpoint, markFinished, materialise, planCheckpoint, trialDir, type CheckpointPlan } from './checkpoint-source';
+import { failureAdvice, notTheTrialsFault, retriable, TrialFailure, willRerun } from './failure-policy';
+import type { Objective, TrialSpec } from './objective';
+import type { CheckpointPolicy } from './promotions';
 
 /** A tuner, or anything that plans trials like one (the sequence-length study). */
 export interface TrialSource {
   readonly name: string;
   suggest(history: TrialRecord[], stored: StoredTrial[]): Suggestion;
-  shouldPrune?(trial: TrialRecord, epoch: number, history: TrialRecord[]): boolean;
 }
-
-export type RunnerEvent =
-  | { type: 'recovered'; trials: number[] }
-  | { type: 'trial-started'; trial: number; params: Params; attempt: number; resume: boolean; epochs: number; index: number; total?: number; tag?: Record<string, unknown> }
-  | { type: 'metric'; trial: number; metric: Metric }
-  | { type: 'log'; trial: number; level: string; text: string }
-  | { type: 'trial-finished'; trial: number; value: number; result: Record<string, unknown>; best: { trial: number; value: number } }
-  | { type: 'trial-failed'; trial: number; reason: FailureReason; message: string; willRetry: boolean }
-  | { type: 'trial-pruned'; trial: number; epoch: number }
-  | { type: 'stopped'; reason: StopReason; message: string };
-
-export type StopReason = 'done' | 'cancelled' | 'failures';
 
 export interface RunnerOptions {
   store: StudyStore;
@@ -44,107 +37,60 @@ export interface RunnerOptions {
   epochs: number;
   baseSeed: number;
   parallel?: number;
-  /** Cap on trials of this run's kind (undefined: the source decides when it is done). */
+  /** Cap on trials of this run's kind, all runners together (undefined: the source decides when it is done). */
   maxTrials?: number;
   maxRetries: number;
   /** Stop after this many trials in a row failed for good (undefined: never). */
   maxConsecutiveFailures?: number;
-  /** Which journal trials belong to this run (tuning trials vs sequence-length runs). */
+  /** Which trials belong to this run (tuning trials vs sequence-length runs). */
   include?: (t: StoredTrial) => boolean;
+  /** The full hyperparameters a trial runs with; throws a UserError when they are not valid. */
+  resolveParams?: (suggested: Params, run: { epochs: number; seed: number }) => Params;
+  /** Give failed trials another attempt: those whose cause may have been fixed since, or all. */
+  retryFailed?: 'fixable' | 'all';
   /** Save each trial's best model under trials/<n>/model. */
   saveModels?: boolean;
-  /** Could a later promotion continue this finished trial? (then it is marked finished here) */
-  promotable?: (t: StoredTrial) => boolean;
-  onEvent?: (e: RunnerEvent) => void;
+  /** Multi-fidelity tuners: which checkpoints a promotion may continue, and when they may go. */
+  checkpoints?: CheckpointPolicy;
+  /** Shared store: a running trial without a heartbeat this long is lost (seconds; default 60). */
+  heartbeatTimeoutS?: number;
+  /** How often a running trial heart-beats (ms; default a quarter of the timeout, at most 10 s). */
+  heartbeatEveryMs?: number;
+  /** Shared store: first wait before asking again while others' trials run (ms; default 250). */
+  pollMs?: number;
+  /** This runner's name in the study (default HOST:PID; slots add #1, #2, … when parallel). */
+  workerId?: string;
+  onEvent?: (e: RunEvent) => void;
 }
 
 export interface RunOutcome {
   reason: StopReason;
   message: string;
+  /** Every trial of this run's kind at the end. */
   trials: StoredTrial[];
+  /** Trials this runner took to an outcome. */
+  ran: number[];
+  /** Milliseconds each claim took. */
+  claimMs: number[];
 }
 
-/** Failures that say nothing about the configuration: re-run without counting a retry. */
-const NOT_THE_TRIALS_FAULT = new Set(['interrupted', 'cancelled']);
-
-export function realFailures(t: StoredTrial): number {
-  return (t.failures ?? []).filter((f) => !NOT_THE_TRIALS_FAULT.has(f.reason)).length;
+interface Claimed {
+  trial: StoredTrial;
+  /** The hyperparameters it runs with, or why the trial's own make none (the study changed since). */
+  params: Params | Error;
+  attempt: number;
+  worker: string;
+  slot: number;
+  index: number;
+  plan: CheckpointPlan;
+  claimMs: number;
 }
 
-/** Will this failed trial run again (now, or on resume)? */
-export function willRerun(t: StoredTrial, maxRetries: number): boolean {
-  if (t.state !== 'failed') return false;
-  const last = t.failures?.[t.failures.length - 1];
-  if (last && last.reason === 'user') return false; // bad input: the same run fails the same way
-  if (last && NOT_THE_TRIALS_FAULT.has(last.reason)) return true;
-  return realFailures(t) <= maxRetries;
-}
+type Claim = { kind: 'run'; claimed: Claimed } | { kind: 'wait'; running: number } | { kind: 'done'; byTuner: boolean };
 
-export function trialDir(stateDir: string, n: number): string {
-  return join(stateDir, 'trials', String(n));
-}
-
-/** What the objective runs for one attempt of trial `t`; the best model goes to `trials/<n>/model` when models are saved. */
-export function trialSpec(
-  t: StoredTrial,
-  run: { epochs: number; checkpointDir: string; resume: boolean; attempt: number },
-  o: { stateDir: string; baseSeed: number; saveModels?: boolean },
-): TrialSpec {
-  return {
-    number: t.number,
-    params: t.params,
-    epochs: run.epochs,
-    seed: t.seed ?? o.baseSeed,
-    checkpointDir: run.checkpointDir,
-    resume: run.resume,
-    attempt: run.attempt,
-    ...(o.saveModels ? { saveBestTo: join(trialDir(o.stateDir, t.number), 'model') } : {}),
-  };
-}
-
-/**
- * `trials/<n>/finished.json`: the attempt that finished the trial ran on this machine, so the
- * checkpoint beside it is that attempt's whole one (a shared study's worker then continues it
- * here instead of fetching the database copy).
- */
-const FINISHED_MARK = 'finished.json';
-
-export function markFinished(stateDir: string, n: number, attempt: number, epoch?: number): void {
-  writeFileAtomic(join(trialDir(stateDir, n), FINISHED_MARK), JSON.stringify({ attempt, ...(epoch !== undefined ? { epoch } : {}) }) + '\n');
-}
-
-/** The attempt that finished trial `n` on this machine, if it did. */
-export function finishedHere(stateDir: string, n: number): number | undefined {
-  try {
-    return (JSON.parse(readFileSync(join(trialDir(stateDir, n), FINISHED_MARK), 'utf8')) as { attempt?: number }).attempt;
-  } catch {
-    return undefined;
-  }
-}
-
-/** Objective values per epoch (epoch summaries only), for pruning and multi-fidelity tuners. */
-/**
- * Makes a trial's folder and says whether it resumes: from its own checkpoint, or, for a
- * promotion, from a copy of the earlier trial's (whose own checkpoint stays intact). A promoted
- * trial whose source checkpoint is not on this machine trains from scratch, and `origin` says so
- * (the runner records it in the trial). (Shared studies: the PostgreSQL worker also fetches the
- * source checkpoint from the database; see store/postgres/worker-loop.ts.)
- */
-export function prepareCheckpoint(stateDir: string, t: StoredTrial): { checkpointDir: string; resume: boolean; origin?: CheckpointOrigin } {
-  const dir = trialDir(stateDir, t.number);
-  const checkpointDir = join(dir, 'checkpoint');
-  mkdirSync(dir, { recursive: true });
-  if (hasCheckpoint(checkpointDir)) return { checkpointDir, resume: true, origin: { source: 'own' } };
-  if (t.resumeFrom !== undefined) {
-    const from = join(trialDir(stateDir, t.resumeFrom), 'checkpoint');
-    if (hasCheckpoint(from)) {
-      rmSync(checkpointDir, { recursive: true, force: true });
-      cpSync(from, checkpointDir, { recursive: true });
-      return { checkpointDir, resume: true, origin: { source: 'local', from: t.resumeFrom } };
-    }
-    return { checkpointDir, resume: false, origin: { source: 'none', from: t.resumeFrom, reason: `the checkpoint of trial ${t.resumeFrom} is not in ${from}` } };
-  }
-  return { checkpointDir, resume: false };
+/** The names the slots of a runner go by in the study: HOST:PID, with #1, #2, … when several. */
+export function workerIds(parallel: number, id = `${hostname()}:${process.pid}`): string[] {
+  return parallel > 1 ? Array.from({ length: parallel }, (_, i) => `${id}#${i + 1}`) : [id];
 }
 
 export function intermediate(t: StoredTrial, metric: 'val_loss' | 'val_accuracy'): number[] {
@@ -156,12 +102,12 @@ export function intermediate(t: StoredTrial, metric: 'val_loss' | 'val_accuracy'
   return out.filter((v) => v !== undefined);
 }
 
-export function toHistory(trials: StoredTrial[], maxRetries: number, metric: 'val_loss' | 'val_accuracy'): TrialRecord[] {
+/** The trials as the tuner sees them: a failure that will be re-run is still in flight. */
+export function toHistory(trials: StoredTrial[], maxRetries: number, metric: 'val_loss' | 'val_accuracy', pending: (t: StoredTrial) => boolean = () => false): TrialRecord[] {
   return trials.map((t) => ({
     number: t.number,
     params: t.params,
-    // A failure that will be re-run is still in flight as far as the tuner is concerned.
-    state: t.state === 'queued' || (t.state === 'failed' && willRerun(t, maxRetries)) ? 'running' : t.state,
+    state: t.state === 'queued' || (t.state === 'failed' && (willRerun(t, maxRetries) || pending(t))) ? 'running' : t.state,
     ...(t.value !== undefined ? { value: t.value } : {}),
     intermediate: intermediate(t, metric),
     ...(t.epochs !== undefined ? { epochs: t.epochs } : {}),
@@ -182,134 +128,170 @@ export function bestTrial(trials: StoredTrial[], direction: 'minimize' | 'maximi
   return best;
 }
 
-/** What to tell the user when trials keep failing. */
-export function failureAdvice(reasons: string[]): string {
-  const tips = new Set<string>();
-  for (const r of reasons) {
-    if (r === 'nan') tips.add('the loss became NaN: lower the upper bound of searchSpace.learning_rate, or raise warmup_steps');
-    else if (r === 'oom') tips.add('out of memory: lower the largest batch_size / max_seq_len in the search space, or raise training.memoryBudgetMiB if the machine has the memory');
-    else if (r === 'crash') tips.add('the worker process died: check memory (dmesg) and the worker log');
-    else if (r === 'user') tips.add('the trial input is invalid: fix the study file or data named in the error');
-    else tips.add('read the error of the last failed trial (trialbook report STUDY)');
-  }
-  return [...tips].join('; ');
-}
-
 export class StudyRunner {
   private stopping: StopReason | undefined;
   private stopMessage = '';
-  private readonly running = new Map<number, { promise: Promise<void>; abort: AbortController; prunedAt?: number }>();
-  private readonly freeSlots: number[] = [];
+  private readonly aborts = new Set<AbortController>();
+  private readonly wakers = new Set<() => void>();
   private readonly objectives = new Map<number, Objective>();
+  /** Failed trials granted one more attempt by this run (their attempts when it began). */
+  private retrying = new Map<number, number>();
   private consecutive: string[] = [];
-  private history: TrialRecord[] = [];
   private best: { trial: number; value: number } | undefined;
+  private readonly dropped = new Set<number>();
+  private readonly ran: number[] = [];
+  private readonly claimMs: number[] = [];
 
-  constructor(private readonly o: RunnerOptions) {
-    for (let s = (o.parallel ?? 1) - 1; s >= 0; s--) this.freeSlots.push(s);
-  }
+  constructor(private readonly o: RunnerOptions) {}
 
-  private emit(e: RunnerEvent): void {
-    this.o.onEvent?.(e);
-  }
-
-  private include(t: StoredTrial): boolean {
-    return this.o.include ? this.o.include(t) : true;
-  }
-
-  private async mine(): Promise<StoredTrial[]> {
-    return (await this.o.store.trials()).filter((t) => this.include(t));
-  }
-
-  /** Stops cleanly: running trials are cancelled and recorded failed('cancelled'), so resume re-runs them. */
+  /** Stops cleanly: running trials are cancelled and recorded failed('cancelled'), so they run again later. */
   stop(reason: StopReason = 'cancelled', message = 'stopped on request; run again with --resume to continue'): void {
     if (this.stopping) return;
     this.stopping = reason;
     this.stopMessage = message;
-    for (const r of this.running.values()) r.abort.abort(reason);
+    for (const a of this.aborts) a.abort(reason);
+    this.wake();
   }
 
   get isStopping(): boolean {
     return this.stopping !== undefined;
   }
 
+  private emit(e: RunEvent): void {
+    this.o.onEvent?.(e);
+  }
+
+  private wake(): void {
+    for (const w of this.wakers) w();
+  }
+
+  private mine(trials: StoredTrial[]): StoredTrial[] {
+    return this.o.include ? trials.filter(this.o.include) : trials;
+  }
+
   async run(): Promise<RunOutcome> {
+    const { store } = this.o;
     const parallel = this.o.parallel ?? 1;
-    // A trial that was running when the last process died: record why, then re-run it below.
-    const orphans = (await this.mine()).filter((t) => t.state === 'running' || t.state === 'queued');
-    for (const t of orphans) await this.o.store.append({ type: 'failed', trial: t.number, reason: 'interrupted', cause: 'the process running it stopped', at: Date.now() });
-    if (orphans.length) this.emit({ type: 'recovered', trials: orphans.map((t) => t.number) });
-    const prevBest = bestTrial(await this.mine(), this.o.direction);
-    if (prevBest) this.best = { trial: prevBest.number, value: prevBest.value! };
+    if (this.o.retryFailed) this.retrying = retriable(this.mine(await store.trials()), this.o.maxRetries, this.o.retryFailed);
+    const slots = workerIds(parallel, this.o.workerId).map((worker, slot) => this.slot(slot, worker));
+    let finished = false;
     try {
-      while (!this.stopping) {
-        if (this.running.size >= parallel) {
-          await this.waitOne();
-          continue;
+      finished = (await Promise.all(slots)).some(Boolean);
+    } catch (e) {
+      // One slot failed (the study is wrong): cancel the others' trials before handing back.
+      this.stop('cancelled', `stopped by an error: ${(e as Error)?.message ?? String(e)}`);
+      await Promise.allSettled(slots);
+      throw e;
+    } finally {
+      await Promise.allSettled([...this.objectives.values()].map((ob) => ob.close?.()));
+    }
+    const reason = this.stopping ?? 'done';
+    // The source has nothing left to promote: checkpoints kept for promotions can go (Hyperband).
+    if (reason === 'done') await this.dropObsolete(finished);
+    const message = reason === 'done' ? (store.shared ? 'nothing left to run in the study' : 'budget spent') : this.stopMessage;
+    this.emit({ type: 'stopped', reason, message });
+    return { reason, message, trials: this.mine(await store.trials()), ran: this.ran, claimMs: this.claimMs };
+  }
+
+  /** One slot's loop; true when it ended because the source is done. */
+  private async slot(slot: number, worker: string): Promise<boolean> {
+    let waits = 0;
+    while (!this.stopping) {
+      const lost = await this.o.store.expireLost(this.o.heartbeatTimeoutS ?? 60);
+      if (lost.length) this.emit({ type: 'recovered', trials: lost, reason: this.o.store.shared ? 'heartbeat lost' : 'interrupted' });
+      const c = await this.claim(worker, slot);
+      if (c.kind === 'done') return c.byTuner;
+      if (c.kind === 'wait') {
+        if (this.o.store.shared) this.emit({ type: 'waiting', running: c.running });
+        await this.pause(waits++);
+        continue;
+      }
+      waits = 0;
+      this.claimMs.push(c.claimed.claimMs);
+      if (await this.runTrial(c.claimed)) this.ran.push(c.claimed.trial.number);
+      this.wake();
+    }
+    return false;
+  }
+
+  /**
+   * Waits for a trial of this runner to end, or at most a poll interval (on a shared store
+   * others' trials end unseen) that grows the longer they run: real training takes minutes.
+   */
+  private pause(waits: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      if (this.stopping) return resolve();
+      const base = this.o.pollMs ?? 250;
+      const timer = setTimeout(done, Math.min(Math.max(base, 2000), base * 2 ** Math.min(waits, 4)));
+      const wakers = this.wakers;
+      function done(): void {
+        clearTimeout(timer);
+        wakers.delete(done);
+        resolve();
+      }
+      wakers.add(done);
+    });
+  }
+
+  /** The atomic decision: re-run a queued or failed trial, or a new one from the source, or wait. */
+  private claim(worker: string, slot: number): Promise<Claim> {
+    const t0 = performance.now();
+    const { store, maxRetries } = this.o;
+    return store.claim<Claim>(async (ctx) => {
+      const mine = this.mine(ctx.trials);
+      this.noteBest(mine);
+      const again = (t: StoredTrial): boolean => t.state === 'failed' && this.retrying.get(t.number) === (t.attempts ?? 0);
+      const running = mine.filter((t) => t.state === 'running').length;
+      let t = mine.find((x) => x.state === 'queued' || willRerun(x, maxRetries) || again(x));
+      const events: TrialEvent[] = [];
+      let params: Params | Error;
+      if (t) {
+        try {
+          params = this.params(t.params, t);
+        } catch (e) {
+          params = e as Error;
         }
-        const trials = await this.mine();
-        this.history = toHistory(trials, this.o.maxRetries, this.o.metric);
-        const rerun = trials.find((t) => willRerun(t, this.o.maxRetries) && !this.running.has(t.number));
-        if (rerun) {
-          this.launch(rerun, trials.length);
-          continue;
-        }
-        const capped = this.o.maxTrials !== undefined && trials.length >= this.o.maxTrials;
-        const s: Suggestion = capped ? { kind: 'done' } : this.o.source.suggest(this.history, trials);
-        if (s.kind !== 'trial') {
-          if (this.running.size === 0) {
-            if (s.kind === 'wait') throw new Error(`${this.o.source.name}: tuner waits although no trial is running`);
-            break;
-          }
-          await this.waitOne();
-          continue;
-        }
-        const n = await this.o.store.nextTrialNumber();
-        const source = s.resumeFrom !== undefined ? trials.find((t) => t.number === s.resumeFrom) : undefined;
+      } else {
+        const capped = this.o.maxTrials !== undefined && mine.length >= this.o.maxTrials;
+        const s = capped ? ({ kind: 'done' } as const) : this.o.source.suggest(toHistory(mine, maxRetries, this.o.metric, again), mine);
+        // Done by the source, or only by the cap (a larger one may go on); a running trial may still need a re-run.
+        if (s.kind !== 'trial') return { events: [], result: running ? { kind: 'wait', running } : { kind: 'done', byTuner: !capped } };
+        const n = await ctx.nextNumber();
+        const from = s.resumeFrom !== undefined ? mine.find((x) => x.number === s.resumeFrom) : undefined;
         const repeat = typeof s.tag?.repeat === 'number' ? s.tag.repeat : undefined;
-        const seed = source?.seed ?? this.o.baseSeed + (repeat ?? 0);
-        const ev: TrialEvent = {
+        const created = {
           type: 'created',
           trial: n,
           params: s.params,
           epochs: s.epochs ?? this.o.epochs,
-          seed,
+          seed: from?.seed ?? this.o.baseSeed + (repeat ?? 0),
           at: Date.now(),
           ...(s.tag ? { tag: s.tag } : {}),
           ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}),
           ...(repeat !== undefined ? { repeat } : {}),
-        };
-        await this.o.store.append(ev);
-        const created = (await this.o.store.trials()).find((t) => t.number === n)!;
-        this.launch(created, trials.length + 1);
+        } as const;
+        // A suggestion that makes no valid hyperparameters is the study's fault: stop before any trial.
+        params = this.params(s.params, created);
+        events.push(created);
+        t = { number: n, params: s.params, state: 'queued', curve: [], epochs: created.epochs, seed: created.seed, attempts: 0, failures: [], ...(s.tag ? { tag: s.tag } : {}), ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}) };
       }
-      while (this.running.size) await this.waitOne();
-    } finally {
-      // Cancel anything still running (an exception above) before handing back.
-      for (const r of this.running.values()) r.abort.abort('cancelled');
-      await Promise.allSettled([...this.running.values()].map((r) => r.promise));
-      await Promise.allSettled([...this.objectives.values()].map((ob) => ob.close?.()));
-    }
-    const reason = this.stopping ?? 'done';
-    const trials = await this.mine();
-    const message = reason === 'done' ? 'budget spent' : this.stopMessage;
-    this.emit({ type: 'stopped', reason, message });
-    return { reason, message, trials };
-  }
-
-  private async waitOne(): Promise<void> {
-    await Promise.race([...this.running.values()].map((r) => r.promise));
-  }
-
-  private launch(t: StoredTrial, index: number): void {
-    const slot = this.freeSlots.pop()!;
-    const abort = new AbortController();
-    const entry: { promise: Promise<void>; abort: AbortController; prunedAt?: number } = { promise: Promise.resolve(), abort };
-    this.running.set(t.number, entry);
-    entry.promise = this.runTrial(t, slot, entry, index).finally(() => {
-      this.running.delete(t.number);
-      this.freeSlots.push(slot);
+      const attempt = (t.attempts ?? 0) + 1;
+      const plan = await planCheckpoint(t, attempt, ctx, { stateDir: this.o.stateDir, shared: store.shared, keepsCheckpoints: !!this.o.checkpoints && !!store.putCheckpoint });
+      // Its place among this run's trials: a new one comes after all of them.
+      const index = events.length ? mine.length + 1 : mine.length;
+      events.push({ type: 'started', trial: t.number, worker, attempt, resume: plan.kind === 'own' || plan.kind === 'local' || plan.kind === 'database', at: Date.now() });
+      return { events, result: { kind: 'run', claimed: { trial: t, params, attempt, worker, slot, index, plan, claimMs: performance.now() - t0 } } };
     });
+  }
+
+  private params(suggested: Params, t: { epochs?: number; seed?: number }): Params {
+    const run = { epochs: t.epochs ?? this.o.epochs, seed: t.seed ?? this.o.baseSeed };
+    return this.o.resolveParams ? this.o.resolveParams(suggested, run) : suggested;
+  }
+
+  private noteBest(trials: StoredTrial[]): void {
+    const b = bestTrial(trials, this.o.direction);
+    if (b && (!this.best || isBetter(b.value!, this.best.value, this.o.direction))) this.best = { trial: b.number, value: b.value! };
   }
 
   private objectiveFor(slot: number): Objective {
@@ -318,87 +300,142 @@ export class StudyRunner {
     return ob;
   }
 
-  private async runTrial(t: StoredTrial, slot: number, entry: { abort: AbortController; prunedAt?: number }, index: number): Promise<void> {
+  /** Runs a claimed attempt; true when this runner wrote its outcome. */
+  private async runTrial(c: Claimed): Promise<boolean> {
     const { store } = this.o;
-    const { checkpointDir, resume, origin } = prepareCheckpoint(this.o.stateDir, t);
-    const attempt = (t.attempts ?? 0) + 1;
-    const objective = this.objectiveFor(slot);
+    const t = c.trial;
     const epochs = t.epochs ?? this.o.epochs;
-    await store.append({ type: 'started', trial: t.number, worker: `${objective.name}#${slot}`, attempt, resume, at: Date.now() });
-    // A promotion records where it started from; one without its source checkpoint says so.
-    if (origin && t.resumeFrom !== undefined) {
-      const src = (await store.trials()).find((x) => x.number === t.resumeFrom);
-      const epoch = origin.source === 'local' && src ? lastEpoch(src.curve) : undefined;
-      await store.append({ type: 'checkpoint', trial: t.number, at: Date.now(), ...origin, attempt, ...(epoch !== undefined ? { epoch } : {}) });
-      if (origin.source === 'none') this.emit({ type: 'log', trial: t.number, level: 'warn', text: `promoted from trial ${t.resumeFrom}, but ${origin.reason}: training from scratch for all ${epochs} epochs` });
+    const abort = new AbortController();
+    this.aborts.add(abort);
+    let takenOver = false;
+    const timeoutMs = (this.o.heartbeatTimeoutS ?? 60) * 1000;
+    const beat = setInterval(() => {
+      void store.heartbeat(t.number, c.worker, c.attempt).then((ours) => {
+        if (ours === false && !takenOver) {
+          takenOver = true;
+          abort.abort('taken-over');
+        }
+      }, () => undefined);
+    }, this.o.heartbeatEveryMs ?? Math.min(10_000, Math.max(100, timeoutMs / 4)));
+    try {
+      // Heart-beating already: fetching a large checkpoint can take a while.
+      const origin = await materialise(c.plan, t, this.o.stateDir, store);
+      if (origin) {
+        const epoch = origin.source === 'own' ? lastEpoch(t.curve) : origin.epoch;
+        const at = { ...origin, attempt: c.attempt, ...(epoch !== undefined ? { epoch } : {}) };
+        await store.append({ type: 'checkpoint', trial: t.number, at: Date.now(), ...at });
+        this.emit({ type: 'checkpoint', trial: t.number, epochs, ...at });
+      }
+      const resume = origin !== undefined && origin.source !== 'none';
+      this.emit({ type: 'trial-started', trial: t.number, worker: c.worker, params: t.params, attempt: c.attempt, resume, epochs, index: c.index, ...(this.o.maxTrials !== undefined ? { total: this.o.maxTrials } : {}), ...(t.tag ? { tag: t.tag } : {}) });
+      const outcome = await this.attempt(c, { epochs, resume, abort, takenOver: () => takenOver });
+      return await this.finish(c, outcome.event, outcome.last, epochs);
+    } finally {
+      clearInterval(beat);
+      this.aborts.delete(abort);
     }
-    this.emit({ type: 'trial-started', trial: t.number, params: t.params, attempt, resume, epochs, index, ...(this.o.maxTrials !== undefined ? { total: this.o.maxTrials } : {}), ...(t.tag ? { tag: t.tag } : {}) });
-    const spec = trialSpec(t, { epochs, checkpointDir, resume, attempt }, this.o);
-    // Metric lines are appended in order, and all of them before the trial's final event.
+  }
+
+  /** The objective's run of one attempt, its metrics journaled in order, as the trial's final event. */
+  private async attempt(c: Claimed, a: { epochs: number; resume: boolean; abort: AbortController; takenOver: () => boolean }): Promise<{ event: TrialEvent; last?: number }> {
+    const { store } = this.o;
+    const t = c.trial;
+    const checkpointDir = join(trialDir(this.o.stateDir, t.number), 'checkpoint');
+    let last = a.resume ? lastEpoch(t.curve) : undefined;
     let writes: Promise<void> = Promise.resolve();
-    const curve: number[] = [];
-    let last = resume ? lastEpoch(t.curve) : undefined;
-    if (resume) for (const m of t.curve) if (isEpochSummary(m) && typeof m[this.o.metric] === 'number') curve[m.epoch - 1] = m[this.o.metric] as number;
     const onMetric = (m: Metric): void => {
       if (isEpochSummary(m)) last = m.epoch;
-      writes = writes.then(() => store.append({ type: 'metric', trial: t.number, metric: m, at: Date.now() }));
+      writes = writes.then(() => store.append({ type: 'metric', trial: t.number, metric: m, at: Date.now() })).catch(() => undefined);
       this.emit({ type: 'metric', trial: t.number, metric: m });
-      const v = m[this.o.metric];
-      if (!isEpochSummary(m) || typeof v !== 'number' || !this.o.source.shouldPrune || entry.prunedAt !== undefined) return;
-      curve[m.epoch - 1] = v;
-      const record: TrialRecord = { number: t.number, params: t.params, state: 'running', intermediate: curve.filter((x) => x !== undefined), epochs, ...(t.tag ? { tag: t.tag } : {}) };
-      if (this.o.source.shouldPrune(record, m.epoch, this.history)) {
-        entry.prunedAt = m.epoch;
-        entry.abort.abort('pruned');
-      }
     };
     const onLog = (level: 'debug' | 'info' | 'warn' | 'error', text: string): void => this.emit({ type: 'log', trial: t.number, level, text });
-    let outcome: TrialEvent;
+    let event: TrialEvent;
     try {
-      const r = await objective.run(spec, { onMetric, onLog, signal: entry.abort.signal });
+      if (c.params instanceof Error) throw c.params;
+      const spec: TrialSpec = { number: t.number, params: c.params, epochs: a.epochs, seed: t.seed ?? this.o.baseSeed, checkpointDir, resume: a.resume, attempt: c.attempt, ...(this.o.saveModels ? { saveBestTo: join(trialDir(this.o.stateDir, t.number), 'model') } : {}) };
+      const r = await this.objectiveFor(c.slot).run(spec, { onMetric, onLog, signal: a.abort.signal });
       if (!Number.isFinite(r.value)) throw new TrialFailure(`objective ${this.o.metric} is ${r.value} (training diverged: learning rate too high?)`, 'nan');
-      outcome = { type: 'finished', trial: t.number, value: r.value, result: r.result, at: Date.now() };
+      event = { type: 'finished', trial: t.number, value: r.value, result: r.result, at: Date.now() };
     } catch (e) {
-      if (entry.prunedAt !== undefined) outcome = { type: 'pruned', trial: t.number, epoch: entry.prunedAt, at: Date.now() };
-      else if (this.stopping || entry.abort.signal.aborted) outcome = { type: 'failed', trial: t.number, reason: 'cancelled', cause: 'stopped by the user', at: Date.now() };
-      else {
-        const reason: FailureReason = e instanceof TrialFailure ? e.reason : 'error';
-        outcome = { type: 'failed', trial: t.number, reason, cause: (e as Error)?.message ?? String(e), at: Date.now() };
+      const reason: FailureReason = a.takenOver() ? 'interrupted' : this.stopping || a.abort.signal.aborted ? 'cancelled' : e instanceof TrialFailure ? e.reason : isEnvironmentFault(e) ? 'environment' : isUserError(e) ? 'user' : 'error';
+      const cause = reason === 'interrupted' ? "another worker took the trial over after this worker's heartbeats stopped" : reason === 'cancelled' ? 'stopped by the user' : ((e as Error)?.message ?? String(e));
+      event = { type: 'failed', trial: t.number, reason, cause, at: Date.now() };
+    }
+    await writes;
+    return { event, ...(last !== undefined ? { last } : {}) };
+  }
+
+  /** Stores a promotable checkpoint, writes the outcome if the attempt is still ours, applies the failure policy. */
+  private async finish(c: Claimed, outcome: TrialEvent, last: number | undefined, epochs: number): Promise<boolean> {
+    const { store } = this.o;
+    const t = c.trial;
+    const promotable = outcome.type === 'finished' && !!this.o.checkpoints?.promotable({ ...t, epochs });
+    const checkpointDir = join(trialDir(this.o.stateDir, t.number), 'checkpoint');
+    // Its checkpoint goes into a shared store before its result, so whoever sees it finished can fetch it.
+    let stored = false;
+    if (promotable && store.putCheckpoint && hasCheckpoint(checkpointDir)) {
+      const t0 = performance.now();
+      try {
+        const r = await store.putCheckpoint(t.number, c.attempt, c.worker, checkpointDir, last);
+        if (r !== 'taken-over') {
+          stored = true;
+          this.emit({ type: 'checkpoint-stored', trial: t.number, attempt: c.attempt, bytes: r.bytes, files: r.files.length, ms: Math.round(performance.now() - t0) });
+        }
+      } catch (e) {
+        this.emit({ type: 'log', trial: t.number, level: 'warn', text: `could not store the checkpoint of trial ${t.number} in the database (a promotion elsewhere will train from scratch): ${(e as Error)?.message ?? String(e)}` });
       }
     }
-    await writes.catch(() => undefined);
-    await store.append(outcome);
-    if (outcome.type === 'finished' && this.o.promotable?.({ ...t, epochs })) markFinished(this.o.stateDir, t.number, attempt, last);
+    // Kept here and retried by the store until it has it; the heartbeat runs meanwhile.
+    if ((await store.finish(outcome, c.worker, c.attempt)) === 'taken-over') {
+      if (stored) await store.dropCheckpoints?.([t.number], c.attempt).catch(() => 0);
+      this.emit({ type: 'taken-over', trial: t.number });
+      return false;
+    }
+    if (promotable) markFinished(this.o.stateDir, t.number, c.attempt, last);
     this.afterTrial(outcome, t);
+    await this.dropObsolete(false);
+    return true;
   }
 
   private afterTrial(outcome: TrialEvent, t: StoredTrial): void {
     if (outcome.type === 'finished') {
       this.consecutive = [];
       if (!this.best || isBetter(outcome.value, this.best.value, this.o.direction)) this.best = { trial: outcome.trial, value: outcome.value };
-      const best = this.best;
-      this.emit({ type: 'trial-finished', trial: outcome.trial, value: outcome.value, result: outcome.result, best });
-    } else if (outcome.type === 'pruned') {
-      this.consecutive = [];
-      this.emit({ type: 'trial-pruned', trial: outcome.trial, epoch: outcome.epoch });
-    } else if (outcome.type === 'failed') {
-      const failures = [...(t.failures ?? []), { reason: outcome.reason, at: outcome.at }];
-      const after: StoredTrial = { ...t, state: 'failed', failures };
-      const retry = !this.stopping && willRerun(after, this.o.maxRetries);
-      const reason = outcome.reason as FailureReason;
-      this.emit({ type: 'trial-failed', trial: outcome.trial, reason, message: outcome.cause ?? reason, willRetry: retry || NOT_THE_TRIALS_FAULT.has(reason) });
-      if (!retry && !NOT_THE_TRIALS_FAULT.has(reason)) {
-        this.consecutive.push(reason);
-        const max = this.o.maxConsecutiveFailures;
-        if (max !== undefined && this.consecutive.length >= max) {
-          this.stop(
-            'failures',
-            `study stopped: ${this.consecutive.length} trials in a row failed (${this.consecutive.join(', ')}; last: ${outcome.cause ?? reason}). ` +
-              `What to change: ${failureAdvice(this.consecutive)}. ` +
-              `The limit is budget.max_consecutive_failed_trials (${max}); after changing the study file, continue with --resume.`,
-          );
-        }
-      }
+      this.emit({ type: 'trial-finished', trial: outcome.trial, value: outcome.value, result: outcome.result, best: this.best });
+      return;
+    }
+    if (outcome.type !== 'failed') return;
+    const reason = outcome.reason as FailureReason;
+    const after: StoredTrial = { ...t, state: 'failed', failures: [...(t.failures ?? []), { reason, at: outcome.at }] };
+    const retry = !this.stopping && willRerun(after, this.o.maxRetries);
+    this.emit({ type: 'trial-failed', trial: outcome.trial, reason, message: outcome.cause ?? reason, willRetry: retry || notTheTrialsFault(reason) });
+    if (retry || notTheTrialsFault(reason)) return;
+    // Only a failure for good counts: a trial that will be re-run has not failed yet.
+    this.consecutive.push(reason);
+    const max = this.o.maxConsecutiveFailures;
+    if (max !== undefined && this.consecutive.length >= max) {
+      this.stop(
+        'failures',
+        `study stopped: ${this.consecutive.length} trials in a row failed (${this.consecutive.join(', ')}; last: ${outcome.cause ?? reason}). ` +
+          `What to change: ${failureAdvice(this.consecutive)}. ` +
+          `The limit is budget.max_consecutive_failed_trials (${max}); after changing the study file, continue with --resume.`,
+      );
+    }
+  }
+
+  /** Deletes kept checkpoints that no promotion can need any more (never fails the run). */
+  private async dropObsolete(done: boolean): Promise<void> {
+    const { store } = this.o;
+    const policy = this.o.checkpoints;
+    if (!policy || !store.dropCheckpoints) return;
+    try {
+      const gone = policy.obsolete(this.mine(await store.trials()), done).filter((n) => !this.dropped.has(n));
+      if (!gone.length) return;
+      const count = await store.dropCheckpoints(gone);
+      for (const n of gone) this.dropped.add(n);
+      if (count) this.emit({ type: 'checkpoints-dropped', trials: gone, count });
+    } catch (e) {
+      this.emit({ type: 'log', level: 'warn', text: `could not delete stored checkpoints: ${(e as Error)?.message ?? String(e)}` });
     }
   }
 }

@@ -3,10 +3,17 @@ import { UserError } from '../core/errors';
 import { studyStateDir, type LoadedStudy } from '../core/study';
 import { JournalStore, type JournalOptions } from './journal';
 import { isPostgresUrl, openPostgresStudy, redactUrl } from './postgres';
-import type { StoredTrial, StudyStore } from './types';
+import type { StudyStore } from './types';
 
-/** `storage`: a --storage URL that overrides the study file's `storage`. */
-export type OpenOptions = JournalOptions & { storage?: string };
+export interface OpenOptions {
+  /** A --storage URL that overrides the study file's `storage`. */
+  storage?: string;
+  /** To read only (report, the editor); otherwise to run trials in: the journal's lock, or the shared database. */
+  readOnly?: boolean;
+  /** Trials this process runs at once (a writer's connections: claims, heartbeats, one per trial). */
+  parallel?: number;
+  onWarning?: JournalOptions['onWarning'];
+}
 
 export type StudyStorage = { kind: 'journal' } | { kind: 'postgres'; url: string };
 
@@ -22,27 +29,14 @@ export function studyStorage(loaded: LoadedStudy, override?: string): StudyStora
   throw new UserError(`${where}: expected "journal" or a postgresql://USER:PASSWORD@HOST:PORT/DATABASE URL, got ${JSON.stringify(redactUrl(storage))}`, override !== undefined ? 'E_USAGE' : 'E_STUDY');
 }
 
+/** Opens the store of a study to read it, or to run its trials in. */
 export async function openStore(loaded: LoadedStudy, opts: OpenOptions = {}): Promise<StudyStore> {
   const storage = studyStorage(loaded, opts.storage);
-  if (storage.kind === 'postgres') {
-    // Shared studies: readers attach directly; trials are run by workers (atomic claims).
-    if (!opts.readOnly) {
-      throw new UserError(`${loaded.file}: storage is a PostgreSQL database (${redactUrl(storage.url)}): run its trials with \`trialbook worker ${loaded.file}\` or \`trialbook tune ${loaded.file}\` (any number of them, on any machines)`, 'E_STUDY');
-    }
-    return openPostgresStudy(storage.url, loaded, { readOnly: true, ...(opts.onWarning ? { onWarning: opts.onWarning } : {}) });
-  }
-  return new JournalStore(studyStateDir(loaded), opts);
+  const warn = opts.onWarning ? { onWarning: opts.onWarning } : {};
+  if (storage.kind === 'journal') return new JournalStore(studyStateDir(loaded), { readOnly: opts.readOnly, lockSignals: false, ...warn });
+  return openPostgresStudy(storage.url, loaded, opts.readOnly ? { readOnly: true, ...warn } : { poolSize: 2 + (opts.parallel ?? 1), ...warn });
 }
 
 export { JournalStore } from './journal';
 export type { StoredTrial, StudyStore, TrialEvent } from './types';
 
-/** Every trial of a study, read without taking the lock (report, editor, dashboard). */
-export async function readTrials(loaded: LoadedStudy, opts: Omit<OpenOptions, 'readOnly'> = {}): Promise<StoredTrial[]> {
-  const store = await openStore(loaded, { ...opts, readOnly: true });
-  try {
-    return await store.trials();
-  } finally {
-    await store.close();
-  }
-}

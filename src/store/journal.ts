@@ -1,14 +1,15 @@
 /**
  * The local study store: `<studyStateDir>/journal.jsonl` replayed into trials. A writer holds
- * the study lock (./lock.ts), so it is the only process appending and can number trials from
- * its own replay; readers (report, the editor) open it read-only and pick up new lines.
+ * the study lock (./lock.ts), so it is the only process appending: its claims need only run one
+ * at a time, and a trial it finds running when it opens was lost with the process that ran it.
+ * Readers (report, the editor) open it read-only and pick up new lines.
  */
 import { join } from 'node:path';
 import { UserError } from '../core/errors';
 import { JournalFile } from './journal-file';
 import { acquireLock, type StudyLock } from './lock';
 import { Replay } from './replay';
-import type { StoredTrial, StudyStore, TrialEvent } from './types';
+import type { ClaimContext, ClaimDecision, FinishOutcome, StoredTrial, StudyStore, TrialEvent } from './types';
 
 export interface JournalOptions {
   readOnly?: boolean;
@@ -26,12 +27,15 @@ const defaultWarn = (text: string): void => {
 };
 
 export class JournalStore implements StudyStore {
+  readonly shared = false;
   readonly file: JournalFile;
   private readonly replay = new Replay();
   private offset = 0;
   private lines = 0;
-  private reserved = 0;
   private lock: StudyLock | undefined;
+  /** Trials this process claimed: any other running trial was lost with the process that ran it. */
+  private readonly leased = new Set<number>();
+  private claims: Promise<unknown> = Promise.resolve();
   private readonly warn: (text: string) => void;
 
   constructor(readonly dir: string, private readonly opts: JournalOptions = {}) {
@@ -44,6 +48,10 @@ export class JournalStore implements StudyStore {
   }
 
   get path(): string {
+    return this.file.path;
+  }
+
+  get where(): string {
     return this.file.path;
   }
 
@@ -72,11 +80,41 @@ export class JournalStore implements StudyStore {
     return this.replay.trials();
   }
 
-  async nextTrialNumber(): Promise<number> {
-    if (this.opts.readOnly) throw new UserError(`${this.path}: opened read-only`, 'E_INTERNAL');
-    const n = Math.max(this.replay.maxNumber + 1, this.reserved);
-    this.reserved = n + 1;
-    return n;
+  async claim<T>(decide: (ctx: ClaimContext) => Promise<ClaimDecision<T>> | ClaimDecision<T>): Promise<T> {
+    const claim = this.claims.then(async () => {
+      const d = await decide({ trials: this.replay.trials(), nextNumber: async () => this.replay.maxNumber + 1, checkpoint: async () => undefined });
+      for (const e of d.events) {
+        await this.append(e);
+        if (e.type === 'started') this.leased.add(e.trial);
+      }
+      return d.result;
+    });
+    this.claims = claim.catch(() => undefined);
+    return claim;
+  }
+
+  /** The attempt still holds the trial: the lock keeps every other process out, so only a newer attempt here can take it. */
+  private holds(trial: number, worker: string, attempt: number): boolean {
+    const t = this.replay.trial(trial);
+    return t?.worker === worker && t.attempts === attempt;
+  }
+
+  async heartbeat(trial: number, worker: string, attempt: number): Promise<boolean> {
+    return this.holds(trial, worker, attempt) && this.replay.trial(trial)!.state === 'running';
+  }
+
+  async finish(outcome: TrialEvent, worker: string, attempt: number): Promise<FinishOutcome> {
+    if (!this.holds(outcome.trial, worker, attempt)) return 'taken-over';
+    const state = this.replay.trial(outcome.trial)!.state;
+    if (state === 'complete' || state === 'pruned' || (state === 'failed' && outcome.type === 'failed')) return 'already-written';
+    await this.append(outcome);
+    return 'written';
+  }
+
+  async expireLost(): Promise<number[]> {
+    const lost = this.replay.trials().filter((t) => t.state === 'running' && !this.leased.has(t.number));
+    for (const t of lost) await this.append({ type: 'failed', trial: t.number, reason: 'interrupted', cause: 'the process running it stopped', at: Date.now() });
+    return lost.map((t) => t.number);
   }
 
   async close(): Promise<void> {

@@ -1,31 +1,6 @@
 /** Rebuilds trials from journal events: the only place where state is derived. */
-import type { Metric } from '../protocol/messages';
+import { appendMetric } from '../protocol/curve';
 import type { StoredTrial, TrialEvent } from './types';
-
-/**
- * An epoch's summary (validation scored) as opposed to a live point every K steps. The engine
- * puts the global step on summaries too, so the validation score is what tells them apart.
- */
-export function isEpochSummary(m: Metric): boolean {
-  return m.step === undefined || (m.val_loss !== null && m.val_loss !== undefined);
-}
-
-/** The last epoch summary of a curve: the epoch its trial's last checkpoint holds. */
-export function lastEpoch(curve: Metric[]): number | undefined {
-  let e: number | undefined;
-  for (const m of curve) if (isEpochSummary(m) && (e === undefined || m.epoch > e)) e = m.epoch;
-  return e;
-}
-
-function position(m: Metric): number {
-  return (m.step ?? Number.MAX_SAFE_INTEGER) + (isEpochSummary(m) ? 0.5 : 0);
-}
-
-/** Order of curve points: by epoch, then step; an epoch's summary comes after its steps. */
-function after(a: Metric, b: Metric): boolean {
-  if (a.epoch !== b.epoch) return a.epoch > b.epoch;
-  return position(a) >= position(b);
-}
 
 export class Replay {
   private readonly byNumber = new Map<number, StoredTrial>();
@@ -60,9 +35,7 @@ export class Replay {
         if (!ev.resume) t.curve = [];
         break;
       case 'metric':
-        // A re-run re-emits epochs it already had: later points replace the old tail.
-        while (t.curve.length && after(t.curve[t.curve.length - 1], ev.metric)) t.curve.pop();
-        t.curve.push(ev.metric);
+        appendMetric(t.curve, ev.metric);
         break;
       case 'finished':
         t.state = 'complete';
@@ -94,6 +67,11 @@ export class Replay {
         break;
       }
     }
+  }
+
+  /** One trial as replayed so far, not a copy: for reading only. */
+  trial(n: number): Readonly<StoredTrial> | undefined {
+    return this.byNumber.get(n);
   }
 
   /** A snapshot: callers may keep or change it without touching the replay. */

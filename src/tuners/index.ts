@@ -22,12 +22,6 @@ export interface TunerOptions {
   epochs: number;
   /** Run each configuration this many times with different seeds (default 1). */
   repeats?: number;
-  /** Grid points per float dimension (default 4). */
-  gridPoints?: number;
-  /** ASHA: draw new configurations from TPE on the highest rung (BOHB-style). */
-  bohb?: boolean;
-  /** TPE: sample all dimensions jointly (default true; false is Optuna's default univariate TPE). */
-  multivariate?: boolean;
 }
 
 export function createTuner(spec: TunerSpec, space: SearchSpace, opts: TunerOptions): Tuner {
@@ -39,7 +33,7 @@ export function createTuner(spec: TunerSpec, space: SearchSpace, opts: TunerOpti
       t = new RandomTuner(space, { seed, maxTrials });
       break;
     case 'grid':
-      t = new GridTuner(space, { floatPoints: opts.gridPoints, maxTrials });
+      t = new GridTuner(space, { maxTrials });
       break;
     case 'hyperband':
       t = new HyperbandTuner(space, { maxEpochs: spec.max_epochs, factor: spec.factor, iterations: spec.hyperband_iterations, seed, direction });
@@ -48,7 +42,7 @@ export function createTuner(spec: TunerSpec, space: SearchSpace, opts: TunerOpti
       t = new BayesianTuner(space, { seed, direction, maxTrials, initialPoints: spec.initial_points, acquisition: spec.acquisition, beta: spec.beta });
       break;
     case 'tpe':
-      t = new TpeTuner(space, { seed, direction, maxTrials, initialPoints: spec.initial_points, candidates: spec.candidates, multivariate: opts.multivariate });
+      t = new TpeTuner(space, { seed, direction, maxTrials, initialPoints: spec.initial_points, candidates: spec.candidates });
       break;
     case 'asha':
       t = new AshaTuner(space, {
@@ -58,7 +52,6 @@ export function createTuner(spec: TunerSpec, space: SearchSpace, opts: TunerOpti
         seed,
         direction,
         maxTrials,
-        sampler: opts.bohb ? 'tpe' : 'random',
       });
       break;
   }

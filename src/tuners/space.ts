@@ -5,7 +5,13 @@
  */
 import type { Params, ParamValue } from '../protocol/messages';
 import { Rng } from '../core/rng';
+import type { DimensionSpec } from '../core/study';
 import type { Dimension, SearchSpace } from './types';
+
+/** A study file's search space as the tuners take it (ordered list of named dimensions). */
+export function toSearchSpace(space: Record<string, DimensionSpec>): SearchSpace {
+  return Object.entries(space).map(([name, d]) => ({ name, ...d }) as Dimension);
+}
 
 /** A deterministic stream for (seed, a, b, …): the same coordinates give the same numbers. */
 export function rngFor(seed: number, ...coords: number[]): Rng {

@@ -48,6 +48,4 @@ export interface Tuner {
   readonly name: string;
   /** Next thing to run, given every trial so far (running ones included). */
   suggest(history: TrialRecord[]): Suggestion;
-  /** Optional early stop: should this running trial stop after `epoch`? */
-  shouldPrune?(trial: TrialRecord, epoch: number, history: TrialRecord[]): boolean;
 }

@@ -5,7 +5,7 @@
  * curve reads the same whether the trial logged every step, every 20 or once per epoch.
  */
 import type { Metric, TrialView } from '../protocol/messages';
-import { isEpochSummary } from '../store/replay';
+import { isEpochSummary } from '../protocol/curve';
 
 export type CurveMetric = 'train_loss' | 'val_loss' | 'val_accuracy' | 'learning_rate';
 export const CURVE_METRICS: CurveMetric[] = ['val_loss', 'val_accuracy', 'train_loss', 'learning_rate'];

@@ -8,6 +8,7 @@
  */
 import { Chart, registerables, registry, type ChartConfiguration } from 'chart.js';
 import { LinearAxis, LineSegment, ParallelCoordinatesController, PCPScale } from 'chartjs-chart-pcp';
+import { appendMetric } from '../protocol/curve';
 import { ToWebview, type FromWebview, type StudyView, type TrialView } from '../protocol/messages';
 import { curvesConfig, groupConfig, historyConfig, importanceConfig, lengthsConfig, METRIC_LABEL, pcpConfig, pcpModel, sliceConfig, sliceParams, type Brushes, type ChartContext, type PcpModel } from './charts';
 import { CURVE_METRICS, type CurveMetric } from './curves';
@@ -605,7 +606,7 @@ window.addEventListener('message', (ev) => {
     case 'metric': {
       const t = byNumber.get(m.trial);
       if (!t) break;
-      (t.curve ??= []).push(m.metric);
+      appendMetric((t.curve ??= []), m.metric);
       // Coalesce bursts of metrics into one redraw per frame.
       if (!pendingMetrics) {
         pendingMetrics = true;

@@ -44,7 +44,7 @@ export async function runJobFromCli<T>(job: JobInput, handlers: JobHandlers, cli
     if (!isWorkerJobError(e)) throw e;
     // After Ctrl-C, a worker that died of the same signal was also cancelled, not crashed.
     if (signalled && (e.cause === 'cancelled' || e.cause === 'crash')) return cancelled(signalled);
-    if (e.cause === 'user') throw new UserError(e.message, 'E_JOB');
+    if (e.cause === 'user' || e.cause === 'environment') throw new UserError(e.message, 'E_JOB');
     const label = e.cause === 'internal' ? 'failed' : `failed (${e.cause})`;
     process.stderr.write(`trialbook: ${job.kind} ${label}: ${e.message}\n`);
     if (e.cause === 'internal') process.stderr.write('(set TRIALBOOK_DEBUG=1 to see the worker stack trace, and please report it)\n');

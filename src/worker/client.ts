@@ -9,6 +9,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { z } from 'zod';
+import { looksLikeOom } from '../core/errors';
 import { FromWorker, Job, type JobInput, type JobKind, type Metric, type ToWorker } from '../protocol/messages';
 import type { LogLevel } from './context';
 import { WorkerJobError } from './errors';
@@ -26,6 +28,8 @@ export interface JobHandlers {
 export interface WorkerClientOptions {
   /** Defaults to worker.js beside the running bundle (dist/cli.js, dist/extension.js). */
   workerPath?: string;
+  /** The jobs that worker runs, which every request is checked against (default: protocol's Job). */
+  jobs?: z.ZodType;
   /** Node executable for the worker (VS Code's Electron node may not be what the user wants). */
   execPath?: string;
   execArgv?: string[];
@@ -86,7 +90,6 @@ interface Proc {
   sawOom?: boolean;
 }
 
-const OOM_REPORT = /heap out of memory|Reached heap limit|Allocation failed|out of memory/i;
 /** Native and JS stack frames: kept out of messages a user reads. */
 const STACK_FRAME = /^\s*(\d+: 0x[0-9a-f]+|at .+\(.*\)$|at \S+:\d+:\d+$)/;
 
@@ -139,7 +142,7 @@ export class WorkerClient {
       pending.reject(new WorkerJobError({ message: 'the worker client is closed', cause: 'cancelled' }));
       return promise;
     }
-    const valid = Job.safeParse(job);
+    const valid = (this.options.jobs ?? Job).safeParse(job);
     if (!valid.success) {
       const i = valid.error.issues[0];
       pending.reject(new WorkerJobError({ message: `invalid ${job?.kind ?? ''} job options (${i?.path.join('.')}: ${i?.message})`, cause: 'internal' }));
@@ -243,7 +246,7 @@ export class WorkerClient {
       if (!stream) continue;
       createInterface({ input: stream }).on('line', (line) => {
         if (proc !== this.proc) return;
-        if (level === 'warn' && OOM_REPORT.test(line)) proc.sawOom = true;
+        if (level === 'warn' && looksLikeOom(line)) proc.sawOom = true;
         this.workerLine(level, line);
       });
     }

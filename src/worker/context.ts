@@ -1,6 +1,5 @@
 /** What a job handler gets from the worker: a way to report, and to learn it was cancelled. */
 import type { Metric } from '../protocol/messages';
-import { CancelledError } from './errors';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -17,12 +16,6 @@ export interface JobContext {
   backend(preference?: string): Promise<{ name: string; threads: number; matmul?: string }>;
   /** Declares that this job left the worker's memory as it found it: it does not count toward recycling. */
   memoryUnchanged(): void;
-  /** Escape hatch for the test-only echo job: sends a raw, unvalidated message. */
-  sendRaw(msg: unknown): void;
-}
-
-export function throwIfCancelled(ctx: Pick<JobContext, 'cancelled'>): void {
-  if (ctx.cancelled()) throw new CancelledError();
 }
 
 export type JobHandler<O, R> = (options: O, ctx: JobContext) => Promise<R>;

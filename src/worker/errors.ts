@@ -3,11 +3,11 @@
  * the stack stays in the worker (sent as a debug log line only with TRIALBOOK_DEBUG=1), so a
  * user never sees one.
  */
-import { isUserError } from '../core/errors';
+import { isEnvironmentFault, isUserError, looksLikeOom } from '../core/errors';
 import type { WorkerError } from '../protocol/messages';
 
 export type WorkerCause = WorkerError['cause'];
-const CAUSES: readonly WorkerCause[] = ['user', 'oom', 'nan', 'cancelled', 'crash', 'internal'];
+const CAUSES: readonly WorkerCause[] = ['user', 'environment', 'oom', 'nan', 'cancelled', 'crash', 'internal'];
 
 /** Thrown inside the worker when a job notices it was cancelled. */
 export class CancelledError extends Error {
@@ -33,7 +33,6 @@ export function isWorkerJobError(e: unknown): e is WorkerJobError {
   return e instanceof Error && e.name === 'WorkerJobError';
 }
 
-const OOM = /out of memory|Cannot enlarge memory|Aborted\(|Invalid typed array length|\bOOM\b|failed to allocate|allocation failed|Invalid array length|Array buffer allocation|Cannot allocate|ResourceExhausted/i;
 const NAN = /\bNaN\b|not a number|non-finite|diverged/i;
 
 /**
@@ -41,6 +40,7 @@ const NAN = /\bNaN\b|not a number|non-finite|diverged/i;
  * EngineError has `reason`: nan/oom/cancelled); otherwise the name and message decide.
  */
 export function toWorkerError(e: unknown): WorkerError {
+  if (isEnvironmentFault(e)) return { message: (e as Error).message, cause: 'environment' };
   if (isUserError(e)) return { message: e.message, cause: 'user' };
   const err = e instanceof Error ? e : new Error(String(e));
   // The engine's EngineError carries `reason`; other modules may set `cause` to a protocol cause.
@@ -51,6 +51,6 @@ export function toWorkerError(e: unknown): WorkerError {
   }
   if (/cancel/i.test(err.name)) return { message: err.message || 'cancelled', cause: 'cancelled' };
   if (/nan/i.test(err.name) || NAN.test(err.message)) return { message: err.message, cause: 'nan' };
-  if (/oom|memory/i.test(err.name) || OOM.test(err.message)) return { message: err.message, cause: 'oom' };
+  if (looksLikeOom(err)) return { message: err.message, cause: 'oom' };
   return { message: err.message || err.name || 'unknown error', cause: 'internal' };
 }

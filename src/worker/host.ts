@@ -3,13 +3,19 @@
  * and ends every job with exactly one `result` or `error`. Kept apart from main.ts (which only
  * wires process events) so the loop reads top to bottom.
  */
-import { FromWorker, ToWorker, type Job, type Metric } from '../protocol/messages';
+import type { z } from 'zod';
+import type { FromWorker, Job, Metric, ToWorker } from '../protocol/messages';
 import type { JobContext, LogLevel } from './context';
 import { CancelledError, toWorkerError } from './errors';
 
-export interface HostDeps {
+/** What the parent may send a worker whose jobs are `J`. */
+export type ParentMessage<J> = Exclude<ToWorker, { type: 'run' }> | { type: 'run'; id: string; job: J };
+
+export interface HostDeps<J = Job> {
   send(msg: FromWorker, done?: () => void): void;
-  runJob(job: Job, ctx: JobContext): Promise<unknown>;
+  /** Parses the parent's messages: protocol's ToWorker, or toWorker() of more job kinds. */
+  messages: z.ZodType<ParentMessage<J>>;
+  runJob(job: J, ctx: JobContext): Promise<unknown>;
   initBackend(preference?: string): Promise<{ name: string; threads: number; matmul?: string }>;
   exit(code: number): void;
 }
@@ -21,12 +27,12 @@ interface Running {
   memoryUnchanged: boolean;
 }
 
-export class WorkerHost {
+export class WorkerHost<J = Job> {
   private running: Running | undefined;
   private backendInfo: { pref: string | undefined; info: Promise<{ name: string; threads: number; matmul?: string }> } | undefined;
   private shuttingDown = false;
 
-  constructor(private readonly deps: HostDeps) {}
+  constructor(private readonly deps: HostDeps<J>) {}
 
   start(): void {
     this.deps.send({ type: 'ready', pid: process.pid });
@@ -34,7 +40,7 @@ export class WorkerHost {
 
   /** A message from the parent; anything that does not parse is logged and dropped. */
   onMessage(raw: unknown): void {
-    const parsed = ToWorker.safeParse(raw);
+    const parsed = this.deps.messages.safeParse(raw);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const where = `${issue?.path.join('.') || 'message'}: ${issue?.message}`;
@@ -67,7 +73,7 @@ export class WorkerHost {
     else this.deps.send({ type: 'log', level: 'error', text: `worker failed: ${error.message}` }, () => this.deps.exit(1));
   }
 
-  private async run(id: string, job: Job): Promise<void> {
+  private async run(id: string, job: J): Promise<void> {
     if (this.running) {
       this.deps.send({ type: 'error', id, error: { message: `worker is busy with job ${this.running.id}`, cause: 'internal' } });
       return;
@@ -90,7 +96,6 @@ export class WorkerHost {
       memoryUnchanged: () => {
         state.memoryUnchanged = true;
       },
-      sendRaw: (m) => this.deps.send(m as FromWorker),
     };
     let reply: FromWorker;
     try {

@@ -1,6 +1,6 @@
 /**
  * `trialbook tune` as a real child process on the hidden cheap objective
- * (TRIALBOOK_TEST_OBJECTIVE=quadratic): SIGKILL at random points and resume, refusal without
+ * (testing/cli.ts: the quadratic objective): SIGKILL at random points and resume, refusal without
  * --resume, the lock, Ctrl-C, the failure policy, a torn journal line.
  */
 import { test } from 'node:test';
@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { appendFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cliPath, runCli, tempDir, writeStudyFile } from '../helpers';
+import { cliPath, runCli, runTestCli, tempDir, testCliPath, writeStudyFile } from '../helpers';
 import { Rng } from '../../src/core/rng';
 import { replay } from '../../src/store/replay';
 import type { StoredTrial, TrialEvent } from '../../src/store/types';
@@ -37,7 +37,7 @@ function envBase(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 }
 
 function env(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: '30', ...extra };
+  return { ...process.env, TRIALBOOK_TEST_EPOCH_MS: '30', ...extra };
 }
 
 interface Child {
@@ -49,8 +49,8 @@ interface Child {
   kill(sig: NodeJS.Signals): void;
 }
 
-function start(args: string[], e: NodeJS.ProcessEnv): Child {
-  const c = spawn(process.execPath, [cliPath, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+function start(args: string[], e: NodeJS.ProcessEnv, cli = testCliPath): Child {
+  const c = spawn(process.execPath, [cli, ...args], { env: e, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   const waiters: Array<() => void> = [];
@@ -100,7 +100,7 @@ async function killAndResume(t: { after: (fn: () => void) => void }, tuner: Reco
     stderrAll += c.stderr();
     checkKept();
   }
-  const last = runCli(['tune', file, '--resume'], { env: env() });
+  const last = runTestCli(['tune', file, '--resume'], { env: env() });
   assert.equal(last.code, 0, `${note}\n${last.stderr}`);
   stderrAll += last.stderr;
   checkKept();
@@ -132,17 +132,17 @@ test('Hyperband killed and resumed continues its brackets: exactly the planned 2
 test('an existing study is not extended without --resume, and --fresh archives it', (t) => {
   const dir = tempDir(t);
   const file = writeStudy(dir, { maxTrials: 2 });
-  assert.equal(runCli(['tune', file, '--json'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) }).code, 0);
-  const r = runCli(['tune', file], { env: env() });
+  assert.equal(runTestCli(['tune', file, '--json'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) }).code, 0);
+  const r = runTestCli(['tune', file], { env: env() });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /journal\.jsonl: study "demo" already has 2 trials \(2 complete\)/);
   assert.match(r.stderr, /--resume/);
   assert.match(r.stderr, /--fresh/);
-  const again = runCli(['tune', file, '--resume'], { env: env() });
+  const again = runTestCli(['tune', file, '--resume'], { env: env() });
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /2 trials \(2 complete/);
   assert.doesNotMatch(again.stdout, /^trial \d+ \(/m, 'a finished study runs nothing on --resume');
-  const fresh = runCli(['tune', file, '--fresh', '--n-trials', '1'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) });
+  const fresh = runTestCli(['tune', file, '--fresh', '--n-trials', '1'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) });
   assert.equal(fresh.code, 0, fresh.stderr);
   assert.match(fresh.stderr, /moved the old journal and checkpoints to .*archive-/);
   assert.equal(journal(dir).trials.length, 1);
@@ -157,7 +157,7 @@ test('a second tune on the same study is refused naming the holder; Ctrl-C cance
   const first = start(['tune', file], env({ TRIALBOOK_TEST_EPOCH_MS: '300' }));
   t.after(() => first.kill('SIGKILL'));
   await first.waitFor(/^trial 0 \(/m);
-  const second = runCli(['tune', file, '--resume'], { env: env() });
+  const second = runTestCli(['tune', file, '--resume'], { env: env() });
   assert.equal(second.code, 2);
   assert.match(second.stderr, new RegExp(`study is locked by pid ${first.pid} on host .+ since \\d{4}-\\d\\d-\\d\\dT`));
   assert.match(second.stderr, /rm ".*journal\.lock"/);
@@ -168,7 +168,7 @@ test('a second tune on the same study is refused naming the holder; Ctrl-C cance
   const j = journal(dir).trials;
   assert.equal(j.length, 1);
   assert.equal(j[0].failures?.[0].reason, 'cancelled');
-  const resumed = runCli(['tune', file, '--resume'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) });
+  const resumed = runTestCli(['tune', file, '--resume'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) });
   assert.equal(resumed.code, 0, resumed.stderr);
   const after = journal(dir).trials;
   assert.deepEqual(after.map((x) => [x.number, x.state]), [[0, 'complete'], [1, 'complete']]);
@@ -178,7 +178,7 @@ test('a second tune on the same study is refused naming the holder; Ctrl-C cance
 test('failure policy: retries per trial, then a stop after consecutive failures with advice', (t) => {
   const dir = tempDir(t);
   const file = writeStudy(dir, { maxTrials: 10, max_retries_per_trial: 1, max_consecutive_failed_trials: 3 });
-  const r = runCli(['tune', file], { env: env({ TRIALBOOK_TEST_FAIL: 'nan', TRIALBOOK_TEST_EPOCH_MS: '1' }) });
+  const r = runTestCli(['tune', file], { env: env({ TRIALBOOK_TEST_FAIL: 'nan', TRIALBOOK_TEST_EPOCH_MS: '1' }) });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /study stopped: 3 trials in a row failed \(nan, nan, nan/);
   assert.match(r.stderr, /lower the upper bound of searchSpace\.learning_rate/);
@@ -195,10 +195,10 @@ test('failure policy: retries per trial, then a stop after consecutive failures 
 test('a torn journal line is reported, cut, and the study continues', (t) => {
   const dir = tempDir(t);
   const file = writeStudy(dir, { maxTrials: 2 });
-  assert.equal(runCli(['tune', file], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) }).code, 0);
+  assert.equal(runTestCli(['tune', file], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) }).code, 0);
   const lines = readFileSync(journalPath(dir), 'utf8').split('\n').length;
   appendFileSync(journalPath(dir), '{"type":"created","trial":2,"par');
-  const r = runCli(['tune', file, '--resume', '--n-trials', '3', '--json'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) });
+  const r = runTestCli(['tune', file, '--resume', '--n-trials', '3', '--json'], { env: env({ TRIALBOOK_TEST_EPOCH_MS: '1' }) });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, new RegExp(`journal\\.jsonl:${lines}: last line is incomplete`));
   const out = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
@@ -245,7 +245,7 @@ test('real worker: a trial killed mid-study resumes from its epoch checkpoint to
 
   const dir = tempDir(t);
   const file = writeRealStudy(dir);
-  const c = start(['tune', file], { ...process.env });
+  const c = start(['tune', file], { ...process.env }, cliPath);
   t.after(() => c.kill('SIGKILL'));
   const ckpt = join(dir, '.trialbook', 'real', 'trials', '0', 'checkpoint', 'checkpoint.json');
   while (!existsSync(ckpt)) {

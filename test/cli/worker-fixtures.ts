@@ -5,7 +5,7 @@
  * a study's events read back from the database.
  */
 import { spawn } from 'node:child_process';
-import { cliPath, writeStudyFile as writeStudy } from '../helpers';
+import { testCliPath, writeStudyFile as writeStudy } from '../helpers';
 import { replay } from '../../src/store/replay';
 import type { StoredTrial, TrialEvent } from '../../src/store/types';
 import type { TestCluster } from '../store/postgres-cluster';
@@ -16,8 +16,8 @@ export function writeStudyFile(dir: string, name: string, o: { tuner?: object; e
   return writeStudy(dir, { name, searchSpace, ...(o.tuner ? { tuner: o.tuner } : {}), training: { epochs: o.epochs }, budget: { maxTrials: o.maxTrials }, ...(o.extra ?? {}) });
 }
 
-/** The environment of the hidden cheap objective (TRIALBOOK_TEST_OBJECTIVE=quadratic), `epochMs` per epoch. */
-export const quadraticEnv = (epochMs: number): NodeJS.ProcessEnv => ({ ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: String(epochMs) });
+/** The environment of the tests' cheap objective (testing/quadratic-objective.ts), `epochMs` per epoch. */
+export const quadraticEnv = (epochMs: number): NodeJS.ProcessEnv => ({ ...process.env, TRIALBOOK_TEST_EPOCH_MS: String(epochMs) });
 
 export interface CliProcess {
   stdout: () => string;
@@ -28,9 +28,9 @@ export interface CliProcess {
   kill(sig: NodeJS.Signals): void;
 }
 
-/** Starts `trialbook ARGS` as a child process without blocking the event loop (several run at once). */
-export function spawnCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const c = spawn(process.execPath, [cliPath, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `trialbook ARGS` (the tests' CLI unless `cli` says) as a child process without blocking the event loop. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, cli = testCliPath): CliProcess {
+  const c = spawn(process.execPath, [cli, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   c.stdout.on('data', (d) => (out += d));

@@ -4,14 +4,14 @@
  * as on separate machines), on a real throwaway PostgreSQL cluster. A promoted trial continues
  * the checkpoint of the trial it was promoted from, fetched from the database when that trial
  * ran elsewhere; when the checkpoint cannot be had it trains from scratch for its whole budget,
- * and says so in the trial. Cheap objective (TRIALBOOK_TEST_OBJECTIVE=quadratic: per-epoch
+ * and says so in the trial. Cheap objective (testing/cli.ts, the quadratic one: per-epoch
  * checkpoint file, reports the epoch it resumed from), plus one run of the real tiny model.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../helpers';
+import { cliPath, runCli, runTestCli, tempDir } from '../helpers';
 import { writeDemoWorkspace } from '../../src/core/demo';
 import { replay } from '../../src/store/replay';
 import type { StoredTrial, TrialEvent } from '../../src/store/types';
@@ -42,8 +42,8 @@ interface Proc {
 }
 
 /** Runs the CLI as a child process without blocking the event loop (several run at once). */
-async function cli(args: string[], env: NodeJS.ProcessEnv): Promise<Proc> {
-  const c = spawnCli(args, env);
+async function cli(args: string[], env: NodeJS.ProcessEnv, path?: string): Promise<Proc> {
+  const c = spawnCli(args, env, path);
   const { code } = await c.exit;
   return { code, stdout: c.stdout(), stderr: c.stderr(), json: c.lines() };
 }
@@ -275,13 +275,13 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
     assert.equal(bad.stderr, 'trialbook: --storage: expected "journal" or a postgresql://USER:PASSWORD@HOST:PORT/DATABASE URL, got "mysql://u:***@db/x"\n');
     const wrong = new URL(url);
     wrong.password = 'n0t-it-4711';
-    const denied = runCli(['tune', a, '--storage', wrong.toString()], { env: quadratic() });
+    const denied = runTestCli(['tune', a, '--storage', wrong.toString()], { env: quadratic() });
     assert.equal(denied.code, 2);
     assert.match(denied.stderr, /^trialbook: cannot connect to PostgreSQL at postgresql:\/\/trialbook:\*\*\*@.*password authentication failed/m);
     assert.ok(!denied.stderr.includes('n0t-it-4711'));
     // The study row in the database never holds the password of a study file's storage URL.
     machine(root, 'c', 'secretive', { type: 'random' }, 1, { storage: url });
-    assert.equal(runCli(['worker', join(root, 'c', 'secretive.trialbook.json')], { env: quadratic(5) }).code, 0);
+    assert.equal(runTestCli(['worker', join(root, 'c', 'secretive.trialbook.json')], { env: quadratic(5) }).code, 0);
     const spec = await cluster.query<{ spec: { storage: string } }>(url, "SELECT spec FROM trialbook_studies WHERE name = 'secretive'");
     assert.match(spec[0]!.spec.storage, /^postgresql:\/\/trialbook:\*\*\*@/);
   });
@@ -321,7 +321,7 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
     const root = tempDir(t);
     const url = await cluster.freshDatabase();
     const [a, b, w] = ['a', 'b', 'w'].map((id) => machine(root, id, 'live', HYPERBAND, 10));
-    const c = spawnCli(['watch', w!, '--storage', url, '--until-done', '--json'], process.env);
+    const c = spawnCli(['watch', w!, '--storage', url, '--until-done', '--json'], process.env, cliPath);
     const exited = c.exit.then(({ code }) => code);
     while (!c.stdout().includes('"type":"status"')) await new Promise((r) => setTimeout(r, 20));
     assert.deepEqual(await cluster.query(url, "SELECT to_regclass('trialbook_studies') AS t"), [{ t: null }], 'watching created nothing in the database');
@@ -361,13 +361,13 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
       return file;
     });
     // A: the first round of bracket s=1 (2 configurations × 1 epoch). B: the rest (a promotion, then s=0).
-    const pa = await cli(['worker', files[0]!, '--storage', url, '--n-trials', '2', '--id', 'A', '--json'], process.env);
+    const pa = await cli(['worker', files[0]!, '--storage', url, '--n-trials', '2', '--id', 'A', '--json'], process.env, cliPath);
     assert.equal(pa.code, 0, pa.stderr);
     const up = await stored(url);
     assert.deepEqual(up.map((x) => [x.trial, x.epoch]), [[0, 1], [1, 1]]);
     const names = await cluster.query<{ file: string }>(url, 'SELECT DISTINCT file FROM trialbook_checkpoint_chunks WHERE trial = 0 ORDER BY file');
     assert.deepEqual(names.map((x) => x.file), ['best.safetensors', 'checkpoint.json', 'checkpoint.safetensors']);
-    const pb = await cli(['worker', files[1]!, '--storage', url, '--id', 'B', '--json'], process.env);
+    const pb = await cli(['worker', files[1]!, '--storage', url, '--id', 'B', '--json'], process.env, cliPath);
     assert.equal(pb.code, 0, pb.stderr);
     const { events, trials } = await study(url, 'demo');
     assert.deepEqual(trials.map((x) => [x.number, x.state, x.epochs]), [[0, 'complete', 1], [1, 'complete', 1], [2, 'complete', 2], [3, 'complete', 2], [4, 'complete', 2]]);

@@ -1,6 +1,6 @@
 /**
  * `trialbook worker` as real child processes sharing one study in a real (throwaway) PostgreSQL
- * cluster, on the hidden cheap objective (TRIALBOOK_TEST_OBJECTIVE=quadratic): exact budget
+ * cluster, on the tests' cheap objective (testing/cli.ts): exact budget
  * with 4 workers, a SIGKILLed worker's trial re-run by another, the database restarted
  * mid-study, two studies apart, a wrong password, migrate there and back.
  */
@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runCli, tempDir } from '../helpers';
+import { runCli, runTestCli, tempDir } from '../helpers';
 import { replay } from '../../src/store/replay';
 import type { StoredTrial, TrialEvent } from '../../src/store/types';
 import { NO_POSTGRES, postgresInstalled, startCluster, type TestCluster } from '../store/postgres-cluster';
@@ -80,7 +80,7 @@ describe('trialbook worker on PostgreSQL', { skip: postgresInstalled() ? false :
     const ran = workers.map((w) => summary(w).ran as number);
     assert.equal(ran.reduce((a, b) => a + b, 0), 24, `trials per worker ${ran}`);
     assert.ok(ran.filter((n) => n > 0).length >= 2, `the work was shared: ${ran}`);
-    const claimed = workers.flatMap((w) => w.lines().filter((l) => l.type === 'claimed').map((l) => l.trial as number));
+    const claimed = workers.flatMap((w) => w.lines().filter((l) => l.type === 'trial-started').map((l) => l.trial as number));
     assert.deepEqual(claimed.sort((a, b) => a - b), [...Array(24).keys()], 'each trial claimed by exactly one worker');
     // The same study read through the ordinary report, attached by the study file's storage.
     writeStudy(dir, 'four', 24, { storage: url });
@@ -110,7 +110,47 @@ describe('trialbook worker on PostgreSQL', { skip: postgresInstalled() ? false :
     assert.equal(lost.attempts, 2);
     assert.equal(lost.worker, 'survivor');
     assert.equal(typeof lost.result?.resumedFromEpoch, 'number', 'same machine: the re-run continued from the epoch checkpoint');
-    assert.ok(survivor.lines().some((l) => l.type === 'lost' && (l.trials as number[]).includes(trial)));
+    assert.ok(survivor.lines().some((l) => l.type === 'recovered' && (l.trials as number[]).includes(trial)));
+  });
+
+  test('a lost machine does not use up a retry: with max_retries_per_trial 0 the SIGKILLed worker\'s trial is still re-run', async (t) => {
+    const dir = tempDir(t);
+    const url = await cluster.freshDatabase();
+    const file = writeStudy(dir, 'lost', 3, { budget: { maxTrials: 3, max_retries_per_trial: 0 } });
+    const args = [file, '--storage', url, '--heartbeat-timeout', '1.5'];
+    const victim = startWorker([...args, '--id', 'victim'], env(250));
+    const claim = await victim.waitFor((l) => l.type === 'metric');
+    assert.ok(claim, `victim ran a trial: ${victim.stderr()}`);
+    const survivor = startWorker([...args, '--id', 'survivor'], env(50));
+    victim.kill('SIGKILL');
+    assert.equal(await survivor.exit, 0, survivor.stderr());
+    const { events, trials } = await studyRows(url, 'lost');
+    assertExactBudget(events, trials, 3);
+    const lost = trials.find((x) => x.number === claim.trial)!;
+    assert.deepEqual([lost.failures?.map((f) => f.reason), lost.attempts, lost.worker], [['heartbeat lost'], 2, 'survivor']);
+  });
+
+  test('failure counting is the same local and shared: tune and seqlen stop after the same trials, with the same advice', async (t) => {
+    const url = await cluster.freshDatabase();
+    const failing = { ...env(1), TRIALBOOK_TEST_FAIL: 'error' };
+    const budget = { budget: { maxTrials: 10, max_retries_per_trial: 1, max_consecutive_failed_trials: 3 } };
+    const runs: Record<string, { code: number; stderr: string; trials: StoredTrial[] }> = {};
+    for (const where of ['local', 'shared'] as const) {
+      for (const command of ['tune', 'seqlen'] as const) {
+        const dir = tempDir(t);
+        const name = `${command}_${where}`;
+        const file = writeStudy(dir, name, 10, budget);
+        const r = runTestCli([command, file, ...(command === 'seqlen' ? ['--lengths', '32,64', '--repeats', '3'] : []), ...(where === 'shared' ? ['--storage', url] : [])], { env: failing });
+        const journal = join(dir, '.trialbook', name, 'journal.jsonl');
+        const trials = where === 'shared' ? (await studyRows(url, name)).trials : replay(readFileSync(journal, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TrialEvent));
+        runs[`${command} ${where}`] = { code: r.code, stderr: r.stderr, trials };
+      }
+    }
+    for (const [what, r] of Object.entries(runs)) {
+      assert.equal(r.code, 2, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, /study stopped: 3 trials in a row failed \(error, error, error; last: injected failure\)\. What to change: read the error of the last failed trial/, what);
+      assert.deepEqual(r.trials.map((x) => [x.state, x.attempts]), [['failed', 2], ['failed', 2], ['failed', 2]], `${what}: only failures for good count, each after its retry`);
+    }
   });
 
   test('the database restarts mid-study: the workers retry and finish the exact budget', async (t) => {
@@ -118,7 +158,7 @@ describe('trialbook worker on PostgreSQL', { skip: postgresInstalled() ? false :
     const url = await cluster.freshDatabase();
     const file = writeStudy(dir, 'restart', 16);
     const workers = Array.from({ length: 3 }, () => startWorker([file, '--storage', url, '--heartbeat-timeout', '5'], env(60)));
-    await workers[0]!.waitFor((l) => l.type === 'finished');
+    await workers[0]!.waitFor((l) => l.type === 'trial-finished');
     cluster.restart();
     const codes = await Promise.all(workers.map((w) => w.exit));
     const stderr = workers.map((w) => w.stderr()).join('\n');
@@ -149,12 +189,12 @@ describe('trialbook worker on PostgreSQL', { skip: postgresInstalled() ? false :
     const file = writeStudy(dir, 'pw', 2);
     const bad = new URL(cluster.url);
     bad.password = 'Wr0ng-s3cret';
-    const r = runCli(['worker', file, '--storage', bad.toString()], { env: env(10) });
+    const r = runTestCli(['worker', file, '--storage', bad.toString()], { env: env(10) });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /^trialbook: cannot connect to PostgreSQL at postgresql:\/\/trialbook:\*\*\*@127\.0\.0\.1:\d+\/trialbook: password authentication failed for user "trialbook" — wrong user name or password/m);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.ok(!(r.stdout + r.stderr).includes('Wr0ng-s3cret'));
-    const local = runCli(['worker', file], { env: env(10) });
+    const local = runTestCli(['worker', file], { env: env(10) });
     assert.equal(local.code, 2);
     assert.match(local.stderr, /a worker needs a shared PostgreSQL study: pass --storage/);
   });
@@ -163,7 +203,7 @@ describe('trialbook worker on PostgreSQL', { skip: postgresInstalled() ? false :
     const dir = tempDir(t);
     const url = await cluster.freshDatabase();
     const file = writeStudy(dir, 'moving', 4);
-    const tuned = runCli(['tune', file], { env: env(5) });
+    const tuned = runTestCli(['tune', file], { env: env(5) });
     assert.equal(tuned.code, 0, tuned.stderr);
     const journalPath = join(dir, '.trialbook', 'moving', 'journal.jsonl');
     const local = replay(readFileSync(journalPath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TrialEvent));
@@ -175,7 +215,7 @@ describe('trialbook worker on PostgreSQL', { skip: postgresInstalled() ? false :
     assert.equal(again.code, 2);
     assert.match(again.stderr, /already has 4 trials there; nothing copied/);
     // More trials in the database by a worker, then back into a fresh local folder.
-    const more = runCli(['worker', file, '--storage', url, '--n-trials', '6'], { env: env(5) });
+    const more = runTestCli(['worker', file, '--storage', url, '--n-trials', '6'], { env: env(5) });
     assert.equal(more.code, 0, more.stderr);
     const other = tempDir(t);
     const file2 = writeStudy(other, 'moving', 6);
@@ -185,7 +225,7 @@ describe('trialbook worker on PostgreSQL', { skip: postgresInstalled() ? false :
     assert.deepEqual(back, (await studyRows(url, 'moving')).trials);
     assert.equal(back.length, 6);
     assert.ok(existsSync(join(other, '.trialbook', 'moving', 'journal.jsonl')));
-    const resumed = runCli(['tune', file2, '--resume', '--n-trials', '7'], { env: env(5) });
+    const resumed = runTestCli(['tune', file2, '--resume', '--n-trials', '7'], { env: env(5) });
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stdout, /study moving: 7 trials \(7 complete/);
   });

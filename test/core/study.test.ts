@@ -3,7 +3,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { closest, defaultSearchSpace, editDistance, loadStudy, parseStudy, StudySpec, toSearchSpace } from '../../src/core/study';
+import { closest, editDistance } from '../../src/core/did-you-mean';
+import { defaultSearchSpace, loadStudy, parseStudy, StudySpec } from '../../src/core/study';
+import { toSearchSpace } from '../../src/tuners/space';
 import { STUDY_SCHEMA_PATH, studyJsonSchema } from '../../src/core/study-schema';
 import { repoRoot, tempDir } from '../helpers';
 
@@ -128,4 +130,17 @@ test('the JSON Schema is the input side: keys with defaults are optional, unknow
 test('encoderDropout: out-of-range and misspelt fields are named', () => {
   assert.match(errorFor((s) => (s.encoderDropout = { hidden_dropout_prob: 1.5 })), /^steam\.trialbook\.json: encoderDropout\.hidden_dropout_prob: .*0\.9/);
   assert.equal(errorFor((s) => (s.encoderDropout = { hiden_dropout_prob: 0.2 })), 'steam.trialbook.json: encoderDropout.hiden_dropout_prob: unknown key (did you mean hidden_dropout_prob?)');
+});
+
+test('the objective direction follows the metric: inferred when left out, a contrary one refused naming the key', () => {
+  const objective = (o: Record<string, unknown>) => {
+    const s = example();
+    s.objective = o;
+    return parseStudy(s, 'steam.trialbook.json').objective;
+  };
+  assert.deepEqual(objective({ metric: 'val_accuracy' }), { metric: 'val_accuracy', direction: 'maximize' });
+  assert.deepEqual(objective({}), { metric: 'val_loss', direction: 'minimize' });
+  assert.deepEqual(objective({ metric: 'val_accuracy', direction: 'maximize' }), { metric: 'val_accuracy', direction: 'maximize' });
+  assert.equal(errorFor((s) => (s.objective = { metric: 'val_accuracy', direction: 'minimize' })), 'steam.trialbook.json: objective.direction: val_accuracy is maximized: remove the direction or set it to "maximize"');
+  assert.match(errorFor((s) => (s.objective = { direction: 'maximize' })), /objective\.direction: val_loss is minimized/);
 });

@@ -66,6 +66,13 @@ export class Editor {
     if (r.status !== 0 || !/successfully installed/i.test(r.stdout + r.stderr)) throw new Error(`install failed: ${r.stdout}\n${r.stderr}`);
   }
 
+  /** The installed extension runs the tests' CLI (testing/cli.ts: trials on the quadratic objective). */
+  useTestCli(): void {
+    const ext = readdirSync(this.extensions).find((n) => n.startsWith('trialbook.trialbook-'));
+    if (!ext) throw new Error(`no installed trialbook extension in ${this.extensions}`);
+    writeFileSync(join(this.extensions, ext, 'bin', 'trialbook.js'), `require(${JSON.stringify(join(repoRoot, 'dist', 'testing', 'cli.js'))});\n`);
+  }
+
   async start(env: NodeJS.ProcessEnv = {}, opts: { trust?: boolean; locale?: string } = {}): Promise<void> {
     this.port = await freePort();
     const config = join(this.root, 'config.yaml');

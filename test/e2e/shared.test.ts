@@ -1,8 +1,8 @@
 /**
  * A study shared through PostgreSQL in a real VS Code (code-server + Chromium): live while
  * remote workers run, read-only, a worker started from the editor, a lost connection. The
- * trials use the CLI's cheap test objective (TRIALBOOK_TEST_OBJECTIVE=quadratic): what is under
- * test is the shared store and the editor around it. Skips without a test cluster.
+ * trials use the tests' CLI (testing/cli.ts, the cheap quadratic objective): what is under test is
+ * the shared store and the editor around it. Skips without a test cluster.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { pgQuery } from '../store/pg-util';
 import { TcpProxy } from '../store/tcp-proxy';
 import { Editor, buildVsix, e2eSkipReason } from './harness';
-import { makeWorkspace, repoRoot } from './fixture';
+import { testCliPath } from '../helpers';
+import { makeWorkspace } from './fixture';
 import { painted, waitFor } from './steps';
 
 const skip = e2eSkipReason();
@@ -58,7 +59,8 @@ test('a study shared through PostgreSQL: live while remote workers run, read-onl
   const vsix = buildVsix(join(root, 'trialbook.vsix'));
   const ed = new Editor(root, ws);
   ed.install(vsix);
-  const objectiveEnv = { TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: '1000' };
+  ed.useTestCli();
+  const objectiveEnv = { TRIALBOOK_TEST_EPOCH_MS: '1000' };
   await ed.start(objectiveEnv);
   const pageErrors: string[] = [];
   ed.page.on('pageerror', (e) => pageErrors.push(e.message));
@@ -147,7 +149,7 @@ test('a study shared through PostgreSQL: live while remote workers run, read-onl
 
   const between = (xs: Set<number>, lo: number) => [...xs].filter((n) => n > lo && n < BUDGET).sort((a, b) => a - b);
   const startWorker = (id: string): void => {
-    const w = spawn(process.execPath, [join(repoRoot, 'bin', 'trialbook.js'), 'worker', liveFile, '--storage', url, '--id', id, '--json'], { env: { ...process.env, ...objectiveEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const w = spawn(process.execPath, [testCliPath, 'worker', liveFile, '--storage', url, '--id', id, '--json'], { env: { ...process.env, ...objectiveEnv }, stdio: ['ignore', 'ignore', 'pipe'] });
     w.stderr!.on('data', (d) => t.diagnostic(`${id}: ${String(d).trim()}`));
     workers.push(w);
   };

@@ -117,7 +117,7 @@ test('a checkpoint without a pooler loads with a new pooler and a warning, for t
   model.dispose();
   assert.ok(logs.some((l) => /no pooler .*initialising a new one, as Hugging Face does/.test(l)), logs.join('\n'));
   assert.ok(pooler.some((x) => x !== 0), 'the new pooler is initialised, not zeros');
-  const params = { learning_rate: 1e-3, warmup_steps: 0, freeze_body: false, dropout_rate: 0.1, batch_size: 8, epochs: 1, max_seq_len: 12, seed: 1 };
+  const params = { learning_rate: 1e-3, warmup_steps: 0, freeze_body: false, dropout_rate: 0.1, batch_size: 8, epochs: 1, max_seq_len: 12, seed: 1, weight_decay: 0.01, max_grad_norm: 1.0, patience: 10_000 };
   const trainLogs: string[] = [];
   const r = await trainModel({ model: dir, vocabSize: VOCAB.length, numLabels: 2, train: split, val: split, params }, { onLog: (_l, s) => trainLogs.push(s) });
   assert.equal(r.epochsRun, 1);
@@ -145,7 +145,7 @@ test('two training steps follow HF Trainer: AdamW eps 1e-8, warm-up factor step/
   const req = { config: cfg, numLabels: 2, vocab: VOCAB, dir, ...asLists(split), labels: Array.from(split.labels), lr: 1e-3, warmup: 1, steps: 2, weight_decay: 0.01 };
   const { weights } = reference<{ weights: Record<string, number[]> }>({ op: 'train', ...req });
   // One full batch per epoch, two epochs: two optimizer steps, the first at warm-up factor 0.
-  const params = { learning_rate: 1e-3, warmup_steps: 1, freeze_body: false, dropout_rate: 0, batch_size: 8, epochs: 2, max_seq_len: 12, seed: 1, weight_decay: 0.01, max_grad_norm: 1 };
+  const params = { learning_rate: 1e-3, warmup_steps: 1, freeze_body: false, dropout_rate: 0, batch_size: 8, epochs: 2, max_seq_len: 12, seed: 1, weight_decay: 0.01, max_grad_norm: 1, patience: 10_000 };
   await trainModel({ model: dir, vocabSize: VOCAB.length, numLabels: 2, train: split, val: split, params, checkpointDir: ck });
   const ours = readSafetensors(join(ck, 'checkpoint.safetensors'));
   for (const [name, want] of Object.entries(weights)) {

@@ -36,4 +36,8 @@ export const baseParams = {
   epochs: 3,
   max_seq_len: 16,
   seed: 1,
+  weight_decay: 0.01,
+  max_grad_norm: 1.0,
+  /** No early stopping unless a test asks for it. */
+  patience: 10_000,
 };

@@ -112,8 +112,7 @@ test('early stopping on val loss with patience keeps the best epoch', async () =
   else assert.equal(r.epochsRun, 6);
 });
 
-test('bad parameters and data give clear errors', async () => {
-  await assert.rejects(trainModel(input({ batch_size: 0 })), /batch_size must be an integer ≥ 1/);
+test('bad data give clear errors', async () => {
   const big = toySplit(8, 12, 3);
   big.ids[5] = TOY_VOCAB + 3;
   await assert.rejects(trainModel({ ...input(), train: big }), /token id 63, but the model's vocab_size is 60/);

@@ -3,7 +3,8 @@ import { Rng } from '../../src/core/rng';
 import type { Metric } from '../../src/protocol/messages';
 import type { StoredTrial } from '../../src/store/types';
 import type { Suggestion, TrialRecord } from '../../src/tuners/types';
-import { TrialFailure, type Objective, type ObjectiveHooks, type ObjectiveResult, type TrialSpec } from '../../src/runner/objective';
+import { TrialFailure } from '../../src/runner/failure-policy';
+import type { Objective, ObjectiveHooks, ObjectiveResult, TrialSpec } from '../../src/runner/objective';
 import type { TrialSource } from '../../src/runner/study-runner';
 
 /** Random learning rates; done after `max` trials (counted from history, so it resumes). */

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runCli, tempDir, writeStudyFile } from '../helpers';
+import { runTestCli, tempDir, writeStudyFile } from '../helpers';
 import { loadStudy } from '../../src/core/study';
 import { JournalStore } from '../../src/store/journal';
 import { StudyRunner } from '../../src/runner/study-runner';
-import { TrialFailure } from '../../src/runner/objective';
+import { TrialFailure } from '../../src/runner/failure-policy';
 import { fixedParams, SeqlenPlan, seqlenTag, summarizeSeqlen } from '../../src/runner/seqlen';
 import { studyView } from '../../src/runner/report';
 import { FakeObjective } from './fakes';
@@ -15,8 +15,8 @@ function writeStudy(dir: string, extra: Record<string, unknown> = {}): string {
     warmup_steps: { type: 'choice', values: [500, 1000, 1500, 2000] },
     freeze_body: { type: 'bool' },
     dropout_rate: { type: 'float', low: 0, high: 0.5 },
-    layers: { type: 'int', low: 2, high: 8, step: 2 },
-    pooling: { type: 'fixed', value: 'cls' },
+    batch_size: { type: 'int', low: 16, high: 48, step: 16 },
+    weight_decay: { type: 'fixed', value: 0.05 },
   };
   return writeStudyFile(dir, { searchSpace, training: { epochs: 2 }, ...extra });
 }
@@ -28,8 +28,8 @@ test('fixed hyperparameters: fixed values, midpoints (geometric for log), middle
   assert.equal(how.learning_rate, 'geometric midpoint');
   assert.equal(params.warmup_steps, 1000);
   assert.equal(params.freeze_body, false);
-  assert.equal(params.layers, 6);
-  assert.equal(params.pooling, 'cls');
+  assert.equal(params.batch_size, 32);
+  assert.equal(params.weight_decay, 0.05);
   assert.equal(params.dropout_rate, 0.1);
   assert.equal(how.dropout_rate, '--params');
   assert.throws(() => fixedParams(loaded, { max_seq_len: 64 }), /--lengths/);
@@ -75,8 +75,8 @@ test('per length: repeats with different seeds, OOM length reported not fatal, W
 test('CLI: seqlen runs, resumes without re-running finished runs, and prints the table', (t) => {
   const dir = tempDir(t);
   const file = writeStudy(dir);
-  const env = { ...process.env, TRIALBOOK_TEST_OBJECTIVE: 'quadratic', TRIALBOOK_TEST_EPOCH_MS: '2', TRIALBOOK_TEST_OOM_ABOVE: '256' };
-  const r = runCli(['seqlen', file, '--lengths', '64,128,512', '--repeats', '3', '--json'], { env });
+  const env = { ...process.env, TRIALBOOK_TEST_EPOCH_MS: '2', TRIALBOOK_TEST_OOM_ABOVE: '256' };
+  const r = runTestCli(['seqlen', file, '--lengths', '64,128,512', '--repeats', '3', '--json'], { env });
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
   const summary = lines.at(-1);
@@ -87,7 +87,7 @@ test('CLI: seqlen runs, resumes without re-running finished runs, and prints the
   assert.equal(summary.rows[1].pValue, null);
   assert.equal(typeof summary.rows[0].pValue, 'number');
   assert.ok(summary.rows[0].pValue < 0.05);
-  const again = runCli(['seqlen', file, '--lengths', '64,128,512', '--repeats', '3'], { env });
+  const again = runTestCli(['seqlen', file, '--lengths', '64,128,512', '--repeats', '3'], { env });
   assert.equal(again.code, 0, again.stderr);
   assert.doesNotMatch(again.stdout, /^run \d+:/m, 'nothing re-run');
   assert.match(again.stdout, /\| 128 \(best\) \| 3 \|/);

@@ -4,8 +4,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tempDir } from '../helpers';
 import { JournalStore } from '../../src/store/journal';
-import { StudyRunner, type RunnerEvent, type RunnerOptions } from '../../src/runner/study-runner';
-import { TrialFailure } from '../../src/runner/objective';
+import type { RunEvent } from '../../src/protocol/run-events';
+import { StudyRunner, type RunnerOptions } from '../../src/runner/study-runner';
+import { TrialFailure } from '../../src/runner/failure-policy';
 import { FakeObjective, TinyRandom } from './fakes';
 
 beforeEach(() => FakeObjective.reset());
@@ -13,7 +14,7 @@ beforeEach(() => FakeObjective.reset());
 function setup(t: { after: (fn: () => void) => void }, over: Partial<RunnerOptions> = {}) {
   const dir = tempDir(t);
   const store = new JournalStore(dir, { lockSignals: false, onWarning: () => {} });
-  const events: RunnerEvent[] = [];
+  const events: RunEvent[] = [];
   const opts: RunnerOptions = {
     store,
     source: new TinyRandom(),
@@ -101,7 +102,7 @@ test('resume: a trial left running is marked interrupted and re-run from its che
   mkdirSync(join(dir, 'trials', '1', 'checkpoint'), { recursive: true });
   writeFileSync(join(dir, 'trials', '1', 'checkpoint', 'epoch-1.json'), '{}');
   const out = await new StudyRunner(opts).run();
-  assert.deepEqual(events[0], { type: 'recovered', trials: [1] });
+  assert.deepEqual(events[0], { type: 'recovered', trials: [1], reason: 'interrupted' });
   const first = FakeObjective.calls[0].spec;
   assert.equal(first.number, 1);
   assert.equal(first.resume, true);
@@ -147,23 +148,6 @@ test('budget.parallel runs trials at once, one objective per slot', async (t) =>
   assert.equal(new Set(out.trials.map((x) => x.number)).size, 6);
   assert.equal(FakeObjective.maxActive, 2);
   assert.deepEqual([...slots].sort(), [0, 1]);
-  await store.close();
-});
-
-test('pruning: shouldPrune is asked per epoch and a pruned trial records its epoch', async (t) => {
-  const asked: number[] = [];
-  const source = new TinyRandom();
-  Object.assign(source, {
-    shouldPrune: (_tr: unknown, epoch: number) => {
-      asked.push(epoch);
-      return epoch === 2;
-    },
-  });
-  const { store, opts } = setup(t, { source, epochs: 4, maxTrials: 1 });
-  const out = await new StudyRunner(opts).run();
-  assert.equal(out.trials[0].state, 'pruned');
-  assert.equal(out.trials[0].prunedAt, 2);
-  assert.deepEqual(asked, [1, 2]);
   await store.close();
 });
 

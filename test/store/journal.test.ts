@@ -11,17 +11,20 @@ function open(dir: string, warnings: string[] = [], readOnly = false): JournalSt
   return new JournalStore(dir, { onWarning: (w) => warnings.push(w), lockSignals: false, readOnly });
 }
 
+/** The next trial number, as a claim sees it. */
+const next = (s: JournalStore): Promise<number> => s.claim(async (ctx) => ({ events: [], result: await ctx.nextNumber() }));
+
 const created = (trial: number, lr = 1e-5): TrialEvent => ({ type: 'created', trial, params: { learning_rate: lr }, epochs: 3, seed: 42, at: 1 });
 
 test('events replay into trials; state survives reopening', async (t) => {
   const dir = tempDir(t);
   const s = open(dir);
-  assert.equal(await s.nextTrialNumber(), 0);
+  assert.equal(await next(s), 0);
   await s.append(created(0));
   await s.append({ type: 'started', trial: 0, worker: 'w', at: 2 });
   await s.append({ type: 'metric', trial: 0, metric: { epoch: 1, train_loss: 0.9, val_loss: 0.8 }, at: 3 });
   await s.append({ type: 'finished', trial: 0, value: 0.8, result: { bestEpoch: 1 }, at: 4 });
-  assert.equal(await s.nextTrialNumber(), 1);
+  assert.equal(await next(s), 1);
   await s.append(created(1, 2e-5));
   await s.append({ type: 'started', trial: 1, worker: 'w', at: 5 });
   await s.append({ type: 'failed', trial: 1, reason: 'nan', cause: 'loss NaN', at: 6 });
@@ -34,7 +37,7 @@ test('events replay into trials; state survives reopening', async (t) => {
   assert.deepEqual(trials.map((x) => [x.number, x.state, x.value]), [[0, 'complete', 0.8], [1, 'failed', undefined]]);
   assert.equal(trials[0].curve.length, 1);
   assert.equal(trials[1].error, 'nan: loss NaN');
-  assert.equal(await r.nextTrialNumber(), 2, 'numbering continues after the last trial');
+  assert.equal(await next(r), 2, 'numbering continues after the last trial');
   await r.close();
 });
 

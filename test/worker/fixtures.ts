@@ -5,6 +5,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { resolveParams } from '../../src/core/params';
+import { loadStudy } from '../../src/core/study';
+import type { JobInput, TrialJobOptions } from '../../src/protocol/messages';
+import { trialJobInput } from '../../src/worker/jobs/trial-types';
 
 const POS = ['정말 좋다', '최고 영화', '재미 있다', '감동 최고', '좋다 정말 재미'];
 const NEG = ['너무 별로', '지루 하다', '최악 영화', '시간 아깝다', '별로 지루'];
@@ -38,3 +42,9 @@ export function makeStudy(dir: string, rows = 120, extra: Record<string, unknown
   return file;
 }
 
+
+/** The trial job the study runner would send for `given` hyperparameters of the study in `file`. */
+export function trialJob(file: string, given: Record<string, unknown>, options: Omit<TrialJobOptions, 'study' | 'params'> = {}): JobInput {
+  const loaded = loadStudy(file);
+  return trialJobInput(loaded, resolveParams(loaded.study, loaded.file, given).params, options);
+}

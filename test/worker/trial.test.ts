@@ -1,17 +1,17 @@
 /**
  * The trial job through WorkerClient and a real worker: cancel during an epoch, SIGKILL of the
- * worker mid-epoch (the next trial runs on a fresh worker), NaN loss and bad params as causes.
+ * worker mid-epoch (the next trial runs on a fresh worker), NaN loss and a damaged checkpoint as causes.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WorkerClient } from '../../src/worker/client';
 import { isWorkerJobError, type WorkerJobError } from '../../src/worker/errors';
 import type { Metric } from '../../src/protocol/messages';
-import type { TrialJobResult } from '../../src/worker/jobs/trial-types';
-import { tempDir } from '../helpers';
-import { makeStudy } from './fixtures';
+import { objectiveValue, type TrialJobResult } from '../../src/worker/jobs/trial-types';
+import { tempDir, userError } from '../helpers';
+import { makeStudy, trialJob } from './fixtures';
 
 async function rejection(p: Promise<unknown>): Promise<WorkerJobError> {
   try {
@@ -29,7 +29,7 @@ test('trial job: cancel during an epoch stops within one step; SIGKILL mid-epoch
   const c = new WorkerClient({ recycleAfter: 0 });
   t.after(() => c.close());
   const trial = (params: Record<string, number>, onMetric?: (m: Metric) => void) =>
-    c.run<TrialJobResult>({ kind: 'trial', options: { study, params: { batch_size: 8, ...params } } }, { onMetric });
+    c.run<TrialJobResult>(trialJob(study, { batch_size: 8, ...params }), { onMetric });
 
   // Cancel after the second live metric (logEverySteps 2 → step 4): at most one more step runs.
   let afterCancel = 0;
@@ -58,22 +58,25 @@ test('trial job: cancel during an epoch stops within one step; SIGKILL mid-epoch
   const ok = await trial({ epochs: 1, max_seq_len: 12 });
   assert.equal(ok.epochsRun, 1);
   assert.ok(Number.isFinite(ok.bestValLoss));
-  assert.equal(ok.params.max_seq_len, 12);
   assert.notEqual(c.info?.pid, pid, 'a fresh worker ran it');
   assert.equal(c.workersStarted, 2);
 });
 
-test('trial job: a diverging learning rate fails as nan, a bad hyperparameter as user', async (t) => {
+test('trial job: a diverging learning rate fails as nan, a damaged checkpoint as user; a bad hyperparameter never reaches a worker', async (t) => {
   const dir = tempDir(t);
   const study = makeStudy(dir, 120);
   const c = new WorkerClient();
   t.after(() => c.close());
-  const nan = await rejection(c.run({ kind: 'trial', options: { study, params: { learning_rate: 1e30, epochs: 1, batch_size: 8 } } }));
+  const nan = await rejection(c.run(trialJob(study, { learning_rate: 1e30, epochs: 1, batch_size: 8 })));
   assert.equal(nan.cause, 'nan', nan.message);
   assert.match(nan.message, /learning_rate/);
-  const user = await rejection(c.run({ kind: 'trial', options: { study, params: { batch_sise: 8 } } }));
+  const checkpointDir = join(dir, 'ck');
+  mkdirSync(checkpointDir);
+  writeFileSync(join(checkpointDir, 'checkpoint.json'), '{ torn');
+  const user = await rejection(c.run(trialJob(study, { epochs: 1, batch_size: 8 }, { checkpointDir, resume: true })));
   assert.equal(user.cause, 'user');
-  assert.match(user.message, /"batch_sise" is not a hyperparameter \(did you mean "batch_size"\?\)/);
+  assert.match(user.message, /checkpoint\.json: not valid JSON .*delete it to start over/);
+  assert.match(userError(() => trialJob(study, { batch_sise: 8 })), /"batch_sise" is not a hyperparameter \(did you mean "batch_size"\?\)/);
 });
 
 test('frozen trials share the study\'s feature cache across workers: later ones build only the head, same result, and keep their worker', async (t) => {
@@ -84,7 +87,7 @@ test('frozen trials share the study\'s feature cache across workers: later ones 
   t.after(() => c.close());
   const frozen = async () => {
     const logs: string[] = [];
-    const r = await c.run<TrialJobResult>({ kind: 'trial', options: { study, params: { freeze_body: true, learning_rate: 1e-2, batch_size: 16, epochs: 3 } } }, { onLog: (_l, text) => logs.push(text) });
+    const r = await c.run<TrialJobResult>(trialJob(study, { freeze_body: true, learning_rate: 1e-2, batch_size: 16, epochs: 3 }), { onLog: (_l, text) => logs.push(text) });
     return { r, logs };
   };
   const first = await frozen();
@@ -112,7 +115,7 @@ test('frozen trials share the study\'s feature cache across workers: later ones 
   assert.equal(c.workersStarted, 2, 'head-only trials ran in the worker they found');
   assert.ok(Math.max(...rss) - Math.min(...rss) <= 8, `RSS over head-only trials in one worker: ${rss.join(', ')} MiB`);
   // A full fine-tuning trial still counts: the next trial gets a fresh worker.
-  await c.run<TrialJobResult>({ kind: 'trial', options: { study, params: { batch_size: 16, epochs: 1 } } });
+  await c.run<TrialJobResult>(trialJob(study, { batch_size: 16, epochs: 1 }));
   await frozen();
   assert.equal(c.workersStarted, 3);
 });
@@ -124,7 +127,7 @@ test('a study\'s encoderDropout replaces the preset\'s, trains differently, and 
     const dir = tempDir(t);
     const study = makeStudy(dir, 160, { encoderDropout });
     const saveTo = join(dir, 'model');
-    const r = await c.run<TrialJobResult>({ kind: 'trial', options: { study, saveTo, params: { batch_size: 16, epochs: 2 } } });
+    const r = await c.run<TrialJobResult>(trialJob(study, { batch_size: 16, epochs: 2 }, { saveTo }));
     return { r, config: JSON.parse(readFileSync(join(saveTo, 'config.json'), 'utf8')) as Record<string, number> };
   };
   const none = await run({ hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 });
@@ -134,4 +137,16 @@ test('a study\'s encoderDropout replaces the preset\'s, trains differently, and 
   assert.equal(more.config.hidden_dropout_prob, 0.3);
   assert.equal(more.config.attention_probs_dropout_prob, 0.1, 'the preset keeps what the study does not set');
   assert.notEqual(more.r.curve[0].train_loss, none.r.curve[0].train_loss);
+});
+
+test('the objective of a val_accuracy study is the best accuracy of any epoch; of val_loss the best loss', () => {
+  const curve = [
+    { epoch: 1, train_loss: 0.7, val_loss: 0.5, val_accuracy: 0.7 },
+    { epoch: 1, step: 9, train_loss: 0.6 },
+    { epoch: 2, train_loss: 0.5, val_loss: 0.45, val_accuracy: 0.74 },
+    { epoch: 3, train_loss: 0.4, val_loss: 0.48, val_accuracy: 0.78 },
+  ];
+  assert.equal(objectiveValue({ bestValLoss: 0.45, curve }, 'val_loss'), 0.45);
+  assert.equal(objectiveValue({ bestValLoss: 0.45, curve }, 'val_accuracy'), 0.78, 'not 0.74, the accuracy at the best-loss epoch');
+  assert.ok(Number.isNaN(objectiveValue({ bestValLoss: 0.45, curve: [] }, 'val_accuracy')));
 });

@@ -12,7 +12,7 @@ import type { Command } from 'commander';
 import { DEMO_DEFAULTS, writeDemoWorkspace } from '../../core/demo';
 import { loadStudy, studyStateDir } from '../../core/study';
 import { JOURNAL_FILE } from '../../store/journal';
-import { buildProgram } from '../main';
+import type { CommandContext } from '../context';
 
 const STUDY_FILE = 'demo.trialbook.json';
 
@@ -22,9 +22,9 @@ interface DemoOptions {
   seed: string;
 }
 
-async function step(title: string, argv: string[]): Promise<void> {
+async function step(ctx: CommandContext, title: string, argv: string[]): Promise<void> {
   process.stdout.write(`\n== ${title}\n$ trialbook ${argv.join(' ')}\n`);
-  const program = buildProgram();
+  const program = ctx.program();
   program.exitOverride();
   await program.parseAsync(argv, { from: 'user' });
   if (typeof process.exitCode === 'number' && process.exitCode !== 0) {
@@ -32,7 +32,7 @@ async function step(title: string, argv: string[]): Promise<void> {
   }
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CommandContext): void {
   program
     .command('demo')
     .description('run the whole workflow (split → lengths → tune → report into notes) on a generated demo corpus')
@@ -50,11 +50,11 @@ export function register(program: Command): void {
       }
       const loaded = loadStudy(study);
       const data = loaded.study.data.file;
-      await step('1. split 8:1:1 (stratified, seeded; reused when unchanged)', ['split', '--study', study]);
-      await step('2. token lengths (to choose max_seq_len)', ['lengths', '--vocab', loaded.resolve(loaded.study.tokenizer.vocab), '--input', loaded.resolve(data), '--text-col', loaded.study.data.textColumn]);
+      await step(ctx, '1. split 8:1:1 (stratified, seeded; reused when unchanged)', ['split', '--study', study]);
+      await step(ctx, '2. token lengths (to choose max_seq_len)', ['lengths', '--vocab', loaded.resolve(loaded.study.tokenizer.vocab), '--input', loaded.resolve(data), '--text-col', loaded.study.data.textColumn]);
       const resume = existsSync(join(studyStateDir(loaded), JOURNAL_FILE)) ? ['--resume'] : [];
-      await step(`3. tune (${loaded.study.tuner.type})`, ['tune', study, ...resume]);
-      await step('4. report, test-set score of the best trial, written into the notes', ['report', study, '--test', '--notes']);
+      await step(ctx, `3. tune (${loaded.study.tuner.type})`, ['tune', study, ...resume]);
+      await step(ctx, '4. report, test-set score of the best trial, written into the notes', ['report', study, '--test', '--notes']);
       process.stdout.write(`\nDone. Open ${loaded.study.notes ? loaded.resolve(loaded.study.notes) : dir} to see the results block.\n`);
     });
 }

@@ -1,4 +1,4 @@
-import type { Command } from 'commander';
+import type { RegisterCommand } from '../context';
 import { register as init } from './init';
 import { register as split } from './split';
 import { register as tokenize } from './tokenize';
@@ -17,6 +17,6 @@ import { register as migrate } from './migrate';
 import { register as watch } from './watch';
 
 /** Every CLI command, in the order `--help` lists them. */
-export const commands: Array<(program: Command) => void> = [
+export const commands: RegisterCommand[] = [
   init, split, tokenize, lengths, vocab, demo, plan, train, evaluate, predict, tune, seqlen, report, watch, worker, migrate,
 ];

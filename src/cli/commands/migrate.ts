@@ -17,10 +17,10 @@ import { JournalFile } from '../../store/journal-file';
 import { JOURNAL_FILE } from '../../store/journal';
 import { acquireLock } from '../../store/lock';
 import { isPostgresUrl, openPostgresStudy, redactUrl } from '../../store/postgres';
-import { lastEpoch, replay } from '../../store/replay';
-import { hasCheckpoint } from '../../runner/objective';
+import { lastEpoch } from '../../protocol/curve';
+import { replay } from '../../store/replay';
+import { hasCheckpoint, trialDir } from '../../runner/checkpoint-source';
 import { checkpointPolicy } from '../../runner/promotions';
-import { trialDir } from '../../runner/study-runner';
 import type { TrialEvent } from '../../store/types';
 
 interface MigrateOptions {

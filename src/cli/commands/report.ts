@@ -21,7 +21,7 @@ import { JOURNAL_FILE } from '../../store/journal';
 import { redactUrl } from '../../store/postgres';
 import { buildJsonReport, promotionOrigins, renderCsvReport, renderMarkdownReport, studyView, type ReportExtras } from '../../runner/report';
 import { seqlenTag, summarizeSeqlen } from '../../runner/seqlen';
-import { trialDir } from '../../runner/study-runner';
+import { trialDir } from '../../runner/checkpoint-source';
 import { WorkerClient } from '../../worker/client';
 import { isWorkerJobError } from '../../worker/errors';
 

@@ -11,17 +11,15 @@
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { UserError } from '../../core/errors';
-import { loadStudy, studyStateDir } from '../../core/study';
+import { loadStudy } from '../../core/study';
 import { Params } from '../../protocol/messages';
-import { openStore, studyStorage } from '../../store';
-import { isEpochSummary } from '../../store/replay';
+import { openStore } from '../../store';
 import type { StoredTrial } from '../../store/types';
-import { makeObjective } from '../../runner/objective-factory';
-import { attachStopSignals, formatMetric, parsePositiveInt } from '../../runner/progress';
 import { renderSeqlenMarkdown } from '../../runner/report';
 import { fixedParams, SeqlenPlan, seqlenTag, summarizeSeqlen } from '../../runner/seqlen';
-import { StudyRunner, type RunnerEvent, type StopReason } from '../../runner/study-runner';
-import { asRunnerEvents, runShared } from '../shared-study';
+import type { CommandContext } from '../context';
+import { runPrinter } from '../run-printer';
+import { parsePositiveInt, runStudy } from '../study-run';
 
 interface SeqlenOptions {
   storage?: string;
@@ -56,7 +54,7 @@ function sameParams(a: Params, b: Params): boolean {
   return [...keys].every((k) => a[k] === b[k]);
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CommandContext): void {
   program
     .command('seqlen')
     .description('sequence-length study: repeated runs per max_seq_len at fixed hyperparameters, with a recommendation')
@@ -73,72 +71,29 @@ export function register(program: Command): void {
       const lengths = opts.lengths ?? [...study.seqlen.lengths].sort((a, b) => a - b);
       const repeats = opts.repeats ?? study.seqlen.repeats;
       const { params, how } = fixedParams(loaded, opts.params ? parseParams(opts.params) : {});
-      const storage = studyStorage(loaded, opts.storage);
       const mine = (t: StoredTrial): boolean => {
         const tag = seqlenTag(t);
         return !!tag && lengths.includes(tag.maxLen) && tag.repeat < repeats && sameParams(t.params, params);
       };
       const out = (s: string): void => void process.stdout.write(s + '\n');
       if (!opts.json) out(`sequence-length study: lengths ${lengths.join(', ')}, ${repeats} runs each, fixed ${Object.entries(params).map(([k, v]) => `${k}=${v} (${how[k]})`).join(', ')}`);
-      const onEvent = opts.json ? (e: RunnerEvent) => out(JSON.stringify(e)) : printer(out);
-      let outcome: { reason: StopReason; trials: StoredTrial[] };
-      if (storage.kind === 'postgres') {
-        outcome = await runShared(loaded, {
-          url: storage.url,
-          parallel: 1,
-          source: () => new SeqlenPlan(lengths, repeats, params, study.budget.max_retries_per_trial),
-          include: mine,
-          epochs: opts.epochs ?? study.training.epochs,
-          heartbeatTimeoutS: 60,
-          saveModels: false,
-          quiet: !!opts.json,
-          onOpen: (where) => {
-            if (!opts.json) out(`shared study ${study.name} at ${where}`);
-          },
-          onEvent: (e) => {
-            for (const r of asRunnerEvents(e)) onEvent(r);
-          },
-        });
-      } else outcome = await runLocal();
+      const store = await openStore(loaded, opts.storage ? { storage: opts.storage } : {});
+      if (store.shared && !opts.json) out(`shared study ${study.name} at ${store.where}`);
+      const outcome = await runStudy(loaded, store, {
+        objective: ctx.objective,
+        source: new SeqlenPlan(lengths, repeats, params, study.budget.max_retries_per_trial),
+        parallel: 1,
+        include: mine,
+        epochs: opts.epochs ?? study.training.epochs,
+        saveModels: false,
+        retryFailed: 'fixable',
+        quiet: !!opts.json,
+        onEvent: opts.json ? (e) => out(JSON.stringify(e)) : runPrinter({ metric: study.objective.metric, noun: 'run', started: (e) => `run ${e.trial}: max_seq_len ${seqlenTag(e)?.maxLen ?? e.params.max_seq_len}, repeat ${(seqlenTag(e)?.repeat ?? 0) + 1}${e.resume ? ' (resumed)' : ''}` }),
+      });
       const summary = summarizeSeqlen(outcome.trials, lengths);
       if (opts.json) out(JSON.stringify({ type: 'summary', params, how, repeats, ...summary }));
       else out('\n' + renderSeqlenMarkdown(summary).join('\n'));
       if (outcome.reason === 'cancelled') process.exitCode = 130;
-
-      async function runLocal(): Promise<{ reason: StopReason; trials: StoredTrial[] }> {
-        const store = await openStore(loaded, { lockSignals: false });
-        const runner = new StudyRunner({
-          store,
-          source: new SeqlenPlan(lengths, repeats, params, study.budget.max_retries_per_trial),
-          objective: () => makeObjective(loaded),
-          stateDir: studyStateDir(loaded),
-          metric: study.objective.metric,
-          direction: study.objective.direction,
-          epochs: opts.epochs ?? study.training.epochs,
-          baseSeed: study.data.seed,
-          parallel: 1,
-          maxRetries: study.budget.max_retries_per_trial,
-          include: mine,
-          onEvent,
-        });
-        const detach = attachStopSignals(runner, opts.json);
-        try {
-          return await runner.run();
-        } finally {
-          detach();
-          await store.close();
-        }
-      }
+      if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
     });
-}
-
-function printer(out: (s: string) => void): (e: RunnerEvent) => void {
-  return (e) => {
-    const tag = 'tag' in e ? (e.tag?.seqlen as { maxLen: number; repeat: number } | undefined) : undefined;
-    if (e.type === 'trial-started') out(`run ${e.trial}: max_seq_len ${tag?.maxLen ?? e.params.max_seq_len}, repeat ${(tag?.repeat ?? 0) + 1}${e.resume ? ' (resumed)' : ''}`);
-    else if (e.type === 'metric' && isEpochSummary(e.metric)) out(`  run ${e.trial} epoch ${e.metric.epoch}: ${formatMetric(e.metric)}`);
-    else if (e.type === 'trial-finished') out(`run ${e.trial} complete: ${e.value.toFixed(4)}`);
-    else if (e.type === 'trial-failed') out(`run ${e.trial} ${e.reason === 'cancelled' ? 'cancelled' : `failed (${e.reason})`}: ${e.message}`);
-    else if (e.type === 'recovered') out(`resuming: run${e.trials.length > 1 ? 's' : ''} ${e.trials.join(', ')} stopped mid-run`);
-  };
 }

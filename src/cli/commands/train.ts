@@ -6,9 +6,9 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { loadStudy } from '../../core/study';
 import type { Metric } from '../../protocol/messages';
-import { mergeParams, parseParamsJson } from '../../worker/params';
+import { parseParamsJson, resolveParams, type TrainParams } from '../../core/params';
 import { runJobFromCli } from '../../worker/cli-run';
-import type { TrialJobResult } from '../../worker/jobs/trial-types';
+import { trialJobInput, type TrialJobResult } from '../../worker/jobs/trial-types';
 
 interface TrainOptions {
   params?: string;
@@ -32,20 +32,11 @@ export function register(program: Command): void {
       const loaded = loadStudy(studyPath);
       const given = o.params !== undefined ? parseParamsJson(o.params) : {};
       // Fails here, before a worker starts, on a bad name or value in --params or the study.
-      const { params } = mergeParams(loaded.study, loaded.file, given);
+      const { params } = resolveParams(loaded.study, loaded.file, given);
       const out = new MetricPrinter(Boolean(o.json), params.epochs);
       if (!o.json) process.stderr.write(`training ${loaded.study.name}: ${describe(params)}\n`);
       const outcome = await runJobFromCli<TrialJobResult>(
-        {
-          kind: 'trial',
-          options: {
-            study: loaded.file,
-            params: given as Record<string, number | boolean>,
-            saveTo: o.save ? resolve(o.save) : undefined,
-            backend: o.backend,
-            evaluateTest: o.test,
-          },
-        },
+        trialJobInput(loaded, params, { saveTo: o.save ? resolve(o.save) : undefined, backend: o.backend, evaluateTest: o.test }),
         {
           onMetric: (m) => out.metric(m),
           onProgress: (p) => out.progress(p.done, p.total, p.message),
@@ -59,7 +50,7 @@ export function register(program: Command): void {
         process.exitCode = outcome.code;
         return;
       }
-      out.summary(outcome.result);
+      out.summary(outcome.result, params);
     });
 }
 
@@ -120,16 +111,16 @@ class MetricPrinter {
     this.live = false;
   }
 
-  summary(r: TrialJobResult): void {
+  summary(r: TrialJobResult, params: TrainParams): void {
     if (this.json) {
       const { curve: _curve, ...rest } = r;
-      process.stdout.write(`${JSON.stringify({ type: 'result', ...rest })}\n`);
+      process.stdout.write(`${JSON.stringify({ type: 'result', ...rest, params })}\n`);
       return;
     }
     const parts = [
       `best epoch ${r.bestEpoch}: val_loss ${fmt(r.bestValLoss)}, val_accuracy ${fmt(r.bestValAccuracy)}`,
       `${r.epochsRun} epoch${r.epochsRun === 1 ? '' : 's'}${r.stoppedEarly ? ' (stopped early)' : ''}, ${r.secondsPerEpoch.toFixed(1)} s/epoch`,
-      `backend ${r.backend}${r.matmul ? ` (matmuls on ${r.matmul})` : ''}, batch ${r.params.batch_size}${r.accumulationSteps > 1 ? ` = ${r.accumulationSteps}×${r.microBatch}` : ''}, peak RSS ${Math.round(r.peakRssMiB)} MiB`,
+      `backend ${r.backend}${r.matmul ? ` (matmuls on ${r.matmul})` : ''}, batch ${params.batch_size}${r.accumulationSteps > 1 ? ` = ${r.accumulationSteps}×${r.microBatch}` : ''}, peak RSS ${Math.round(r.peakRssMiB)} MiB`,
     ];
     let line = parts.join('; ');
     if (r.test) line += `; test accuracy ${fmt(r.test.accuracy)} (loss ${fmt(r.test.loss)}, ${r.test.count} rows)`;

@@ -15,22 +15,21 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { UserError } from '../../core/errors';
-import { loadStudy, studyStateDir, toSearchSpace, type LoadedStudy } from '../../core/study';
+import { loadStudy, studyStateDir, type LoadedStudy } from '../../core/study';
 import { openStore, studyStorage } from '../../store';
 import { redactUrl } from '../../store/postgres';
-import { isEpochSummary } from '../../store/replay';
 import { JOURNAL_FILE } from '../../store/journal';
 import type { StoredTrial, StudyStore } from '../../store/types';
-import { makeObjective } from '../../runner/objective-factory';
+import { willRerun } from '../../runner/failure-policy';
 import { seqlenTag } from '../../runner/seqlen';
-import { bestTrial, StudyRunner, willRerun, type RunnerEvent, type RunOutcome } from '../../runner/study-runner';
+import { bestTrial, workerIds, type RunOutcome } from '../../runner/study-runner';
 import { makeTuner } from '../../runner/tuner-source';
 import { checkpointPolicy } from '../../runner/promotions';
 import { requirePreflight } from '../../runner/preflight';
-import { attachStopSignals, formatMetric, formatParams, parsePositiveInt } from '../../runner/progress';
-import { asRunnerEvents, describeCheckpoint, runShared, sharedBudget } from '../shared-study';
+import type { CommandContext } from '../context';
+import { runPrinter } from '../run-printer';
+import { exitFor, parsePositiveInt, parseSeconds, runStudy, trialBudget } from '../study-run';
 
 interface TuneOptions {
   storage?: string;
@@ -39,16 +38,18 @@ interface TuneOptions {
   fresh?: boolean;
   nTrials?: number;
   parallel?: number;
+  retryFailed?: boolean;
   json?: boolean;
 }
 
-export function register(program: Command): void {
+export function register(program: Command, ctx: CommandContext): void {
   program
     .command('tune')
     .description('run the study\'s hyperparameter search (local journal under .trialbook/<name>/, resumable; a shared PostgreSQL study: join it as its workers)')
     .argument('<study>', 'study file (NAME.trialbook.json)')
     .option('--storage <url>', 'tune a study shared through PostgreSQL (postgresql://USER:PASSWORD@HOST:PORT/DATABASE; default: storage in the study file): this process joins it as a worker, like `trialbook worker`, and other machines may join too')
-    .option('--resume', 'continue a study that already has trials (after a crash, kill or Ctrl-C); implied for a shared study')
+    .option('--resume', 'continue a study that already has trials (after a crash, kill or Ctrl-C), re-running the failed trials whose cause may be fixed since (bad input, a full disk); implied for a shared study')
+    .option('--retry-failed', 'also give every other failed trial one more attempt (implies --resume)')
     .option('--fresh', 'start over: move the existing journal and checkpoints to an archive folder (local studies only)')
     .option('--n-trials <n>', 'trial budget (default: budget.maxTrials of the study; shared: of the whole study, all machines together)', (v) => parsePositiveInt(v, '--n-trials'))
     .option('--parallel <k>', 'trials at once, one worker each (default: budget.parallel)', (v) => parsePositiveInt(v, '--parallel'))
@@ -56,86 +57,52 @@ export function register(program: Command): void {
     .option('--json', 'print JSON lines (one per event) instead of progress text')
     .action(async (file: string, opts: TuneOptions) => {
       if (opts.resume && opts.fresh) throw new UserError('--resume and --fresh exclude each other: pick one', 'E_USAGE');
+      if (opts.retryFailed && opts.fresh) throw new UserError('--retry-failed and --fresh exclude each other: pick one', 'E_USAGE');
       const loaded = loadStudy(file);
-      // Before spending CPU hours (after the usage checks): missing files stop it, settings that cannot train are named.
-      const preflight = (): unknown => requirePreflight(loaded, (line) => process.stderr.write(`${line}\n`));
+      const { study } = loaded;
       const storage = studyStorage(loaded, opts.storage);
-      if (storage.kind === 'postgres') {
-        if (opts.fresh) {
-          throw new UserError(`--fresh: study "${loaded.study.name}" is shared through ${redactUrl(storage.url)}, where other machines may be running it, so tune does not start it over; give the study another name to start a new one`, 'E_USAGE');
-        }
-        preflight();
-        const outcome = await tuneShared(loaded, storage.url, opts);
-        if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
-        if (outcome.reason === 'cancelled') process.exitCode = 130;
-        return;
+      if (storage.kind === 'postgres' && opts.fresh) {
+        throw new UserError(`--fresh: study "${study.name}" is shared through ${redactUrl(storage.url)}, where other machines may be running it, so tune does not start it over; give the study another name to start a new one`, 'E_USAGE');
       }
-      if (opts.heartbeatTimeout !== undefined) throw new UserError(`--heartbeat-timeout: only for a shared study (storage postgresql://…); ${loaded.file} keeps its trials in the local journal`, 'E_USAGE');
-      preflight();
-      const store = await openForTune(loaded, opts);
-      const outcome = await runTune(loaded, store, opts);
-      if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
-      if (outcome.reason === 'cancelled') process.exitCode = 130;
+      if (storage.kind === 'journal' && opts.heartbeatTimeout !== undefined) throw new UserError(`--heartbeat-timeout: only for a shared study (storage postgresql://…); ${loaded.file} keeps its trials in the local journal`, 'E_USAGE');
+      // Before spending CPU hours: missing files stop it, settings that cannot train are named.
+      requirePreflight(loaded, (line) => process.stderr.write(`${line}\n`));
+      const parallel = opts.parallel ?? study.budget.parallel;
+      const store = storage.kind === 'journal' ? await openForTune(loaded, opts) : await openStore(loaded, { storage: storage.url, parallel });
+      if (store.shared && !opts.json) {
+        const trials = (await store.trials()).filter((t) => !seqlenTag(t));
+        const done = trials.filter((t) => t.state === 'complete').length;
+        const ids = workerIds(parallel);
+        process.stdout.write(`shared study ${study.name} at ${store.where}: ${trials.length ? `joining it (${trials.length} trials so far, ${done} complete)` : 'starting it'} as worker${ids.length > 1 ? 's' : ''} ${ids.join(', ')}\n`);
+      }
+      const budget = trialBudget(loaded, opts.nTrials);
+      const policy = checkpointPolicy(study);
+      const shared = store.shared;
+      const outcome = await runStudy(loaded, store, {
+        objective: ctx.objective,
+        source: makeTuner(loaded, budget.maxTrials),
+        parallel,
+        include: (t) => !seqlenTag(t),
+        ...(budget.cap !== undefined ? { maxTrials: budget.cap } : {}),
+        epochs: study.training.epochs,
+        ...(opts.heartbeatTimeout !== undefined ? { heartbeatTimeoutS: opts.heartbeatTimeout } : {}),
+        ...(policy ? { checkpoints: policy } : {}),
+        saveModels: true,
+        ...(opts.retryFailed ? { retryFailed: 'all' as const } : opts.resume || shared ? { retryFailed: 'fixable' as const } : {}),
+        quiet: !!opts.json,
+        onEvent: opts.json ? (e) => process.stdout.write(JSON.stringify(e) + '\n') : runPrinter({ metric: study.objective.metric }),
+      });
+      const { best, counts } = tally(study, outcome);
+      const summary = { study: study.name, ...(shared ? { storage: store.where, ran: outcome.ran.length } : {}), ...counts };
+      if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
+      else {
+        const what = `${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned${summary.toRerun ? `, ${summary.toRerun} to re-run on --resume` : ''})`;
+        process.stdout.write(`\nstudy ${study.name}: ${what} — ${shared ? `this machine ran ${outcome.ran.length}; ` : ''}${outcome.reason === 'failures' ? 'stopped after repeated failures' : outcome.message}\n`);
+        printBest(study, best);
+        process.stdout.write(`report: trialbook report ${loaded.file}${opts.storage ? ' --storage URL' : ''} --format md\n`);
+      }
+      exitFor(outcome);
     });
-}
-
-function parseSeconds(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--heartbeat-timeout must be a number of seconds > 0, got "${v}"`);
-  return n;
-}
-
-/** Tunes a shared study as `--parallel` workers of it; prints what a local `tune` prints. */
-async function tuneShared(loaded: LoadedStudy, url: string, opts: TuneOptions): Promise<{ reason: string; message: string }> {
-  const { study } = loaded;
-  const budget = sharedBudget(loaded, opts.nTrials);
-  const policy = checkpointPolicy(study);
-  const text = opts.json ? undefined : printer(study.objective.metric, budget.cap);
-  const emit = (e: RunnerEvent): void => {
-    if (opts.json) process.stdout.write(JSON.stringify(e) + '\n');
-    else text!(e);
-  };
-  const outcome = await runShared(loaded, {
-    url,
-    parallel: opts.parallel ?? study.budget.parallel,
-    source: () => makeTuner(loaded, toSearchSpace(study.searchSpace), budget.maxTrials),
-    include: (t) => !seqlenTag(t),
-    ...(budget.cap !== undefined ? { maxTrials: budget.cap } : {}),
-    epochs: study.training.epochs,
-    heartbeatTimeoutS: opts.heartbeatTimeout ?? 60,
-    ...(policy ? { checkpoints: policy } : {}),
-    saveModels: true,
-    quiet: !!opts.json,
-    onOpen: (where, workers, trials) => {
-      if (opts.json) return;
-      const done = trials.filter((t) => t.state === 'complete').length;
-      process.stdout.write(`shared study ${study.name} at ${where}: ${trials.length ? `joining it (${trials.length} trials so far, ${done} complete)` : 'starting it'} as worker${workers.length > 1 ? 's' : ''} ${workers.join(', ')}\n`);
-    },
-    onEvent: (e) => {
-      if (e.type === 'warning' && e.trial === undefined) process.stderr.write(`trialbook: warning: ${e.message}\n`);
-      if (!opts.json && (e.type === 'checkpoint' || e.type === 'checkpoint-stored')) {
-        process.stdout.write(describeCheckpoint(e)! + '\n');
-        return;
-      }
-      for (const r of asRunnerEvents(e, budget.cap)) emit(r);
-    },
-  });
-  emit({ type: 'stopped', reason: outcome.reason, message: outcome.message });
-  const { best, counts } = tally(study, outcome);
-  const summary = {
-    study: study.name,
-    storage: outcome.where,
-    workers: outcome.workers,
-    ran: outcome.ran.length,
-    ...counts,
-  };
-  if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
-  else {
-    process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned) — this machine ran ${summary.ran}; ${outcome.message}\n`);
-    printBest(study, best);
-    process.stdout.write(`report: trialbook report ${loaded.file}${opts.storage ? ' --storage URL' : ''} --format md\n`);
-  }
-  return outcome;
 }
 
 function archive(loaded: LoadedStudy): string {
@@ -148,13 +115,14 @@ function archive(loaded: LoadedStudy): string {
 
 async function openForTune(loaded: LoadedStudy, opts: TuneOptions): Promise<StudyStore> {
   const say = (text: string): void => void process.stderr.write(`${text}\n`);
-  let store = await openStore(loaded, { lockSignals: false });
+  const open = (): Promise<StudyStore> => openStore(loaded, { storage: 'journal' });
+  let store = await open();
   const existing = (await store.trials()).filter((t) => !seqlenTag(t));
   if (existing.length && opts.fresh) {
     await store.close();
     say(`trialbook: --fresh: moved the old journal and checkpoints to ${archive(loaded)}`);
-    store = await openStore(loaded, { lockSignals: false });
-  } else if (existing.length && !opts.resume) {
+    store = await open();
+  } else if (existing.length && !opts.resume && !opts.retryFailed) {
     await store.close();
     const done = existing.filter((t) => t.state === 'complete').length;
     throw new UserError(
@@ -167,54 +135,8 @@ async function openForTune(loaded: LoadedStudy, opts: TuneOptions): Promise<Stud
   return store;
 }
 
-async function runTune(loaded: LoadedStudy, store: StudyStore, opts: TuneOptions): Promise<RunOutcome> {
-  const { study } = loaded;
-  const maxTrials = opts.nTrials ?? study.budget.maxTrials;
-  const tuner = makeTuner(loaded, toSearchSpace(study.searchSpace), maxTrials);
-  // The tuner counts configurations (ASHA: runs); the runner's cap counts runs, repeats included.
-  // Hyperband's budget is its brackets (what `trialbook plan` prints) unless --n-trials caps it.
-  const runsPerConfig = study.tuner.type === 'asha' ? 1 : study.budget.repeats;
-  const cap = study.tuner.type === 'hyperband' ? opts.nTrials : maxTrials * runsPerConfig;
-  const parallel = opts.parallel ?? study.budget.parallel;
-  const runner = new StudyRunner({
-    store,
-    source: tuner,
-    objective: () => makeObjective(loaded, { parallel }),
-    stateDir: studyStateDir(loaded),
-    metric: study.objective.metric,
-    direction: study.objective.direction,
-    epochs: study.training.epochs,
-    baseSeed: study.data.seed,
-    parallel,
-    ...(cap !== undefined ? { maxTrials: cap } : {}),
-    maxRetries: study.budget.max_retries_per_trial,
-    maxConsecutiveFailures: study.budget.max_consecutive_failed_trials,
-    include: (t) => !seqlenTag(t),
-    saveModels: true,
-    ...(checkpointPolicy(study) ? { promotable: checkpointPolicy(study)!.promotable } : {}),
-    onEvent: opts.json ? (e) => process.stdout.write(JSON.stringify(e) + '\n') : printer(study.objective.metric, cap),
-  });
-  const detach = attachStopSignals(runner, opts.json);
-  let outcome: RunOutcome;
-  try {
-    outcome = await runner.run();
-  } finally {
-    detach();
-    await store.close();
-  }
-  const { best, counts } = tally(study, outcome);
-  const summary = { study: study.name, ...counts };
-  if (opts.json) process.stdout.write(JSON.stringify({ type: 'summary', ...summary }) + '\n');
-  else {
-    process.stdout.write(`\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed, ${summary.pruned} pruned${summary.toRerun ? `, ${summary.toRerun} to re-run on --resume` : ''}) — ${outcome.reason === 'failures' ? 'stopped after repeated failures' : outcome.message}\n`);
-    printBest(study, best);
-    process.stdout.write(`report: trialbook report ${loaded.file} --format md\n`);
-  }
-  return outcome;
-}
-
 /** What a finished run's summary counts (local and shared alike), in the order its JSON prints it. */
-function tally(study: LoadedStudy['study'], outcome: { reason: string; message: string; trials: StoredTrial[] }) {
+function tally(study: LoadedStudy['study'], outcome: RunOutcome) {
   const best = bestTrial(outcome.trials, study.objective.direction);
   const count = (s: string): number => outcome.trials.filter((t) => t.state === s).length;
   const counts = {
@@ -232,35 +154,4 @@ function tally(study: LoadedStudy['study'], outcome: { reason: string; message: 
 
 function printBest(study: LoadedStudy['study'], best: StoredTrial | undefined): void {
   if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n  ${JSON.stringify(best.params)}\n`);
-}
-
-function printer(metric: string, total: number | undefined): (e: RunnerEvent) => void {
-  const out = (s: string): void => void process.stdout.write(s + '\n');
-  return (e) => {
-    switch (e.type) {
-      case 'recovered':
-        out(`resuming: trial${e.trials.length > 1 ? 's' : ''} ${e.trials.join(', ')} stopped mid-run; re-running from the last checkpoint`);
-        break;
-      case 'trial-started':
-        out(`trial ${e.trial} (${e.index}${total !== undefined ? `/${total}` : ''})${e.attempt > 1 ? ` attempt ${e.attempt}` : ''}${e.resume ? ' resumed' : ''}: ${formatParams(e.params)}, ${e.epochs} epochs`);
-        break;
-      case 'metric':
-        if (isEpochSummary(e.metric)) out(`  trial ${e.trial} epoch ${e.metric.epoch}: ${formatMetric(e.metric)}`);
-        break;
-      case 'log':
-        if (e.level === 'warn' || e.level === 'error') out(`  trial ${e.trial} ${e.level}: ${e.text}`);
-        break;
-      case 'trial-finished':
-        out(`trial ${e.trial} complete: ${metric} ${e.value.toFixed(4)} (best: trial ${e.best.trial}, ${e.best.value.toFixed(4)})`);
-        break;
-      case 'trial-pruned':
-        out(`trial ${e.trial} pruned after epoch ${e.epoch}`);
-        break;
-      case 'trial-failed':
-        out(`trial ${e.trial} ${e.reason === 'cancelled' ? 'cancelled' : `failed (${e.reason})`}: ${e.message.split('\n')[0]}${e.willRetry && e.reason !== 'cancelled' ? ' — will retry' : ''}`);
-        break;
-      case 'stopped':
-        break;
-    }
-  };
 }

@@ -9,15 +9,15 @@
  * left to run and no trial is running.
  */
 import type { Command } from 'commander';
-import { loadStudy, studyStateDir, toSearchSpace } from '../../core/study';
+import { loadStudy, studyStateDir } from '../../core/study';
 import { JournalStore, studyStorage } from '../../store';
 import { StudyFollower, type FollowState } from '../../store/postgres/follow';
-import { isEpochSummary, lastEpoch } from '../../store/replay';
+import { isEpochSummary, lastEpoch } from '../../protocol/curve';
 import type { StoredTrial } from '../../store/types';
 import { seqlenTag } from '../../runner/seqlen';
 import { toHistory } from '../../runner/study-runner';
 import { makeTuner } from '../../runner/tuner-source';
-import { formatMetric, formatParams } from '../../runner/progress';
+import { formatMetric, formatParams } from '../run-printer';
 
 interface WatchOptions {
   storage?: string;
@@ -43,7 +43,7 @@ export function register(program: Command): void {
       const loaded = loadStudy(file);
       const { study } = loaded;
       const storage = studyStorage(loaded, opts.storage);
-      const tuner = makeTuner(loaded, toSearchSpace(study.searchSpace), study.budget.maxTrials);
+      const tuner = makeTuner(loaded, study.budget.maxTrials);
       const out = (e: WatchEvent, text: string): void => void process.stdout.write(opts.json ? `${JSON.stringify(e)}\n` : `${text}\n`);
       const seen = new Map<number, { state: string; attempts: number; epoch: number }>();
       let finish: (() => void) | undefined;

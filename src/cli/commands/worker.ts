@@ -7,18 +7,17 @@
  * budget is spent and nothing is running anywhere.
  */
 import type { Command } from 'commander';
-import { InvalidArgumentError } from 'commander';
 import { UserError } from '../../core/errors';
-import { loadStudy, toSearchSpace } from '../../core/study';
-import { studyStorage } from '../../store';
-import { isEpochSummary } from '../../store/replay';
-import type { PgWorkerEvent } from '../../store/postgres';
+import { loadStudy } from '../../core/study';
+import { openStore, studyStorage } from '../../store';
+import { willRerun } from '../../runner/failure-policy';
 import { checkpointPolicy } from '../../runner/promotions';
-import { bestTrial, willRerun } from '../../runner/study-runner';
+import { bestTrial, workerIds } from '../../runner/study-runner';
 import { seqlenTag } from '../../runner/seqlen';
 import { makeTuner } from '../../runner/tuner-source';
-import { formatMetric, formatParams, parsePositiveInt } from '../../runner/progress';
-import { describeCheckpoint, runShared, sharedBudget } from '../shared-study';
+import type { CommandContext } from '../context';
+import { runPrinter } from '../run-printer';
+import { exitFor, parsePositiveInt, parseSeconds, runStudy, trialBudget } from '../study-run';
 
 interface WorkerOptions {
   storage?: string;
@@ -28,13 +27,7 @@ interface WorkerOptions {
   id?: string;
 }
 
-function parseSeconds(v: string): number {
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`--heartbeat-timeout must be a number of seconds > 0, got "${v}"`);
-  return n;
-}
-
-export function register(program: Command): void {
+export function register(program: Command, ctx: CommandContext): void {
   program
     .command('worker')
     .description('run trials of a study shared through PostgreSQL (start any number, on any machines)')
@@ -51,27 +44,29 @@ export function register(program: Command): void {
       if (storage.kind !== 'postgres') {
         throw new UserError(`${loaded.file}: storage: a worker needs a shared PostgreSQL study: pass --storage postgresql://USER:PASSWORD@HOST:PORT/DATABASE or set "storage" in the study file (it is "journal")`, 'E_USAGE');
       }
-      const budget = sharedBudget(loaded, opts.nTrials);
-      const print = opts.json ? (e: PgWorkerEvent) => process.stdout.write(JSON.stringify(e) + '\n') : printer(study.objective.metric);
-      const outcome = await runShared(loaded, {
-        url: storage.url,
+      const budget = trialBudget(loaded, opts.nTrials);
+      const policy = checkpointPolicy(study);
+      const store = await openStore(loaded, { storage: storage.url });
+      const id = workerIds(1, opts.id)[0]!;
+      if (!opts.json) process.stdout.write(`worker ${id}: study ${study.name} at ${store.where}\n`);
+      const outcome = await runStudy(loaded, store, {
+        objective: ctx.objective,
+        source: makeTuner(loaded, budget.maxTrials),
         parallel: 1,
-        source: () => makeTuner(loaded, toSearchSpace(study.searchSpace), budget.maxTrials),
         include: (t) => !seqlenTag(t),
         ...(budget.cap !== undefined ? { maxTrials: budget.cap } : {}),
         epochs: study.training.epochs,
         heartbeatTimeoutS: opts.heartbeatTimeout,
-        ...(opts.id ? { id: opts.id } : {}),
-        ...(checkpointPolicy(study) ? { checkpoints: checkpointPolicy(study)! } : {}),
+        workerId: id,
+        ...(policy ? { checkpoints: policy } : {}),
         saveModels: true,
-        onEvent: (e) => print(e),
-        onOpen: (where, ids) => {
-          if (!opts.json) process.stdout.write(`worker ${ids[0]}: study ${study.name} at ${where}\n`);
-        },
+        retryFailed: 'fixable',
+        quiet: !!opts.json,
+        onEvent: opts.json ? (e) => process.stdout.write(JSON.stringify(e) + '\n') : runPrinter({ metric: study.objective.metric }),
       });
       const best = bestTrial(outcome.trials, study.objective.direction);
       const summary = {
-        worker: outcome.workers[0],
+        worker: id,
         study: study.name,
         stopped: outcome.reason,
         message: outcome.message,
@@ -87,8 +82,7 @@ export function register(program: Command): void {
         process.stdout.write(`\nworker ${summary.worker}: ran ${summary.ran} trials — ${outcome.message}\nstudy ${study.name}: ${summary.trials} trials (${summary.complete} complete, ${summary.failed} failed)\n`);
         if (best) process.stdout.write(`best: trial ${best.number}, ${study.objective.metric} ${best.value!.toFixed(4)}\n`);
       }
-      if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
-      if (outcome.reason === 'cancelled') process.exitCode = 130;
+      exitFor(outcome);
     });
 }
 
@@ -96,44 +90,4 @@ function median(xs: number[]): number | null {
   if (!xs.length) return null;
   const s = [...xs].sort((a, b) => a - b);
   return Math.round(s[Math.floor(s.length / 2)]! * 100) / 100;
-}
-
-function printer(metric: string): (e: PgWorkerEvent) => void {
-  const out = (s: string): void => void process.stdout.write(s + '\n');
-  return (e) => {
-    switch (e.type) {
-      case 'claimed':
-        out(`trial ${e.trial}${e.attempt > 1 ? ` attempt ${e.attempt}` : ''}${e.resume ? ' resumed' : ''}: ${formatParams(e.params)}, ${e.epochs} epochs`);
-        break;
-      case 'metric':
-        if (isEpochSummary(e.metric)) out(`  trial ${e.trial} epoch ${e.metric.epoch}: ${formatMetric(e.metric)}`);
-        break;
-      case 'finished':
-        out(`trial ${e.trial} complete: ${metric} ${e.value.toFixed(4)}`);
-        break;
-      case 'pruned':
-        out(`trial ${e.trial} pruned after epoch ${e.epoch}`);
-        break;
-      case 'failed':
-        out(`trial ${e.trial} ${e.reason === 'cancelled' ? 'cancelled' : `failed (${e.reason})`}: ${e.message.split('\n')[0]}`);
-        break;
-      case 'lost':
-        out(`trial${e.trials.length > 1 ? 's' : ''} ${e.trials.join(', ')}: worker stopped heart-beating; marked failed (heartbeat lost) to be re-run`);
-        break;
-      case 'taken-over':
-        out(`trial ${e.trial}: taken over by another worker while this one was unreachable; its result here is dropped`);
-        break;
-      case 'checkpoint':
-      case 'checkpoint-stored':
-        out(describeCheckpoint(e)!);
-        break;
-      case 'warning':
-        process.stderr.write(`trialbook: warning: ${e.message}\n`);
-        break;
-      case 'checkpoints-dropped':
-      case 'waiting':
-      case 'stopped':
-        break;
-    }
-  };
 }

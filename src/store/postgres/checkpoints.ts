@@ -11,24 +11,9 @@ import { mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { PoolClient } from 'pg';
+import type { CheckpointFile, StoredCheckpoint } from '../types';
 
 export const CHUNK_BYTES = 4 * 1024 * 1024;
-
-export interface CheckpointFile {
-  name: string;
-  size: number;
-  sha256: string;
-}
-
-export interface StoredCheckpoint {
-  trial: number;
-  attempt: number;
-  /** Last epoch in the checkpoint (the trial's last epoch summary), when known. */
-  epoch: number | null;
-  bytes: number;
-  files: CheckpointFile[];
-  worker: string | null;
-}
 
 /**
  * Files of a checkpoint folder worth sharing: plain files, not hidden ones, and not the engine's

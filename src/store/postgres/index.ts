@@ -1,9 +1,8 @@
-/** PostgreSQL study storage: the store, the worker loop, and URL redaction. */
+/** PostgreSQL study storage: the store and URL redaction. */
 import type { LoadedStudy } from '../../core/study';
 import { PostgresStore, type PgStoreOptions } from './store';
 
-export { PostgresStore, type PgStoreOptions, type ClaimContext, type ClaimDecision, type FinishOutcome } from './store';
-export { PgWorker, defaultWorkerId, type PgWorkerEvent, type PgWorkerOptions, type PgWorkerOutcome } from './worker-loop';
+export { PostgresStore, type PgStoreOptions } from './store';
 export { isPostgresUrl, redactUrl, redactText } from './url';
 export { SCHEMA_VERSION } from './schema';
 

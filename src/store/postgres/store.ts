@@ -11,8 +11,8 @@
 import { Pool, type PoolClient } from 'pg';
 import { UserError } from '../../core/errors';
 import { Replay } from '../replay';
-import type { StoredTrial, StudyStore, TrialEvent } from '../types';
-import { checkpointInfo, downloadCheckpoint, uploadCheckpoint, type StoredCheckpoint } from './checkpoints';
+import type { ClaimContext, ClaimDecision, FinishOutcome, StoredCheckpoint, StoredTrial, StudyStore, TrialEvent } from '../types';
+import { checkpointInfo, downloadCheckpoint, uploadCheckpoint } from './checkpoints';
 import { badUrl, connectError, isRestarting, isTransient } from './errors';
 import { withRetry } from './retry';
 import { LOCK_APPEND, LOCK_CLAIM, migrateSchema, schemaVersion } from './schema';
@@ -26,35 +26,18 @@ export interface PgStoreOptions {
   retryBudgetMs?: number;
   /** The study file's contents, recorded with the study the first time it is created. */
   spec?: unknown;
-  /** Connections in the pool (default 3: claims/writes, heartbeats, metrics). */
+  /** Connections in the pool (default 3: claims/writes, heartbeats, metrics; a runner adds one per parallel trial). */
   poolSize?: number;
 }
-
-/** What a claim transaction decided: the events to commit and what to hand back. */
-export interface ClaimDecision<T> {
-  events: TrialEvent[];
-  result: T;
-}
-
-export interface ClaimContext {
-  /** Every trial of the study as of this transaction (other claims are blocked meanwhile). */
-  trials: StoredTrial[];
-  /** The next free trial number of the study. */
-  nextNumber(): Promise<number>;
-  /** The checkpoint stored for one attempt of a trial (promotions on another machine), if any. */
-  checkpoint(trial: number, attempt: number): Promise<StoredCheckpoint | undefined>;
-}
-
-export type FinishOutcome = 'written' | 'already-written' | 'taken-over';
 
 /** How long a joining worker waits for a restarting server (ms). */
 const OPEN_RETRY_MS = 60_000;
 const defaultWarn = (text: string): void => void process.stderr.write(`trialbook: warning: ${text}\n`);
 
 export class PostgresStore implements StudyStore {
+  readonly shared = true;
   private readonly replay = new Replay();
   private cursor = '0';
-  private reserved = 0;
   private closed = false;
   private readonly warn: (text: string) => void;
 
@@ -296,15 +279,6 @@ export class PostgresStore implements StudyStore {
   /** The study is in the database (a reader may open before any worker created it). */
   get exists(): boolean {
     return this.studyId !== undefined;
-  }
-
-  /** Next number from what this process has seen; workers number trials inside claim() instead. */
-  async nextTrialNumber(): Promise<number> {
-    this.writable();
-    await this.guard(() => this.pull(), 'reading the study');
-    const n = Math.max(this.replay.maxNumber + 1, this.reserved);
-    this.reserved = n + 1;
-    return n;
   }
 
   /**

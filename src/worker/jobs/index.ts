@@ -1,16 +1,13 @@
 /**
- * Job kind → handler. Options were validated by ToWorker at the boundary. Handlers beyond echo
- * are loaded on first use, so the worker starts (and answers split jobs) without loading
+ * Job kind → handler. Options were validated by ToWorker at the boundary. Handlers are loaded on
+ * first use, so the worker starts (and answers split jobs) without loading
  * TensorFlow.js.
  */
 import type { Job } from '../../protocol/messages';
 import type { JobContext } from '../context';
-import { echoJob } from './echo';
 
 export async function runJob(job: Job, ctx: JobContext): Promise<unknown> {
   switch (job.kind) {
-    case 'echo':
-      return echoJob(job.options, ctx);
     case 'split':
       return (await import('./split')).splitJob(job.options, ctx);
     case 'tokenize':

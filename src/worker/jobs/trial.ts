@@ -1,11 +1,13 @@
 /**
- * `trial` job: one training run of a study. Study → split (reused when unchanged) → encoded
- * dataset (cached per max_len) → engine trainModel with the merged hyperparameters.
+ * `trial` job: one training run of a study, as the caller resolved it (the study as it loaded
+ * it, the trial's full hyperparameters): split (reused when unchanged) → encoded dataset (cached
+ * per max_len) → engine trainModel.
  */
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../core/fsutil';
-import { loadStudy, studyStateDir } from '../../core/study';
+import type { TrainParams } from '../../core/params';
+import { studyFromSpec, studyStateDir } from '../../core/study';
 import { evaluateModel, FeatureCache, trainModel } from '../../engine';
 import { describeBackend } from '../../engine/backend';
 import { isPreset } from '../../engine/config';
@@ -13,7 +15,6 @@ import type { TrialJobOptions } from '../../protocol/messages';
 import type { JobContext } from '../context';
 import { encodedStudySplits } from '../data';
 import { CancelledError } from '../errors';
-import { mergeParams } from '../params';
 import { readTokenizerConfig, TOKENIZER_CONFIG, tokenizerConfigJson } from '../../core/tokenizer';
 import type { TrialJobResult } from './trial-types';
 
@@ -29,10 +30,9 @@ function featureCacheFor(dir: string): FeatureCache {
 }
 
 export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<TrialJobResult> {
-  const loaded = loadStudy(o.study);
+  const loaded = studyFromSpec(o.study.file, o.study.spec);
   const { study } = loaded;
-  const { params, source } = mergeParams(study, loaded.file, o.params);
-  ctx.log('debug', `params: ${Object.entries(params).map(([k, v]) => `${k}=${v} (${source[k]})`).join(', ')}`);
+  const params = o.params as unknown as TrainParams;
   const vocabPath = loaded.resolve(study.tokenizer.vocab);
   if (!isPreset(study.model)) warnTokenizerMismatch(loaded.resolve(study.model), study.tokenizer, ctx);
   const ds = await encodedStudySplits(loaded, params.max_seq_len, vocabPath, ctx);
@@ -78,7 +78,7 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
   if (saveBestTo && existsSync(join(saveBestTo, 'model.safetensors'))) {
     writeFileAtomic(join(saveBestTo, TOKENIZER_CONFIG), tokenizerConfigJson({ lowercase: study.tokenizer.lowercase, stripAccents: study.tokenizer.stripAccents, maxLen: params.max_seq_len }));
   }
-  const result: TrialJobResult = { ...r, params, labels: ds.labels };
+  const result: TrialJobResult = { ...r, labels: ds.labels };
   if (o.saveTo) result.savedTo = saveBestTo;
   if (o.evaluateTest && saveBestTo) {
     ctx.progress(0, ds.test.count, 'scoring the test split');

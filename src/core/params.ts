@@ -1,13 +1,13 @@
 /**
- * A trial's hyperparameters: the study's training defaults, then the search space's fixed
- * values, then the caller's params (a tuner's suggestion or `train --params`). Names and
- * values are checked here, so a typo fails at once with a message naming it, not after an epoch.
+ * A trial's hyperparameters: every name the engine understands, its valid range and its
+ * default, in one place (the study file's `training` section takes its defaults from here too).
+ * A trial's full set is resolved once, in the process that starts it: the defaults, then the
+ * study's `training`, then the search space's fixed values, then the given params (a tuner's
+ * suggestion or `train --params`); a typo or a bad value fails there, naming it.
  */
 import { z } from 'zod';
-import { UserError } from '../core/errors';
-import type { Study } from '../core/study';
-import type { TrainParams } from '../engine/types';
-import type { Params } from '../protocol/messages';
+import { UserError } from './errors';
+import { closest } from './did-you-mean';
 
 const int = (min: number, max: number) => z.number().int().min(min).max(max);
 const bool = z.union([z.boolean(), z.literal(0), z.literal(1), z.enum(['true', 'false'])]).transform((v) => v === true || v === 1 || v === 'true');
@@ -24,38 +24,51 @@ export const HYPERPARAMETERS = {
   seed: z.number().int(),
   weight_decay: z.number().min(0).max(1),
   max_grad_norm: z.number().positive(),
+  /** Early stopping on val loss: epochs without improvement before stopping. */
   patience: int(1, 10_000),
-} satisfies Record<keyof TrainParams, z.ZodType>;
+};
 
 export type HyperparameterName = keyof typeof HYPERPARAMETERS;
 export const HYPERPARAMETER_NAMES = Object.keys(HYPERPARAMETERS) as HyperparameterName[];
 
+/** The full hyperparameters of one training run, as the engine takes them. */
+export type TrainParams = { [K in HyperparameterName]: z.output<(typeof HYPERPARAMETERS)[K]> };
+
 /** Used when neither the study nor the caller gives a value (BERT fine-tuning's usual start). */
-const BUILT_IN: Pick<TrainParams, 'learning_rate' | 'warmup_steps' | 'freeze_body' | 'dropout_rate' | 'batch_size'> = {
+export const DEFAULTS: Omit<TrainParams, 'seed'> = {
   learning_rate: 5e-5,
   warmup_steps: 0,
   freeze_body: false,
   dropout_rate: 0.1,
   batch_size: 32,
+  epochs: 3,
+  max_seq_len: 128,
+  patience: 2,
+  weight_decay: 0.01,
+  max_grad_norm: 1.0,
 };
 
-export interface MergedParams {
+/** What resolution reads of a study: the seed, the training section, fixed search-space values. */
+export interface ParamsSource {
+  data: { seed: number };
+  training: Partial<Record<HyperparameterName, unknown>>;
+  searchSpace: Record<string, { type: string; value?: unknown }>;
+}
+
+export interface ResolvedParams {
   params: TrainParams;
   /** Where each value came from: 'default' | 'study.training' | 'searchSpace' | 'params'. */
   source: Record<string, string>;
 }
 
-/**
- * Checks caller params: known names, right types, valid ranges. `where` names the origin in
- * messages (e.g. "--params").
- */
+/** Checks params: known names, right types, valid ranges. `where` names their origin in messages (e.g. "--params"). */
 export function checkParams(given: unknown, where: string): Partial<TrainParams> {
   if (!given || typeof given !== 'object' || Array.isArray(given)) throw new UserError(`${where}: expected a JSON object of hyperparameters, e.g. {"learning_rate":5e-5,"epochs":1}`, 'E_PARAMS');
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(given)) {
     const schema = (HYPERPARAMETERS as Record<string, z.ZodType>)[name];
     if (!schema) {
-      const close = nearest(name);
+      const close = closest(name, HYPERPARAMETER_NAMES);
       throw new UserError(`${where}: "${name}" is not a hyperparameter${close ? ` (did you mean "${close}"?)` : ''}; known: ${HYPERPARAMETER_NAMES.join(', ')}`, 'E_PARAMS');
     }
     const r = schema.safeParse(value);
@@ -63,28 +76,6 @@ export function checkParams(given: unknown, where: string): Partial<TrainParams>
     out[name] = r.data;
   }
   return out as Partial<TrainParams>;
-}
-
-/** The known name within two edits of a misspelt one (case, dashes and underscores ignored). */
-function nearest(name: string): string | undefined {
-  const norm = (s: string) => s.toLowerCase().replace(/[_-]/g, '');
-  let best: string | undefined;
-  let bestD = 3;
-  for (const n of HYPERPARAMETER_NAMES) {
-    const d = editDistance(norm(name), norm(n));
-    if (d < bestD) [best, bestD] = [n, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
 }
 
 /** Parses the JSON text of `--params`. */
@@ -98,7 +89,8 @@ export function parseParamsJson(text: string, where = '--params'): Partial<Train
   return checkParams(value, where);
 }
 
-export function mergeParams(study: Study, file: string, given: Params | Partial<TrainParams>): MergedParams {
+/** A trial's full hyperparameters from the study and the given ones (see the top of this file), named `where` in errors. */
+export function resolveParams(study: ParamsSource, file: string, given: Record<string, unknown>, where = 'params'): ResolvedParams {
   const source: Record<string, string> = {};
   const merged: Record<string, unknown> = {};
   const put = (values: Record<string, unknown>, from: string) => {
@@ -108,12 +100,12 @@ export function mergeParams(study: Study, file: string, given: Params | Partial<
       source[k] = from;
     }
   };
-  put({ ...BUILT_IN, seed: study.data.seed }, 'default');
-  const t = study.training;
-  put({ epochs: t.epochs, max_seq_len: t.max_seq_len, patience: t.patience, weight_decay: t.weight_decay, max_grad_norm: t.max_grad_norm }, 'study.training');
+  put({ ...DEFAULTS, seed: study.data.seed }, 'default');
+  const training = Object.fromEntries(Object.entries(study.training).filter(([k]) => k in HYPERPARAMETERS));
+  put(checkParams(training, `${file}: training`), 'study.training');
   const fixed: Record<string, unknown> = {};
   for (const [name, d] of Object.entries(study.searchSpace)) if (d.type === 'fixed') fixed[name] = d.value;
   put(checkParams(fixed, `${file}: searchSpace`), 'searchSpace');
-  put(checkParams(given, 'params'), 'params');
-  return { params: merged as unknown as TrainParams, source };
+  put(checkParams(given, where), 'params');
+  return { params: merged as TrainParams, source };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStudy } from '../../src/core/study';
-import { checkParams, mergeParams, parseParamsJson } from '../../src/worker/params';
+import { checkParams, parseParamsJson, resolveParams } from '../../src/core/params';
 
 const study = parseStudy(
   {
@@ -16,7 +16,7 @@ const study = parseStudy(
 );
 
 test('params merge: built-in defaults < study.training < fixed search-space values < given', () => {
-  const { params, source } = mergeParams(study, 's.trialbook.json', { learning_rate: 2e-5, epochs: 1 });
+  const { params, source } = resolveParams(study, 's.trialbook.json', { learning_rate: 2e-5, epochs: 1 });
   assert.equal(params.learning_rate, 2e-5);
   assert.equal(source.learning_rate, 'params');
   assert.equal(params.epochs, 1);
@@ -28,12 +28,13 @@ test('params merge: built-in defaults < study.training < fixed search-space valu
   assert.equal(params.batch_size, 32);
   assert.equal(params.freeze_body, false);
   // A given value beats a fixed one too.
-  assert.equal(mergeParams(study, 'f', { dropout_rate: 0 }).params.dropout_rate, 0);
+  assert.equal(resolveParams(study, 'f', { dropout_rate: 0 }).params.dropout_rate, 0);
 });
 
 test('params: unknown names, wrong types and out-of-range values are user errors naming them', () => {
   assert.throws(() => parseParamsJson('{"learningrate":1}'), /"learningrate" is not a hyperparameter \(did you mean "learning_rate"\?\)/);
   assert.throws(() => parseParamsJson('{"batch_size":12.5}'), /--params: batch_size = 12.5: /);
+  assert.throws(() => parseParamsJson('{"batch_size":0}'), /--params: batch_size = 0: /);
   assert.throws(() => parseParamsJson('{"max_seq_len":"128"}'), /max_seq_len = "128"/);
   assert.throws(() => parseParamsJson('{"learning_rate":-1}'), /learning_rate = -1/);
   assert.throws(() => parseParamsJson('nope'), /not valid JSON/);

@@ -1,12 +1,44 @@
 /**
- * TEST-ONLY job. Echoes its value and, on request, streams metrics, sends a malformed message,
- * ignores cancel, fails in a chosen way or dies, so the client's cancel/kill/crash paths can be
- * tested against a real child process without training anything.
+ * The tests' `echo` job, run by the tests' worker (testing/worker.ts). It echoes its value and,
+ * on request, streams metrics, sends a malformed message, ignores cancel, fails in a chosen way
+ * or dies, so the client's cancel/kill/crash paths are tested against a real child process
+ * without training anything.
  */
-import { UserError } from '../../core/errors';
-import type { EchoJobOptions } from '../../protocol/messages';
-import type { JobContext } from '../context';
-import { CancelledError } from '../errors';
+import { z } from 'zod';
+import { UserError } from '../src/core/errors';
+import { Job, type JobInput, type JobKind } from '../src/protocol/messages';
+import type { JobContext } from '../src/worker/context';
+import { CancelledError } from '../src/worker/errors';
+
+export const EchoJobOptions = z.object({
+  value: z.unknown().optional(),
+  /** Emit this many metrics, `delayMs` apart. */
+  metrics: z.number().int().min(0).default(0),
+  delayMs: z.number().min(0).default(0),
+  logs: z.array(z.string()).optional(),
+  /** Keep going when cancelled, so the client has to kill the worker. */
+  ignoreCancel: z.boolean().optional(),
+  /** Send one message the parent must reject before the real ones. */
+  malformed: z.boolean().optional(),
+  /** Fail on purpose: throw an error of that kind, throw outside the job, exit, spin forever, or fill the V8 heap. */
+  fail: z.enum(['user', 'nan', 'oom', 'internal', 'uncaught', 'exit', 'spin', 'heap']).optional(),
+  /** Allocate this many MiB (kept until the worker exits) — memory/recycling tests. */
+  holdMiB: z.number().min(0).optional(),
+});
+export type EchoJobOptions = z.infer<typeof EchoJobOptions>;
+
+
+/** The jobs the tests' worker runs: every real one, and echo. */
+export const TestJob = z.discriminatedUnion('kind', [...Job.options, z.object({ kind: z.literal('echo'), options: EchoJobOptions })]);
+export type TestJob = z.infer<typeof TestJob>;
+
+/** An echo job as a client request (the real protocol does not know the kind). */
+export function echo(options: z.input<typeof EchoJobOptions> = {}): JobInput {
+  return { kind: 'echo', options } as unknown as JobInput;
+}
+
+/** The echo kind, where a client takes job kinds (recycleKinds). */
+export const ECHO = 'echo' as JobKind;
 
 const held: Buffer[] = [];
 
@@ -17,7 +49,7 @@ export interface EchoResult {
 }
 
 export async function echoJob(o: EchoJobOptions, ctx: JobContext): Promise<EchoResult> {
-  if (o.malformed) ctx.sendRaw({ type: 'metric', id: ctx.id, metric: { epoch: 'not a number' } });
+  if (o.malformed) process.send!({ type: 'metric', id: ctx.id, metric: { epoch: 'not a number' } });
   for (const line of o.logs ?? []) ctx.log('info', line);
   if (o.holdMiB) {
     const b = Buffer.alloc(Math.round(o.holdMiB * 1024 * 1024), 1);

@@ -1,0 +1,32 @@
+/**
+ * Where a run is, in words: one text for the status bar item and the progress notification, so
+ * the two never disagree.
+ */
+import * as vscode from 'vscode';
+import type { ActiveRun } from './runs';
+
+/** 45s, 3m 20s, 2h 5m. */
+export function formatDuration(seconds: number): string {
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.round((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
+}
+
+function eta(run: ActiveRun): string {
+  if (!run.total || !run.finished) return '';
+  const per = (Date.now() - run.startedAt) / run.finished;
+  return formatDuration((Math.max(0, run.total - run.finished) * per) / 1000);
+}
+
+/**
+ * Where a run is, in the same words for the status bar item and the progress notification:
+ * the running trial's number and how many runs are done of the budget.
+ */
+export function runProgress(run: ActiveRun): string {
+  if (run.kind === 'worker') {
+    const what = run.waiting ? vscode.l10n.t("waiting for other workers' trials") : run.current !== undefined ? vscode.l10n.t('trial #{0}', run.current) : vscode.l10n.t('starting…');
+    return `${what} · ${vscode.l10n.t('{0} run here', run.finished)}`;
+  }
+  if (run.current === undefined) return vscode.l10n.t('starting…');
+  const left = eta(run);
+  return `${vscode.l10n.t('trial #{0} · {1}/{2} done', run.current, run.finished, run.total ?? '?')}${left ? ` · ${vscode.l10n.t('ETA {0}', left)}` : ''}`;
+}
