@@ -6,27 +6,13 @@
  * Child mode (`node --import tsx bench/engine.bench.ts --child JSON`) runs one measurement in a
  * fresh process, so parallel-worker throughput and per-run peak RSS can be measured.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { cpus, tmpdir } from 'node:os';
-import type { EncodedSplit } from '../src/core/encoded';
-import { Rng } from '../src/core/rng';
 import { PRESETS } from '../src/engine/config';
 import { mean, std } from '../src/tuners/stats';
-
-const VOCAB = 16424;
-const PY = '/usr/bin/python3';
-const PEER = join(__dirname, 'peers', 'torch_bert.py');
-
-function randomSplit(count: number, seqLen: number, seed: number): EncodedSplit {
-  const rng = new Rng(seed);
-  const ids = new Int32Array(count * seqLen);
-  for (let i = 0; i < ids.length; i++) ids[i] = 5 + rng.int(VOCAB - 5);
-  for (let r = 0; r < count; r++) ids[r * seqLen] = 2;
-  const labels = Int32Array.from({ length: count }, () => rng.int(2));
-  return { maxLen: seqLen, count, ids, lengths: new Uint16Array(count).fill(seqLen), labels };
-}
+import { torchPeer } from './peers/torch';
+import { loadNsmc, peakRssMiB, r2, r4, randomSplit, runChild, VOCAB } from './shared';
 
 interface Measure { preset: string; seq: number; batch: number; steps: number; what: 'throughput' | 'epoch' | 'frozen' | 'frozen-fresh' | 'nsmc'; featuresDir?: string; lr?: number; warmup?: number; dropout?: number; weightDecay?: number; seed?: number; hiddenDropout?: number }
 
@@ -42,7 +28,13 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
   if (m.what === 'throughput') {
     const train = randomSplit(m.batch * m.steps, m.seq, 1);
     const val = randomSplit(m.batch, m.seq, 2);
+    // Cores this process kept busy while training (spinning threads included): on a shared
+    // machine, what its share of the CPU came to (bench/busy.bench.ts).
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
     const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params });
+    const cpu = process.cpuUsage(cpu0);
+    const trainCores = (cpu.user + cpu.system) / 1000 / (performance.now() - wall0);
     const model = BertClassifier.fromSeed(presetConfig(m.preset, VOCAB), 2, 1);
     const inf = randomSplit(m.batch * m.steps * 2, m.seq, 3);
     scoreRows(model, randomSplit(m.batch, m.seq, 4), { budgetMiB: DEFAULT_BUDGET_MIB });
@@ -51,13 +43,13 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
     const inferEps = inf.count / ((performance.now() - t0) / 1000);
     model.dispose();
     // Epoch 2 is warm (kernels compiled, memory grown).
-    return { backend: backend.name, threads: backend.threads, matmul: backend.matmul ?? 'wasm kernels', train_ex_s: r.curve[1].examples_per_sec!, infer_ex_s: inferEps, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
+    return { backend: backend.name, threads: backend.threads, matmul: backend.matmul ?? 'wasm kernels', train_ex_s: r.curve[1].examples_per_sec!, train_cores: trainCores, infer_ex_s: inferEps, peak_rss_mib: peakRssMiB() };
   }
   if (m.what === 'epoch') {
     const train = randomSplit(m.batch * m.steps, m.seq, 1);
     const val = randomSplit(m.batch, m.seq, 2);
     const r = await engine.trainModel({ model: m.preset, vocabSize: VOCAB, numLabels: 2, train, val, params: { ...params, epochs: 1 } });
-    return { examples: train.count, seconds_per_epoch: r.secondsPerEpoch, s_per_1k_examples: (r.secondsPerEpoch / train.count) * 1000, micro_batch: r.microBatch, peak_rss_mib: Math.round(process.resourceUsage().maxRSS / 1024) };
+    return { examples: train.count, seconds_per_epoch: r.secondsPerEpoch, s_per_1k_examples: (r.secondsPerEpoch / train.count) * 1000, micro_batch: r.microBatch, peak_rss_mib: peakRssMiB() };
   }
   if (m.what === 'frozen' || m.what === 'frozen-fresh') {
     const train = randomSplit(m.batch * m.steps, m.seq, 1);
@@ -87,31 +79,12 @@ async function measure(m: Measure): Promise<Record<string, number | string>> {
 /** Learning check on real data: nsmc-dev with KR-BERT char ids (reference tokenizer), 90/10 split. */
 async function nsmc(preset: string, epochs: number, lr: number, warmup: number, dropout: number, weightDecay: number, seed: number, hiddenDropout?: number): Promise<Record<string, number | string>> {
   const engine = await import('../src/engine');
-  const idsFile = resolve(__dirname, '..', '..', 'shared', 'data', 'nsmc-dev-krbert-ids-128.jsonl');
-  const tsv = resolve(__dirname, '..', '..', 'shared', 'data', 'nsmc-dev.tsv');
-  if (!existsSync(idsFile) || !existsSync(tsv)) return { skipped: '../shared/data is absent' };
-  const labels = readFileSync(tsv, 'utf8').split('\n').slice(1).filter((l) => l.trim()).map((l) => Number(l.split('\t')[2]));
-  const rows = readFileSync(idsFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { i: number; ids: number[]; n: number });
+  const data = loadNsmc();
+  if (!data) return { skipped: '../shared/data is absent' };
   const maxLen = 64;
-  const order = Int32Array.from({ length: rows.length }, (_, i) => i);
-  new Rng(42).shuffle(order);
-  const nVal = Math.round(rows.length * 0.1);
-  const make = (idx: Int32Array): EncodedSplit => {
-    const ids = new Int32Array(idx.length * maxLen);
-    const lengths = new Uint16Array(idx.length);
-    const lab = new Int32Array(idx.length);
-    idx.forEach((r, k) => {
-      const row = rows[r];
-      const n = Math.min(row.n, maxLen);
-      ids.set(row.ids.slice(0, n), k * maxLen);
-      if (row.n > maxLen) ids[k * maxLen + maxLen - 1] = 3; // keep [SEP] last when truncating
-      lengths[k] = n;
-      lab[k] = labels[row.i];
-    });
-    return { maxLen, count: idx.length, ids, lengths, labels: lab };
-  };
-  const val = make(order.subarray(0, nVal));
-  const train = make(order.subarray(nVal));
+  const nVal = Math.round(data.order.length * 0.1);
+  const val = data.split(data.order.subarray(0, nVal), maxLen);
+  const train = data.split(data.order.subarray(nVal), maxLen);
   const t0 = performance.now();
   // The encoder's own dropout as a study's `encoderDropout` sets it.
   const encoderDropout = hiddenDropout === undefined ? undefined : { hidden_dropout_prob: hiddenDropout };
@@ -119,40 +92,8 @@ async function nsmc(preset: string, epochs: number, lr: number, warmup: number, 
   return { preset, seed, learning_rate: lr, warmup_steps: warmup, dropout_rate: dropout, weight_decay: weightDecay, hidden_dropout_prob: hiddenDropout ?? PRESETS[preset].hidden_dropout_prob, train: train.count, val: val.count, epochs, best_val_accuracy: r.bestValAccuracy, best_val_loss: r.bestValLoss, val_accuracy_by_epoch: r.curve.map((c) => c.val_accuracy!.toFixed(4)).join(' '), val_loss_by_epoch: r.curve.map((c) => c.val_loss!.toFixed(4)).join(' '), seconds: (performance.now() - t0) / 1000, naive_bayes_reference: 0.83 };
 }
 
-function child(m: Measure, env: NodeJS.ProcessEnv = {}): Promise<Record<string, number | string>> {
-  return new Promise((res, rej) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', __filename, '--child', JSON.stringify(m)], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.on('close', (code) => {
-      const line = out.trim().split('\n').pop() ?? '';
-      try {
-        res(JSON.parse(line));
-      } catch {
-        rej(new Error(`child exited ${code}: ${out.slice(-300)}`));
-      }
-    });
-  });
-}
+const child = (m: Measure, env: NodeJS.ProcessEnv = {}) => runChild(__filename, m, env);
 
-function torchPeer(preset: string, seq: number, batch: number, steps: number): Record<string, unknown> {
-  if (!existsSync(PY) || spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status !== 0) return { error: 'python3-torch is not installed (apt-get install -y python3-torch libopenblas0-pthread)' };
-  const settings = [{ torch: 1, blas: 1 }, { torch: 1, blas: 2 }, { torch: 2, blas: 1 }];
-  const runs = settings.map((s) => {
-    const r = spawnSync(PY, [PEER, '--preset', preset, '--seq', String(seq), '--batch', String(batch), '--steps', String(steps), '--threads', String(s.torch)], { encoding: 'utf8', env: { ...process.env, OMP_NUM_THREADS: String(s.blas), OPENBLAS_NUM_THREADS: String(s.blas) } });
-    try {
-      return { ...s, ...(JSON.parse(r.stdout.trim().split('\n').pop()!) as { train_ex_s: number; infer_ex_s: number }) };
-    } catch {
-      return { ...s, train_ex_s: 0, infer_ex_s: 0, error: r.stderr.slice(-300) };
-    }
-  });
-  const bestTrain = runs.reduce((a, b) => (b.train_ex_s > a.train_ex_s ? b : a));
-  const bestInfer = runs.reduce((a, b) => (b.infer_ex_s > a.infer_ex_s ? b : a));
-  return { runs, train_ex_s: bestTrain.train_ex_s, train_setting: `torch ${bestTrain.torch}, BLAS ${bestTrain.blas}`, infer_ex_s: bestInfer.infer_ex_s, infer_setting: `torch ${bestInfer.torch}, BLAS ${bestInfer.blas}` };
-}
-
-const r2 = (x: number) => Math.round(x * 100) / 100;
-const r4 = (x: number) => Math.round(x * 10000) / 10000;
 
 /** Maps `items` through `fn` with at most `limit` in flight, keeping their order. */
 async function boundedAll<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
@@ -180,7 +121,7 @@ export async function run(): Promise<object> {
     const wasmOnly = await child(m, { TRIALBOOK_NATIVE_BLAS: '0' });
     const blas1 = await child(m, { TRIALBOOK_BLAS_THREADS: '1' });
     const ours = await child(m);
-    const peer = torchPeer(preset, 128, 16, steps[preset] * 2) as { train_ex_s?: number; infer_ex_s?: number };
+    const peer = torchPeer({ preset, seq: 128, batch: 16, steps: steps[preset] * 2 });
     // Two trials at once, one process per core (one BLAS thread each): machine throughput.
     const pair = await Promise.all([0, 1].map(() => child(m, { TRIALBOOK_BLAS_THREADS: '1' })));
     const pairTrain = pair.reduce((a, b) => a + Number(b.train_ex_s), 0);

@@ -3,7 +3,7 @@
 // engine runs every matmul on the wasm kernels, so a failure here prints one line and exits 0.
 // TRIALBOOK_NATIVE=0 skips it. Rebuilds only when the source is newer than the built addon.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -19,7 +19,7 @@ function skip(why) {
 }
 
 if (process.env.TRIALBOOK_NATIVE === '0') skip('TRIALBOOK_NATIVE=0');
-const newest = Math.max(...['trialbook_blas.c', 'binding.gyp'].map((f) => statSync(join(dir, f)).mtimeMs));
+const newest = Math.max(...readdirSync(dir).filter((f) => /\.(c|h|gyp)$/.test(f)).map((f) => statSync(join(dir, f)).mtimeMs));
 if (!existsSync(built) || statSync(built).mtimeMs < newest) {
   // node-gyp: the one npm runs scripts with, else npm's own copy next to this node, else PATH.
   const npmGyp = join(dirname(process.execPath), '..', 'lib', 'node_modules', 'npm', 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');

@@ -6,4 +6,4 @@ import { run } from '../src/cli/main';
 import { toSearchSpace } from '../src/tuners/space';
 import { QuadraticObjective } from './quadratic-objective';
 
-run(process.argv, { objective: (loaded) => new QuadraticObjective(toSearchSpace(loaded.study.searchSpace)) });
+run(process.argv, { objective: (loaded) => new QuadraticObjective(toSearchSpace(loaded.study.searchSpace)), checkData: () => undefined });

@@ -85,9 +85,10 @@ export class QuadraticObjective implements Objective {
       const loss = this.fail === 'nan' ? NaN : q + 0.5 / e;
       if (Number.isNaN(loss)) throw new TrialFailure(`loss became NaN at epoch ${e} (learning rate too high?)`, 'nan');
       if (loss < best) [best, bestEpoch] = [loss, e];
-      hooks.onMetric({ epoch: e, train_loss: loss * 0.9, val_loss: loss, val_accuracy: Math.max(0, 1 - loss / 2), elapsed_s: (Date.now() - t0) / 1000 });
+      // Checkpoint first, then report: a test that kills on the metric line finds the epoch saved.
       if (this.fail === 'enospc') writeFileSync('/dev/full', JSON.stringify({ epoch: e }));
       writeFileAtomic(ckpt, JSON.stringify({ epoch: e }));
+      hooks.onMetric({ epoch: e, train_loss: loss * 0.9, val_loss: loss, val_accuracy: Math.max(0, 1 - loss / 2), elapsed_s: (Date.now() - t0) / 1000 });
     }
     if (bestEpoch === 0) {
       // Everything ran before the kill: the checkpoint's epoch is the last one.

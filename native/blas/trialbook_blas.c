@@ -4,6 +4,7 @@
  * BLAS reaches about 4x that on the same core and can use every core. The library is opened with
  * dlopen at run time, so building needs no BLAS headers and a machine without one still loads
  * this addon (it then reports `available: false` and the engine stays on wasm kernels).
+ * With precision bf16 the larger products go to oneDNN instead (onednn.c).
  *
  * Operands are addressed as byte offsets into one ArrayBuffer (the wasm heap), so a matmul needs
  * no copy in or out of WebAssembly memory.
@@ -14,6 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <node_api.h>
+
+#include "cpu.h"
+#include "onednn.h"
 
 enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
 typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
@@ -26,10 +30,15 @@ static sgemm_fn sgemm;
 static set_threads_fn set_threads;
 static get_threads_fn get_threads;
 static get_config_fn get_config;
+static get_config_fn get_corename;
 static char library[512];
 static char load_error[512];
 /* Threads for our own parallel loops (gemmStrided): the count asked of setThreads. */
 static int own_threads = 1;
+/* Precision bf16: products large enough to gain go to onednn_matmul_bf16. */
+static int bf16_on;
+/* Multiply-adds run so far in each precision (matmulStats). */
+static double macs_f32, macs_bf16;
 
 static const char *candidates[] = {
   "libopenblas.so.0", "libopenblas.so", "libopenblasp.so.0", "libopenblas64_.so.0",
@@ -54,38 +63,113 @@ static int try_open(const char *name) {
   set_threads = (set_threads_fn)dlsym(h, "openblas_set_num_threads");
   get_threads = (get_threads_fn)dlsym(h, "openblas_get_num_threads");
   get_config = (get_config_fn)dlsym(h, "openblas_get_config");
+  get_corename = (get_config_fn)dlsym(h, "openblas_get_corename");
   snprintf(library, sizeof library, "%s", name);
   return 1;
 }
 
-/* load(path?) -> { available, library, config, threads, error } */
+static void set_string(napi_env env, napi_value obj, const char *key, const char *value) {
+  napi_value v;
+  napi_create_string_utf8(env, value, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+static void set_bool(napi_env env, napi_value obj, const char *key, int value) {
+  napi_value v;
+  napi_get_boolean(env, value, &v);
+  napi_set_named_property(env, obj, key, v);
+}
+
+/* An optional string argument i into buf ("" when absent or not a string). */
+static void string_arg(napi_env env, napi_value *argv, size_t argc, size_t i, char *buf, size_t len) {
+  napi_valuetype t = napi_undefined;
+  buf[0] = 0;
+  if (argc > i) napi_typeof(env, argv[i], &t);
+  if (t == napi_string) napi_get_value_string_utf8(env, argv[i], buf, len, &len);
+}
+
+/* load(path?) -> { available, library, config, core, threads, error }. OpenBLAS reads
+ * OPENBLAS_CORETYPE once, when it is loaded here: the caller sets it first (native-blas.ts). */
 static napi_value load(napi_env env, napi_callback_info info) {
   size_t argc = 1;
   napi_value argv[1];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (!sgemm) {
-    char wanted[512] = "";
-    napi_valuetype t = napi_undefined;
-    if (argc >= 1) napi_typeof(env, argv[0], &t);
-    if (t == napi_string) {
-      size_t len;
-      napi_get_value_string_utf8(env, argv[0], wanted, sizeof wanted, &len);
-    }
+    char wanted[512];
+    string_arg(env, argv, argc, 0, wanted, sizeof wanted);
     if (wanted[0]) try_open(wanted);
     else for (const char **c = candidates; *c && !sgemm; c++) try_open(*c);
   }
   napi_value out, v;
   napi_create_object(env, &out);
-  napi_get_boolean(env, sgemm != NULL, &v);
-  napi_set_named_property(env, out, "available", v);
-  napi_create_string_utf8(env, sgemm ? library : "", NAPI_AUTO_LENGTH, &v);
-  napi_set_named_property(env, out, "library", v);
-  napi_create_string_utf8(env, sgemm && get_config ? get_config() : "", NAPI_AUTO_LENGTH, &v);
-  napi_set_named_property(env, out, "config", v);
+  set_bool(env, out, "available", sgemm != NULL);
+  set_string(env, out, "library", sgemm ? library : "");
+  set_string(env, out, "config", sgemm && get_config ? get_config() : "");
+  set_string(env, out, "core", sgemm && get_corename ? get_corename() : "");
   napi_create_int32(env, sgemm && get_threads ? get_threads() : 0, &v);
   napi_set_named_property(env, out, "threads", v);
-  napi_create_string_utf8(env, sgemm ? "" : load_error, NAPI_AUTO_LENGTH, &v);
-  napi_set_named_property(env, out, "error", v);
+  set_string(env, out, "error", sgemm ? "" : load_error);
+  return out;
+}
+
+/* cpuFeatures() -> { vendor, avx, avx2, fma, avx512, avx512_bf16, amx_bf16 } */
+static napi_value cpu_features_js(napi_env env, napi_callback_info info) {
+  (void)info;
+  cpu_features_t f;
+  cpu_features(&f);
+  napi_value out;
+  napi_create_object(env, &out);
+  set_string(env, out, "vendor", f.vendor);
+  set_bool(env, out, "avx", f.avx);
+  set_bool(env, out, "avx2", f.avx2);
+  set_bool(env, out, "fma", f.fma);
+  set_bool(env, out, "avx512", f.avx512);
+  set_bool(env, out, "avx512_bf16", f.avx512_bf16);
+  set_bool(env, out, "amx_bf16", f.amx_bf16);
+  return out;
+}
+
+/* loadOnednn(path?) -> { available, description, error } */
+static napi_value load_onednn(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char path[512], err[512] = "";
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  string_arg(env, argv, argc, 0, path, sizeof path);
+  const int ok = onednn_open(path, err, sizeof err);
+  if (ok) onednn_set_threads(own_threads);
+  napi_value out;
+  napi_create_object(env, &out);
+  set_bool(env, out, "available", ok);
+  set_string(env, out, "description", onednn_describe());
+  set_string(env, out, "error", err);
+  return out;
+}
+
+/* setPrecision("bf16" | "fp32") -> the precision in force ("bf16" needs oneDNN loaded). */
+static napi_value set_precision(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  char want[8];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  string_arg(env, argv, argc, 0, want, sizeof want);
+  bf16_on = strcmp(want, "bf16") == 0 && onednn_describe()[0];
+  /* In bf16 the BLAS keeps only small products; its idle threads would spin against oneDNN's. */
+  if (set_threads) set_threads(bf16_on ? 1 : own_threads);
+  napi_value v;
+  napi_create_string_utf8(env, bf16_on ? "bf16" : "fp32", NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+/* matmulStats() -> { fp32, bf16 }: multiply-adds run so far in each precision. */
+static napi_value matmul_stats(napi_env env, napi_callback_info info) {
+  (void)info;
+  napi_value out, v;
+  napi_create_object(env, &out);
+  napi_create_double(env, macs_f32, &v);
+  napi_set_named_property(env, out, "fp32", v);
+  napi_create_double(env, macs_bf16, &v);
+  napi_set_named_property(env, out, "bf16", v);
   return out;
 }
 
@@ -95,10 +179,14 @@ static napi_value set_num_threads(napi_env env, napi_callback_info info) {
   int32_t n = 1;
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   if (argc >= 1) napi_get_value_int32(env, argv[0], &n);
-  if (set_threads && n > 0) set_threads(n);
-  if (n > 0) own_threads = n;
+  if (n > 0) {
+    own_threads = n;
+    onednn_set_threads(n);
+    if (set_threads) set_threads(bf16_on ? 1 : n);
+  }
+  /* The threads in use: the BLAS's (it may cap the count), or ours while bf16 keeps it at one. */
   napi_value v;
-  napi_create_int32(env, get_threads ? get_threads() : 0, &v);
+  napi_create_int32(env, get_threads && !bf16_on ? get_threads() : own_threads, &v);
   return v;
 }
 
@@ -147,6 +235,99 @@ static float *operand(call_t *c, int i, int64_t count) {
   return (float *)(c->heap + off);
 }
 
+/* The last element an operand touches: `outer`x`inner` matrices of `rows` rows of `cols` values
+ * with leading dimension ld, placed at the given strides (all in elements). */
+static int64_t extent(int64_t outer, int64_t inner, int64_t so, int64_t si, int64_t rows, int64_t cols, int64_t ld) {
+  return (outer - 1) * so + (inner - 1) * si + (rows - 1) * ld + cols;
+}
+
+/* One product of a batch on the BLAS, with beta 1 when a bias row was copied into C first. */
+static void blas_one(const matmul_t *g, int64_t j) {
+  const int64_t o = j / g->inner, i = j % g->inner;
+  float *C = g->C + o * g->sCo + i * g->sCi;
+  if (g->bias)
+    for (int64_t r = 0; r < g->m; r++) memcpy(C + r * g->ldc, g->bias, (size_t)g->n * 4);
+  sgemm(RowMajor, g->ta ? Trans : NoTrans, g->tb ? Trans : NoTrans, (int)g->m, (int)g->n, (int)g->k, g->alpha, g->A + o * g->sAo + i * g->sAi,
+        (int)g->lda, g->B + o * g->sBo + i * g->sBi, (int)g->ldb, g->bias ? 1.0f : 0.0f, C, (int)g->ldc);
+}
+
+/* The part [begin, end) of a batch's outer*inner products. */
+typedef struct {
+  const matmul_t *g;
+  int64_t begin, end;
+} share_t;
+
+static void *blas_share(void *arg) {
+  const share_t *s = arg;
+  for (int64_t j = s->begin; j < s->end; j++) blas_one(s->g, j);
+  return NULL;
+}
+
+/* Attention's products are small (128x128x64 for BERT at seq 128): BLAS splits each one over its
+ * threads and waits for them every time, which ran them at half the speed of large products.
+ * Instead each of our threads takes a share of the matrices and runs them one BLAS thread each. */
+#define MAX_OWN_THREADS 64
+static void blas_batch(const matmul_t *g) {
+  const int64_t count = g->outer * g->inner;
+  int threads = own_threads < MAX_OWN_THREADS ? own_threads : MAX_OWN_THREADS;
+  if (threads > count) threads = (int)count;
+  if (threads < 2 || !set_threads || !get_threads || g->m * g->n * g->k > (1 << 22)) {
+    const share_t all = {g, 0, count};
+    blas_share((void *)&all);
+    return;
+  }
+  const int blas_threads = get_threads();
+  set_threads(1);
+  share_t part[MAX_OWN_THREADS];
+  pthread_t tid[MAX_OWN_THREADS];
+  int started[MAX_OWN_THREADS] = {0};
+  for (int t = 0; t < threads; t++) {
+    part[t] = (share_t){g, count * t / threads, count * (t + 1) / threads};
+    if (t > 0) started[t] = pthread_create(&tid[t], NULL, blas_share, &part[t]) == 0;
+  }
+  blas_share(&part[0]);
+  /* A thread that could not start has its share run here. */
+  for (int t = 1; t < threads; t++) {
+    if (started[t]) pthread_join(tid[t], NULL);
+    else blas_share(&part[t]);
+  }
+  set_threads(blas_threads);
+}
+
+/* Under bf16 a product pays for rounding its operands (a pass over each, about a nanosecond an
+ * element) with the time its multiply-adds save (about half of an f32 GEMM's, at 100-200 GFLOP/s
+ * a core): it gains only when it does over ~128 multiply-adds per element rounded, which a
+ * weight matrix meets from about 128 rows of activations. Smaller products stay f32: column sums
+ * (1 x rows . rows x n), the classifier's few outputs, short sequences in small micro-batches. */
+static int bf16_worth(const matmul_t *g) {
+  if (!bf16_on || g->m < 16 || g->n < 16 || g->k < 16) return 0;
+  const double macs = (double)g->outer * (double)g->inner * (double)g->m * (double)g->n * (double)g->k;
+  const double rounded = (double)extent(g->outer, g->inner, g->sAo, g->sAi, g->ta ? g->k : g->m, g->ta ? g->m : g->k, g->lda) +
+                         (double)extent(g->outer, g->inner, g->sBo, g->sBi, g->tb ? g->n : g->k, g->tb ? g->k : g->n, g->ldb);
+  return macs >= 128.0 * rounded;
+}
+
+/* Runs a batch of products (BLAS, or oneDNN in bf16); 0 with a thrown error on failure. */
+static int run_matmul(napi_env env, const matmul_t *g) {
+  const double macs = (double)g->outer * (double)g->inner * (double)g->m * (double)g->n * (double)g->k;
+  if (bf16_worth(g)) {
+    macs_bf16 += macs;
+    char err[256];
+    if (!onednn_matmul_bf16(g, err, sizeof err)) {
+      napi_throw_error(env, "E_BLAS", err);
+      return 0;
+    }
+    return 1;
+  }
+  if (!sgemm) {
+    napi_throw_error(env, "E_BLAS", "matmul: no BLAS library loaded");
+    return 0;
+  }
+  macs_f32 += macs;
+  blas_batch(g);
+  return 1;
+}
+
 /*
  * gemm(heap, a, b, c, bias, batchA, batchB, m, n, k, transA, transB)
  *   C[g] = op(A[g or 0]) . op(B[g or 0]) (+ bias row), row-major; bias < 0 means none.
@@ -154,10 +335,6 @@ static float *operand(call_t *c, int i, int64_t count) {
  */
 static napi_value gemm(napi_env env, napi_callback_info info) {
   call_t c;
-  if (!sgemm) {
-    napi_throw_error(env, "E_BLAS", "gemm: no BLAS library loaded");
-    return NULL;
-  }
   if (!begin(env, info, 12, &c)) return NULL;
   const int64_t batchA = num(&c, 5), batchB = num(&c, 6), m = num(&c, 7), n = num(&c, 8), k = num(&c, 9);
   const int64_t batch = batchA > batchB ? batchA : batchB;
@@ -172,20 +349,9 @@ static napi_value gemm(napi_env env, napi_callback_info info) {
   if (!C) return NULL;
   const float *bias = NULL;
   if (num(&c, 4) >= 0 && !(bias = operand(&c, 4, n))) return NULL;
-  for (int64_t g = 0; g < batch; g++) {
-    const float *Ag = A + (batchA == 1 ? 0 : g * m * k), *Bg = B + (batchB == 1 ? 0 : g * k * n);
-    float *Cg = C + g * m * n;
-    if (bias) for (int64_t i = 0; i < m; i++) memcpy(Cg + i * n, bias, (size_t)n * 4);
-    sgemm(RowMajor, ta ? Trans : NoTrans, tb ? Trans : NoTrans, (int)m, (int)n, (int)k, 1.0f, Ag, ta ? (int)m : (int)k, Bg,
-          tb ? (int)k : (int)n, bias ? 1.0f : 0.0f, Cg, (int)n);
-  }
+  const matmul_t g = {1, batch, m, n, k, ta, tb, ta ? m : k, tb ? k : n, n, 0, batchA == 1 ? 0 : m * k, 0, batchB == 1 ? 0 : k * n, 0, m * n, 1.0f, A, B, bias, C};
+  run_matmul(env, &g);
   return NULL;
-}
-
-/* The last element an operand touches: `outer`x`inner` matrices of `rows` rows of `cols` values
- * with leading dimension ld, placed at the given strides (all in elements). */
-static int64_t extent(int64_t outer, int64_t inner, int64_t so, int64_t si, int64_t rows, int64_t cols, int64_t ld) {
-  return (outer - 1) * so + (inner - 1) * si + (rows - 1) * ld + cols;
 }
 
 /*
@@ -196,62 +362,8 @@ static int64_t extent(int64_t outer, int64_t inner, int64_t so, int64_t si, int6
  *   attention reads and writes the heads in place in [batch*seq, hidden] this way, with no
  *   transposes.
  */
-/* One strided batch of products, or the part [begin, end) of its outer*inner matrices. */
-typedef struct {
-  int64_t inner, m, n, k, lda, ldb, ldc, sAo, sAi, sBo, sBi, sCo, sCi, begin, end;
-  int ta, tb;
-  float alpha;
-  const float *A, *B;
-  float *C;
-} strided_t;
-
-static void *strided_run(void *arg) {
-  const strided_t *s = arg;
-  for (int64_t j = s->begin; j < s->end; j++) {
-    const int64_t o = j / s->inner, i = j % s->inner;
-    sgemm(RowMajor, s->ta ? Trans : NoTrans, s->tb ? Trans : NoTrans, (int)s->m, (int)s->n, (int)s->k, s->alpha, s->A + o * s->sAo + i * s->sAi,
-          (int)s->lda, s->B + o * s->sBo + i * s->sBi, (int)s->ldb, 0.0f, s->C + o * s->sCo + i * s->sCi, (int)s->ldc);
-  }
-  return NULL;
-}
-
-/* Attention's products are small (128x128x64 for BERT at seq 128): BLAS splits each one over its
- * threads and waits for them every time, which ran them at half the speed of large products.
- * Instead each of our threads takes a share of the matrices and runs them one BLAS thread each. */
-#define MAX_OWN_THREADS 64
-static void strided_parallel(const strided_t *all, int64_t count) {
-  int threads = own_threads < MAX_OWN_THREADS ? own_threads : MAX_OWN_THREADS;
-  if (threads > count) threads = (int)count;
-  if (threads < 2 || !set_threads || !get_threads || all->m * all->n * all->k > (1 << 22)) {
-    strided_run((void *)all);
-    return;
-  }
-  const int blas_threads = get_threads();
-  set_threads(1);
-  strided_t part[MAX_OWN_THREADS];
-  pthread_t tid[MAX_OWN_THREADS];
-  int started[MAX_OWN_THREADS] = {0};
-  for (int t = 0; t < threads; t++) {
-    part[t] = *all;
-    part[t].begin = count * t / threads;
-    part[t].end = count * (t + 1) / threads;
-    if (t > 0) started[t] = pthread_create(&tid[t], NULL, strided_run, &part[t]) == 0;
-  }
-  strided_run(&part[0]);
-  /* A thread that could not start has its share run here. */
-  for (int t = 1; t < threads; t++) {
-    if (started[t]) pthread_join(tid[t], NULL);
-    else strided_run(&part[t]);
-  }
-  set_threads(blas_threads);
-}
-
 static napi_value gemm_strided(napi_env env, napi_callback_info info) {
   call_t c;
-  if (!sgemm) {
-    napi_throw_error(env, "E_BLAS", "gemmStrided: no BLAS library loaded");
-    return NULL;
-  }
   if (!begin(env, info, 21, &c)) return NULL;
   const int64_t outer = num(&c, 4), inner = num(&c, 5), m = num(&c, 6), n = num(&c, 7), k = num(&c, 8);
   bool ta = false, tb = false;
@@ -259,7 +371,6 @@ static napi_value gemm_strided(napi_env env, napi_callback_info info) {
   napi_get_value_bool(env, c.argv[10], &tb);
   const int64_t lda = num(&c, 11), ldb = num(&c, 12), ldc = num(&c, 13);
   const int64_t sAo = num(&c, 14), sAi = num(&c, 15), sBo = num(&c, 16), sBi = num(&c, 17), sCo = num(&c, 18), sCi = num(&c, 19);
-  const float alpha = (float)real(&c, 20);
   if (outer <= 0 || inner <= 0 || m <= 0 || n <= 0 || k <= 0 || lda < (ta ? m : k) || ldb < (tb ? k : n) || ldc < n) {
     napi_throw_range_error(env, "E_BLAS", "gemmStrided: bad sizes or leading dimensions");
     return NULL;
@@ -268,8 +379,8 @@ static napi_value gemm_strided(napi_env env, napi_callback_info info) {
   float *B = A ? operand(&c, 2, extent(outer, inner, sBo, sBi, tb ? n : k, tb ? k : n, ldb)) : NULL;
   float *C = B ? operand(&c, 3, extent(outer, inner, sCo, sCi, m, n, ldc)) : NULL;
   if (!C) return NULL;
-  const strided_t all = {inner, m, n, k, lda, ldb, ldc, sAo, sAi, sBo, sBi, sCo, sCi, 0, outer * inner, ta, tb, alpha, A, B, C};
-  strided_parallel(&all, outer * inner);
+  const matmul_t g = {outer, inner, m, n, k, ta, tb, lda, ldb, ldc, sAo, sAi, sBo, sBi, sCo, sCi, (float)real(&c, 20), A, B, NULL, C};
+  run_matmul(env, &g);
   return NULL;
 }
 
@@ -277,16 +388,9 @@ static napi_value gemm_strided(napi_env env, napi_callback_info info) {
  * On wasm each of these is 4-10 separate kernels, each a pass over memory; here each is one pass.
  * exp and erf use branch-free approximations (relative error ~1e-7, float32 rounding level) so
  * the loops vectorise, reductions included (`omp simd`, compiled with -fopenmp-simd: no OpenMP
- * runtime). target_clones adds AVX-512 and AVX2/FMA versions, picked at load time by CPU
- * features ("arch=haswell" would be picked by CPU model, and a VM's generic model never is). */
+ * runtime), in versions for the CPU's vector width (vectorise.h). */
 #include <math.h>
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 12
-#define VECTORISE __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
-#elif defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define VECTORISE __attribute__((target_clones("avx2", "default")))
-#else
-#define VECTORISE
-#endif
+#include "vectorise.h"
 
 static inline __attribute__((always_inline)) float exp_approx(float x) {
   x = x > 88.0f ? 88.0f : x;
@@ -663,6 +767,10 @@ static napi_value sum_squares(napi_env env, napi_callback_info info) {
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"load", NULL, load, NULL, NULL, NULL, napi_default, NULL},
+    {"cpuFeatures", NULL, cpu_features_js, NULL, NULL, NULL, napi_default, NULL},
+    {"loadOnednn", NULL, load_onednn, NULL, NULL, NULL, napi_default, NULL},
+    {"setPrecision", NULL, set_precision, NULL, NULL, NULL, napi_default, NULL},
+    {"matmulStats", NULL, matmul_stats, NULL, NULL, NULL, napi_default, NULL},
     {"setThreads", NULL, set_num_threads, NULL, NULL, NULL, napi_default, NULL},
     {"gemm", NULL, gemm, NULL, NULL, NULL, napi_default, NULL},
     {"gemmStrided", NULL, gemm_strided, NULL, NULL, NULL, napi_default, NULL},

@@ -5,6 +5,7 @@
  * are cancelled and recorded, so a later run, here or on another machine, re-runs them); a
  * second one exits at once.
  */
+import { constants } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { UserError } from '../core/errors';
 import { studyStateDir, type LoadedStudy } from '../core/study';
@@ -65,8 +66,9 @@ export async function runStudy(loaded: LoadedStudy, store: StudyStore, o: StudyR
   const onSignal = (sig: NodeJS.Signals): void => {
     if (runner.isStopping) {
       process.stderr.write(`trialbook: ${sig} again: exiting now; run again with --resume to continue\n`);
-      process.exit(130);
+      process.exit(signalExitCode(sig));
     }
+    stoppedBy ??= sig;
     if (!o.quiet) process.stderr.write(`\ntrialbook: ${sig}: cancelling the running trial${o.parallel > 1 ? 's' : ''} and stopping (press Ctrl-C again to exit at once)\n`);
     runner.stop('cancelled', store.shared ? `stopped by ${sig}; another worker re-runs the cancelled trials` : undefined);
   };
@@ -93,10 +95,21 @@ export function trialBudget(loaded: LoadedStudy, nTrials: number | undefined): {
   return { maxTrials, cap: study.tuner.type === 'hyperband' ? nTrials : maxTrials * runsPerConfig };
 }
 
-/** The run's outcome as the command's exit: repeated failures are an error (exit 2), a stop exits 130. */
+/** The signal that stopped this process's run, for its exit code. */
+let stoppedBy: NodeJS.Signals | undefined;
+
+/**
+ * Exit code of a process a signal stopped: 128 + the signal's number, as a shell reports a
+ * process that signal ended (Ctrl-C 130, SIGTERM 143), so a scheduler can tell it from success.
+ */
+function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + constants.signals[sig];
+}
+
+/** The run's outcome as the command's exit: repeated failures are an error (exit 2), a stop by a signal 128 + its number. */
 export function exitFor(outcome: { reason: string; message: string }): void {
   if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
-  if (outcome.reason === 'cancelled') process.exitCode = 130;
+  if (outcome.reason === 'cancelled') process.exitCode = signalExitCode(stoppedBy ?? 'SIGINT');
 }
 
 export function parsePositiveInt(v: string, flag: string): number {

@@ -18,6 +18,18 @@ export function isUserError(e: unknown): e is UserError {
   return e instanceof Error && e.name === 'UserError';
 }
 
+/** A value as a message quotes it: JSON, cut after `max` characters (a 10 MB "field" is not a message). */
+export function quoted(value: string, max = 60): string {
+  if (value.length <= max) return JSON.stringify(value);
+  return `${JSON.stringify(value.slice(0, max)).slice(0, -1)}…" (${value.length.toLocaleString('en-US')} characters)`;
+}
+
+/** Several values quoted for a message: the first `max` of them, then how many more. */
+export function quotedList(values: readonly string[], max = 12): string {
+  const shown = values.slice(0, max).map((v) => quoted(v));
+  return values.length > max ? `${shown.join(', ')}, … (${values.length - max} more)` : shown.join(', ');
+}
+
 /**
  * Out of memory as each layer words it (tfjs backends, the wasm heap, V8's report; on wasm a
  * failed allocation inside a kernel ends in a "memory access out of bounds" trap): the one test.

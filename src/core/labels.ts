@@ -28,3 +28,18 @@ export function normaliseLabel(cell: string): string {
 export function labelIndex(labels: readonly string[]): Map<string, number> {
   return new Map(labels.map((l, i) => [l, i]));
 }
+
+/**
+ * Label names that are different text but the same number ("1" and "1.0", "0" and "00"): they
+ * become separate classes, which is rarely what the data meant. Each group in id order.
+ */
+export function numericallyEqualLabels(labels: readonly string[]): string[][] {
+  const byValue = new Map<number, string[]>();
+  for (const l of labels) {
+    if (!isNumericLabel(l)) continue;
+    const group = byValue.get(Number(l));
+    if (group) group.push(l);
+    else byValue.set(Number(l), [l]);
+  }
+  return [...byValue.values()].filter((g) => g.length > 1);
+}

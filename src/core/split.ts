@@ -7,10 +7,10 @@
  */
 import { existsSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { UserError, atLine, isUserError } from './errors';
-import { writeFileAtomic } from './fsutil';
+import { UserError, atLine, isUserError, quotedList } from './errors';
+import { sweepStaleTemps, writeFileAtomic } from './fsutil';
 import { sha256 } from './hash';
-import { labelIndex, normaliseLabel, sortLabels } from './labels';
+import { labelIndex, normaliseLabel, numericallyEqualLabels, sortLabels } from './labels';
 import { parseRatios } from './ratios';
 import { Rng } from './rng';
 import type { LabeledText, SplitData, SplitManifest } from './split-types';
@@ -160,6 +160,8 @@ export function splitDataset(opts: SplitOptions): SplitResult {
   if (existsSync(r.out) && !statSync(r.out).isDirectory()) {
     throw new UserError(`${r.out}: exists and is not a folder; the split output must be a folder`, 'E_IO');
   }
+  // What a killed split left behind goes, whether this run reuses the split or rewrites it.
+  if (existsSync(r.out)) sweepStaleTemps(r.out);
   // Fingerprint first (hashing is fast): an unchanged split is reused without parsing.
   const bytes = readDataFile(r.input);
   const inputSha = sha256(bytes);
@@ -244,8 +246,11 @@ function writeSplitFiles(out: string, docs: string[], manifestJson: string, repl
       written.push(p);
     });
   } catch (e) {
-    for (const p of written) rmSync(p, { force: true });
-    if (createdDir) rmSync(out, { recursive: true, force: true });
+    // Best effort: the write's own error is the one to report, not a failed clean-up.
+    try {
+      for (const p of written) rmSync(p, { force: true });
+      if (createdDir) rmSync(out, { recursive: true, force: true });
+    } catch {}
     throw e;
   }
 }
@@ -453,11 +458,18 @@ function collectRows(table: Table, r: Resolved, report: string[]): Collected {
   const labels = r.labels ?? sortLabels(kept.map((g) => g.label));
   const present = new Set(kept.map((g) => g.label));
   if (present.size < 2) {
-    const only = [...present].map((l) => JSON.stringify(l)).join('') || '(none)';
-    throw new UserError(
-      `${table.file}: label column ${JSON.stringify(table.header[labelCol])} has only one label, ${only}, in ${kept.length} usable rows; a classifier needs at least two`,
-      'E_DATA',
-    );
+    const column = JSON.stringify(table.header[labelCol]);
+    if (kept.length === 0) {
+      const why = conflictRows > 0
+        ? `all ${conflictRows} rows with a text and a label were dropped because their texts appear with different labels (e.g. lines ${pairs(conflictLines)}); fix the labels, or keep such rows with --keep-duplicates`
+        : `every row was skipped as bad`;
+      throw new UserError(`${table.file}: no usable rows in label column ${column}: ${why}`, 'E_DATA');
+    }
+    const only = [...present].map((l) => JSON.stringify(l)).join('');
+    throw new UserError(`${table.file}: label column ${column} has only one label, ${only}, in ${kept.length} usable rows; a classifier needs at least two`, 'E_DATA');
+  }
+  for (const group of numericallyEqualLabels(labels)) {
+    report.push(`warning: labels ${group.map((l) => JSON.stringify(l)).join(' and ')} are the same number written differently, so they are ${group.length} separate classes; write them alike if they are one class`);
   }
   const index = labelIndex(labels);
   const rows = kept.map((g) => ({ text: g.text, label: index.get(g.label)!, line: g.line }));
@@ -511,7 +523,7 @@ export function readSplit(dir: string): SplitData {
     const file = join(dir, `${name}.tsv`);
     const table = readTable(file, { delimiter: '\t' });
     if (table.header.length !== 2 || table.header[0] !== 'text' || table.header[1] !== 'label') {
-      throw atLine(file, 1, `expected the header "text<TAB>label", found ${table.header.map((h) => JSON.stringify(h)).join(', ')}`);
+      throw atLine(file, 1, `expected the header "text<TAB>label", found ${quotedList(table.header)}`);
     }
     const out: LabeledText[] = new Array(table.records.length);
     table.records.forEach((rec, i) => {

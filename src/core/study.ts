@@ -9,7 +9,7 @@ import { z } from 'zod';
 import { UserError } from './errors';
 import { closest } from './did-you-mean';
 import { assertReadableFile } from './fsutil';
-import { DEFAULTS, HYPERPARAMETERS } from './params';
+import { DEFAULTS, HYPERPARAMETER_NAMES, HYPERPARAMETERS } from './params';
 import { parseRatios } from './ratios';
 
 const Scalar = z.union([z.number(), z.string(), z.boolean()]);
@@ -51,9 +51,17 @@ export const TunerSpec = z.discriminatedUnion('type', [
 ]);
 export type TunerSpec = z.infer<typeof TunerSpec>;
 
+/** Matmul precisions a study (or `trialbook pretrain`) can ask for; see engine/precision.ts. */
+export const PRECISIONS = ['fp32', 'bf16', 'auto'] as const;
+
 export const StudySpec = z.strictObject({
   $schema: z.string().optional(),
-  name: z.string().min(1).regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore'),
+  // The name is a folder under .trialbook/: "." and ".." would put the study's state elsewhere.
+  name: z
+    .string()
+    .min(1)
+    .regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore')
+    .refine((n) => !/^\.+$/.test(n), 'a name of dots only would name a folder outside .trialbook/; use letters or digits too'),
   data: z.strictObject({
     file: z.string().min(1),
     textColumn: z.string().min(1),
@@ -82,6 +90,11 @@ export const StudySpec = z.strictObject({
       attention_probs_dropout_prob: z.number().min(0).max(0.9).optional(),
     })
     .optional(),
+  /**
+   * Matmul precision: fp32; bf16 (bf16 matmul inputs, fp32 accumulation and weights: about twice
+   * the speed on CPUs with AVX512-BF16 or AMX, through oneDNN); auto (bf16 where the CPU has it).
+   */
+  precision: z.enum(PRECISIONS).default('fp32'),
   training: z.strictObject({
     epochs: HYPERPARAMETERS.epochs.default(DEFAULTS.epochs),
     max_seq_len: HYPERPARAMETERS.max_seq_len.default(DEFAULTS.max_seq_len),
@@ -151,7 +164,7 @@ export interface LoadedStudy {
 export function parseStudy(value: unknown, file: string): Study {
   const r = StudySpec.safeParse(value);
   if (!r.success) throw studyError(file, r.error.issues.flatMap((i) => describeIssue(i, value)));
-  const problems = semanticProblems(r.data);
+  const problems = [...semanticProblems(r.data), ...searchSpaceProblems(r.data.searchSpace)];
   if (problems.length) throw studyError(file, problems);
   return r.data;
 }
@@ -181,6 +194,47 @@ function semanticProblems(s: Study): string[] {
   }
   if (s.tuner.type === 'asha' && s.tuner.min_epochs > s.tuner.max_epochs) {
     out.push(`tuner.min_epochs: ${s.tuner.min_epochs} must not exceed tuner.max_epochs (${s.tuner.max_epochs})`);
+  }
+  return out;
+}
+
+/** Why `value` is not a valid value of hyperparameter `name` (undefined when it is). */
+function hyperparameterProblem(name: string, value: unknown): string | undefined {
+  const r = (HYPERPARAMETERS as Record<string, z.ZodType>)[name]!.safeParse(value);
+  if (r.success) return undefined;
+  const issue = r.error.issues[0];
+  if (typeof value === 'string' && issue?.code === 'invalid_type' && Number.isFinite(Number(value))) return `${JSON.stringify(value)} is text; write the number ${value} without quotes`;
+  return `${JSON.stringify(value)}: ${(issue?.message ?? 'invalid value').replace(/^Invalid input: /, '').replace(/^Too (small|big): /, '')}`;
+}
+
+/**
+ * Search-space keys that are not hyperparameters, and values outside a hyperparameter's range:
+ * found when the study loads, before a trial is spent on them.
+ */
+function searchSpaceProblems(space: Study['searchSpace']): string[] {
+  const out: string[] = [];
+  for (const [name, d] of Object.entries(space)) {
+    const at = `searchSpace.${name}`;
+    const schema = Object.prototype.hasOwnProperty.call(HYPERPARAMETERS, name) ? (HYPERPARAMETERS as Record<string, z.ZodType>)[name] : undefined;
+    if (!schema) {
+      const hint = closest(name, HYPERPARAMETER_NAMES);
+      out.push(`${at}: not a hyperparameter${hint ? ` (did you mean ${hint}?)` : ''}; known: ${HYPERPARAMETER_NAMES.join(', ')}`);
+      continue;
+    }
+    const check = (where: string, v: unknown): void => {
+      const p = hyperparameterProblem(name, v);
+      if (p) out.push(`${at}.${where}: ${p}`);
+    };
+    if (d.type === 'float' || d.type === 'int') {
+      check('low', d.low);
+      check('high', d.high);
+      // A whole-number hyperparameter sampled as a float gets fractions.
+      if (d.type === 'float' && schema instanceof z.ZodNumber && schema.isInt) {
+        out.push(`${at}.type: ${name} takes whole numbers; use "int" or "choice"`);
+      }
+    } else if (d.type === 'choice') d.values.forEach((v, i) => check(`values.${i}`, v));
+    else if (d.type === 'fixed') check('value', d.value);
+    else if (hyperparameterProblem(name, true) || hyperparameterProblem(name, false)) out.push(`${at}.type: ${name} is not true/false; use "float", "int" or "choice"`);
   }
   return out;
 }
@@ -262,7 +316,8 @@ export function loadStudy(path: string): LoadedStudy {
   assertReadableFile(file, 'study file');
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, 'utf8'));
+    // Editors on Windows may save a UTF-8 BOM; it is not part of the JSON.
+    json = JSON.parse(readFileSync(file, 'utf8').replace(/^\uFEFF/, ''));
   } catch (e) {
     throw new UserError(`${file}: not valid JSON (${(e as Error).message})`, 'E_STUDY');
   }

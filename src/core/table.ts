@@ -7,9 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { UserError, atLine } from './errors';
+import { UserError, atLine, quoted, quotedList } from './errors';
 import { assertReadableFile } from './fsutil';
 import { sha256 } from './hash';
+import { firstInvalidUtf8, lineOfOffset } from './text-encoding';
 
 export type Delimiter = ',' | '\t' | ';';
 
@@ -41,6 +42,9 @@ export function delimiterName(d: Delimiter): string {
   return d === '\t' ? 'tab' : d === ',' ? 'comma' : 'semicolon';
 }
 
+/** A header line longer than this is not a header (a file without line breaks, or not a table). */
+const MAX_HEADER_CHARS = 1 << 20;
+
 /** Reads and parses a table file; every failure is a UserError naming the file (and line). */
 export function readTable(file: string, opts: ReadTableOptions = {}): Table {
   return parseTable(file, readDataFile(file), opts);
@@ -60,12 +64,19 @@ export function readDataFile(file: string): Buffer {
 export function parseTable(file: string, bytes: Uint8Array, opts: ReadTableOptions = {}): Table {
   const text = decodeUtf8(file, bytes);
   if (text.trim() === '') throw new UserError(`${file}: the file is empty; expected a header line and data rows`, 'E_DATA');
+  const firstBreak = text.indexOf('\n');
+  const headerChars = firstBreak === -1 ? text.length : firstBreak;
+  if (headerChars > MAX_HEADER_CHARS) {
+    // Checked before parsing: csv-parse takes seconds on a line of megabytes, only to find one field.
+    const where = firstBreak === -1 ? 'the whole file is one line' : 'the first line';
+    throw atLine(file, 1, `${where}, ${headerChars.toLocaleString('en-US')} characters long, cannot be a header; a CSV/TSV table starts with a line naming its columns`);
+  }
   const delimiter = chooseDelimiter(file, text, opts.delimiter);
   const records = parseRecords(file, text, delimiter);
   if (records.length === 0) throw new UserError(`${file}: the file is empty; expected a header line and data rows`, 'E_DATA');
   const [head, ...rows] = records;
   if (rows.length === 0) {
-    throw new UserError(`${file}: only a header line (${head.fields.map((f) => JSON.stringify(f)).join(', ')}), no data rows`, 'E_DATA');
+    throw new UserError(`${file}: only a header line (${quotedList(head.fields)}), no data rows`, 'E_DATA');
   }
   return { file, delimiter, header: head.fields, records: rows, sha256: sha256(bytes), bytes: bytes.length };
 }
@@ -177,36 +188,6 @@ class LineIndex {
   }
 }
 
-function lineOfOffset(bytes: Uint8Array, offset: number): number {
-  let line = 1;
-  for (let i = bytes.indexOf(10); i !== -1 && i < offset; i = bytes.indexOf(10, i + 1)) line++;
-  return line;
-}
-
-/** Offset of the first byte that breaks UTF-8 (only called once decoding has failed). */
-function firstInvalidUtf8(b: Uint8Array): number {
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i];
-    let n = 0;
-    let min = 0;
-    if (c < 0x80) n = 0;
-    else if (c >= 0xc2 && c <= 0xdf) (n = 1), (min = 0x80);
-    else if (c >= 0xe0 && c <= 0xef) (n = 2), (min = 0x800);
-    else if (c >= 0xf0 && c <= 0xf4) (n = 3), (min = 0x10000);
-    else return i;
-    if (i + n >= b.length && n > 0) return i;
-    let cp = n === 0 ? c : c & (0x3f >> n);
-    for (let k = 1; k <= n; k++) {
-      if ((b[i + k] & 0xc0) !== 0x80) return i;
-      cp = (cp << 6) | (b[i + k] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
-    i += n + 1;
-  }
-  return b.length;
-}
-
 /**
  * Index of a named column. A missing one lists the columns that exist (and a near match when the
  * name differs only in case or surrounding spaces).
@@ -217,9 +198,8 @@ export function findColumn(table: Pick<Table, 'file' | 'header'>, name: string, 
   const loose = table.header.findIndex((h) => h.trim() === name.trim());
   if (loose !== -1) return loose;
   const near = table.header.find((h) => h.trim().toLowerCase() === name.trim().toLowerCase());
-  const hint = near !== undefined ? ` (did you mean ${JSON.stringify(near)}?)` : '';
-  const cols = table.header.map((h) => JSON.stringify(h)).join(', ');
-  throw new UserError(`${table.file}: ${what} ${JSON.stringify(name)} not found${hint}; the columns are: ${cols}`, 'E_DATA');
+  const hint = near !== undefined ? ` (did you mean ${quoted(near)}?)` : '';
+  throw new UserError(`${table.file}: ${what} ${quoted(name)} not found${hint}; the columns are: ${quotedList(table.header)}`, 'E_DATA');
 }
 
 /** One field in TSV with CSV quoting: quoted only when it holds a tab, quote or line break. */

@@ -8,15 +8,22 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths, getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../core/errors';
-import { installNativeMatmul } from './native-blas';
+import { describeNativeBlas, installNativeMatmul, type NativeBlasInfo } from './native-blas';
 
 export interface BackendInfo {
   name: string;
   threads: number;
   /** Why each better backend was not used. */
   skipped: string[];
-  /** On wasm: the native BLAS that runs the matmuls (native-blas.ts), e.g. "OpenBLAS 0.3.21 (…), 2 threads". */
+  /**
+   * On wasm: the native BLAS that runs the matmuls (native-blas.ts), e.g. "OpenBLAS 0.3.21
+   * (libopenblas.so.0), Cooperlake kernels (from CPU flags), up to 2 threads".
+   */
   matmul?: string;
+  /** The same, as data (what the editor's Select Runtime shows). */
+  blas?: NativeBlasInfo;
+  /** Where bf16 matmuls can run (precision bf16/auto), e.g. "oneDNN 2.6.3 (brg:avx512_core_bf16)". */
+  bf16?: string;
 }
 
 const ORDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -100,8 +107,12 @@ export async function initBackend(preference?: string): Promise<BackendInfo> {
       if (name === 'wasm') {
         shareIdentityOnWasm();
         const blas = installNativeMatmul();
-        if (blas.info) current.matmul = `${blas.info.library}, ${blas.info.threads} thread${blas.info.threads === 1 ? '' : 's'}`;
-        else if (blas.why) skipped.push(blas.why);
+        if (blas.info) {
+          current.matmul = describeNativeBlas(blas.info);
+          current.blas = blas.info;
+          if (blas.info.bf16) current.bf16 = `${blas.info.bf16.description}${blas.info.bf16.native ? '' : ', emulated: this CPU has no bf16 instructions'}`;
+          else if (blas.info.bf16Why) skipped.push(`bf16: ${blas.info.bf16Why}`);
+        } else if (blas.why) skipped.push(blas.why);
       }
       return current;
     }
@@ -149,10 +160,14 @@ function threadsOf(name: string): number {
   return 1;
 }
 
-/** One line for people: "wasm (1 thread), matmuls on OpenBLAS 0.3.21 (…), 2 threads". */
-export function describeBackend(b: Pick<BackendInfo, 'name' | 'threads' | 'matmul'>): string {
+/**
+ * One line for people: "wasm (1 thread), matmuls on OpenBLAS 0.3.21 (…), Cooperlake kernels
+ * (from CPU flags), up to 2 threads; bf16 on oneDNN 2.6.3 (brg:avx512_core_bf16)".
+ */
+export function describeBackend(b: Pick<BackendInfo, 'name' | 'threads' | 'matmul' | 'bf16'>): string {
   const base = `${b.name} (${b.threads} thread${b.threads === 1 ? '' : 's'})`;
-  return b.matmul ? `${base}, matmuls on ${b.matmul}` : base;
+  const matmul = b.matmul ? `${base}, matmuls on ${b.matmul}` : base;
+  return b.bf16 ? `${matmul}; bf16 on ${b.bf16}` : matmul;
 }
 
 /** The backend initBackend chose (initialising with defaults if nobody called it yet). */

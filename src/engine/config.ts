@@ -35,6 +35,10 @@ export function checkConfig(raw: unknown, where: string): BertConfig {
   if (problems.length === 0 && (c.hidden_size as number) % (c.num_attention_heads as number) !== 0) problems.push(`hidden_size ${c.hidden_size} is not a multiple of num_attention_heads ${c.num_attention_heads}`);
   const act = c.hidden_act ?? 'gelu';
   if (typeof act !== 'string' || !ACTIVATIONS.includes(act)) problems.push(`hidden_act ${JSON.stringify(act)} is not supported (${ACTIVATIONS.join(', ')})`);
+  const id2label = c.id2label;
+  if (typeof c.num_labels === 'number' && id2label && typeof id2label === 'object' && Object.keys(id2label).length !== c.num_labels) {
+    problems.push(`num_labels is ${c.num_labels} but id2label names ${Object.keys(id2label).length} labels; make them agree`);
+  }
   if (problems.length) throw new UserError(`${where}: ${problems.join('; ')}`, 'E_CONFIG');
   const prob = (v: unknown) => (typeof v === 'number' && v >= 0 && v < 1 ? v : 0.1);
   return {

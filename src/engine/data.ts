@@ -14,18 +14,22 @@ export function longest(split: EncodedSplit, rows: ArrayLike<number>, cap: numbe
   return Math.min(Math.ceil(m / 8) * 8, cap);
 }
 
-/** ids [rows, len] (int32), lengths and labels of `rows`, each row cut to its first `len` tokens. */
-export function gatherBatch(split: EncodedSplit, rows: ArrayLike<number>, len: number): TokenBatch & { labels: Int32Array } {
+/** The ids of `rows` (row-major, each cut to its first `len` tokens) and their lengths. */
+export function rowIds(split: EncodedSplit, rows: ArrayLike<number>, len: number): { ids: Int32Array; lengths: Int32Array } {
   const ids = new Int32Array(rows.length * len);
   const lengths = new Int32Array(rows.length);
-  const labels = new Int32Array(rows.length);
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i];
     ids.set(split.ids.subarray(r * split.maxLen, r * split.maxLen + len), i * len);
     lengths[i] = Math.min(split.lengths[r], len);
-    labels[i] = split.labels[r];
   }
-  return { ids: tf.tensor2d(ids, [rows.length, len], 'int32'), lengths, labels };
+  return { ids, lengths };
+}
+
+/** ids [rows, len] (int32), lengths and labels of `rows`, each row cut to its first `len` tokens. */
+export function gatherBatch(split: EncodedSplit, rows: ArrayLike<number>, len: number): TokenBatch & { labels: Int32Array } {
+  const { ids, lengths } = rowIds(split, rows, len);
+  return { ids: tf.tensor2d(ids, [rows.length, len], 'int32'), lengths, labels: Int32Array.from(rows, (r) => split.labels[r]) };
 }
 
 /** Checks a split against the model: shapes, token ids below vocab_size, labels below numLabels. */

@@ -12,6 +12,7 @@ import type { BertClassifier } from './model';
 import { splitFingerprint } from './data';
 import { readSafetensors, writeSafetensors } from './safetensors';
 import { pooledFeatures, type ScoreOptions } from './score';
+import { matmulPrecision } from './native-blas';
 
 /** Bounds the memory cache of a worker kept across head-only trials (KR-BERT base, 16k rows: 49 MiB an entry). */
 const FEATURE_CACHE_BYTES = 256 * 1048576;
@@ -21,8 +22,9 @@ export class FeatureCache {
 
   constructor(readonly dir?: string) {}
 
+  /** Features computed with bf16 matmuls are kept apart from fp32 ones (fp32 keys are as before). */
   static key(sourceKey: string, split: EncodedSplit): string {
-    return `${sourceKey}|${splitFingerprint(split)}|${split.maxLen}`;
+    return `${sourceKey}|${splitFingerprint(split)}|${split.maxLen}${matmulPrecision() === 'bf16' ? '|bf16' : ''}`;
   }
 
   /** Cached features for `key` ([count, hidden]), from memory or disk; undefined when there are none. */

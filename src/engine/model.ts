@@ -129,6 +129,18 @@ export class BertClassifier {
    * forward-only pass holds one layer's activations, not twelve.
    */
   pooled(batch: TokenBatch, rng?: DropoutRng): tf.Tensor2D {
+    // After the last layer x holds the [CLS] rows [B, H].
+    const x = this.encode(batch, rng, true);
+    return tf.tanh(dense(x, this.v('bert.pooler.dense.weight'), this.v('bert.pooler.dense.bias'))) as tf.Tensor2D;
+  }
+
+  /** The last layer's hidden states of every token [B·S, H] (masked-LM pre-training reads them). */
+  sequenceOutput(batch: TokenBatch, rng?: DropoutRng): tf.Tensor2D {
+    return this.encode(batch, rng, false);
+  }
+
+  /** The encoder; with `clsOnly` the last layer computes (and returns) only the [CLS] rows [B, H]. */
+  private encode(batch: TokenBatch, rng: DropoutRng | undefined, clsOnly: boolean): tf.Tensor2D {
     if (this.headOnly) throw new Error('engine: this model holds only its classification head; its encoder features come from the cache');
     const c = this.config;
     const [B, S] = batch.ids.shape;
@@ -141,7 +153,7 @@ export class BertClassifier {
       // The pooler reads only [CLS], so the last layer computes only its row: its query, attention
       // output and feed-forward run on B rows instead of B·S; keys and values still come from
       // every token. The same logits for about a seventh of a BERT layer's work.
-      const at = { B, S, clsOnly: l === L - 1 };
+      const at = { B, S, clsOnly: clsOnly && l === L - 1 };
       if (taped) x = this.layer(l, x, maskBias, at, rng);
       else {
         const prev = x;
@@ -149,8 +161,7 @@ export class BertClassifier {
         prev.dispose();
       }
     }
-    // After the last layer x holds the [CLS] rows [B, H].
-    return tf.tanh(dense(x as tf.Tensor2D, this.v('bert.pooler.dense.weight'), this.v('bert.pooler.dense.bias'))) as tf.Tensor2D;
+    return x as tf.Tensor2D;
   }
 
   /** Word + position + segment-0 embeddings, LayerNorm, dropout → [B·S, H]. */

@@ -9,16 +9,26 @@
  * kernels, and only for what the addon handles (float32, linear activation, bias row); other
  * cases call the backend's own kernel. Without the addon (not built: no compiler or no node
  * headers; or no BLAS library on the machine) the engine runs as before and says why.
- * TRIALBOOK_NATIVE_BLAS=0 turns it off; TRIALBOOK_BLAS_THREADS sets its thread count.
+ * TRIALBOOK_NATIVE_BLAS=0 turns it off; TRIALBOOK_BLAS_THREADS sets its thread count (else it
+ * follows the cores other processes leave free: cpu-share.ts).
+ *
+ * The same addon opens oneDNN, when the machine has it, for bf16 matmuls (precision.ts);
+ * TRIALBOOK_ONEDNN=0 leaves it closed and TRIALBOOK_ONEDNN_LIB picks the library.
  */
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { coreSource, describeCore, openblasCoreFor, type CoreSource, type CpuFeatures } from './blas-core';
+import { CpuShare } from './cpu-share';
 
 interface Addon {
-  load(path?: string): { available: boolean; library: string; config: string; threads: number; error: string };
+  load(path?: string): { available: boolean; library: string; config: string; core: string; threads: number; error: string };
+  cpuFeatures(): CpuFeatures;
+  loadOnednn(path?: string): { available: boolean; description: string; error: string };
+  setPrecision(p: 'fp32' | 'bf16'): 'fp32' | 'bf16';
+  matmulStats(): { fp32: number; bf16: number };
   setThreads(n: number): number;
   gemm(heap: ArrayBuffer, a: number, b: number, c: number, bias: number, batchA: number, batchB: number, m: number, n: number, k: number, transA: boolean, transB: boolean): void;
   gelu(heap: ArrayBuffer, x: number, y: number, n: number): void;
@@ -39,7 +49,15 @@ interface Addon {
 export interface NativeBlasInfo {
   /** e.g. "OpenBLAS 0.3.21 (libopenblas.so.0)". */
   library: string;
+  /** The most threads; with `adaptive`, fewer while other processes keep cores busy. */
   threads: number;
+  adaptive: boolean;
+  /** OpenBLAS's kernel set (e.g. "Cooperlake"), who chose it, and what Trialbook asked for. */
+  core?: { name: string; source: CoreSource; asked?: string };
+  /** bf16 matmuls: oneDNN and the kernel it runs them with, and whether the CPU has bf16 instructions. */
+  bf16?: { description: string; native: boolean };
+  /** Why bf16 matmuls are not available. */
+  bf16Why?: string;
 }
 
 /** The addon file name; the build copies it next to the bundles in dist/. */
@@ -59,6 +77,55 @@ let addon: Addon | undefined;
 let installed: NativeBlasInfo | undefined;
 /** Off: the installed kernels hand every product back to the wasm kernels (benchmarks, tests). */
 let enabled = true;
+/** Follows the free cores when no thread count was given (TRIALBOOK_BLAS_THREADS). */
+let share: CpuShare | undefined;
+let threadsNow = 0;
+
+/** Opens the BLAS library with the core type chosen from the CPU's flags, unless the user set one. */
+function loadBlasLibrary(a: Addon): ReturnType<Addon['load']> & { asked?: string; user?: string } {
+  const user = process.env.OPENBLAS_CORETYPE || undefined;
+  const asked = user ? undefined : openblasCoreFor(a.cpuFeatures());
+  // OpenBLAS reads the variable once, as it loads; it is removed again so that child processes
+  // (a PyTorch peer, say) do not take Trialbook's choice for their user's.
+  if (asked) process.env.OPENBLAS_CORETYPE = asked;
+  try {
+    return { ...a.load(process.env.TRIALBOOK_BLAS_LIB || undefined), asked, user };
+  } finally {
+    if (asked) delete process.env.OPENBLAS_CORETYPE;
+  }
+}
+
+/** oneDNN for bf16 matmuls, or why not. */
+function loadBf16(a: Addon): Pick<NativeBlasInfo, 'bf16' | 'bf16Why'> {
+  if (process.env.TRIALBOOK_ONEDNN === '0') return { bf16Why: 'oneDNN off (TRIALBOOK_ONEDNN=0)' };
+  const d = a.loadOnednn(process.env.TRIALBOOK_ONEDNN_LIB || undefined);
+  if (!d.available) return { bf16Why: `oneDNN not available (${d.error}); Debian: apt install libdnnl2` };
+  const f = a.cpuFeatures();
+  return { bf16: { description: d.description, native: f.avx512_bf16 || f.amx_bf16 } };
+}
+
+/** Loads the addon itself (not yet any library); the reason when it cannot. */
+function loadAddon(): string | undefined {
+  if (addon) return undefined;
+  const file = addonCandidates().find((f) => existsSync(f));
+  if (!file) return 'native BLAS: addon not built (npm run build needs a C compiler and Node headers)';
+  try {
+    addon = createRequire(file)(file) as Addon;
+  } catch (e) {
+    return `native BLAS: addon failed to load (${(e as Error).message.split('\n')[0]})`;
+  }
+  return undefined;
+}
+
+/**
+ * The OpenBLAS core type for another program on this machine (a PyTorch peer, run at its best):
+ * the user's OPENBLAS_CORETYPE, else the one chosen from the CPU's flags; undefined when the
+ * addon is not built or OpenBLAS should choose.
+ */
+export function openblasCoreForPeers(): string | undefined {
+  if (process.env.OPENBLAS_CORETYPE) return process.env.OPENBLAS_CORETYPE;
+  return loadAddon() || !addon ? undefined : openblasCoreFor(addon.cpuFeatures());
+}
 
 /**
  * Loads the addon and its BLAS library. Returns undefined (with the reason) when either is
@@ -66,21 +133,36 @@ let enabled = true;
  */
 export function loadNativeBlas(): { info?: NativeBlasInfo; why?: string } {
   if (process.env.TRIALBOOK_NATIVE_BLAS === '0') return { why: 'native BLAS: off (TRIALBOOK_NATIVE_BLAS=0)' };
-  if (!addon) {
-    const file = addonCandidates().find((f) => existsSync(f));
-    if (!file) return { why: 'native BLAS: addon not built (npm run build needs a C compiler and Node headers)' };
-    try {
-      addon = createRequire(file)(file) as Addon;
-    } catch (e) {
-      return { why: `native BLAS: addon failed to load (${(e as Error).message.split('\n')[0]})` };
-    }
-  }
-  const r = addon.load(process.env.TRIALBOOK_BLAS_LIB || undefined);
+  const why = loadAddon();
+  if (why || !addon) return { why };
+  const r = loadBlasLibrary(addon);
   if (!r.available) return { why: `native BLAS: no BLAS library found (${r.error}); install OpenBLAS (Debian: libopenblas0-pthread)` };
-  const wanted = Number(process.env.TRIALBOOK_BLAS_THREADS) || cpus().length;
+  const fixed = Number(process.env.TRIALBOOK_BLAS_THREADS);
+  const wanted = fixed || cpus().length;
   const threads = addon.setThreads(wanted) || wanted;
+  threadsNow = threads;
+  share = fixed ? undefined : new CpuShare(cpus().length, threads);
   const name = r.config ? r.config.split(' ').slice(0, 2).join(' ') : 'BLAS';
-  return { info: { library: `${name} (${r.library})`, threads } };
+  const core = r.core ? { name: r.core, source: coreSource(r.core, r.user, r.asked), ...(r.asked ? { asked: r.asked } : {}) } : undefined;
+  return { info: { library: `${name} (${r.library})`, threads, adaptive: !fixed, ...(core ? { core } : {}), ...loadBf16(addon) } };
+}
+
+/** "OpenBLAS 0.3.21 (libopenblas.so.0), Cooperlake kernels (from CPU flags), up to 2 threads". */
+export function describeNativeBlas(b: NativeBlasInfo): string {
+  const core = b.core ? `, ${describeCore(b.core.name, b.core.source, b.core.asked)}` : '';
+  return `${b.library}${core}, ${b.adaptive && b.threads > 1 ? 'up to ' : ''}${b.threads} thread${b.threads === 1 ? '' : 's'}`;
+}
+
+/** Sets the BLAS threads to what the free cores allow (cheap between windows: one clock read). */
+function followCpuShare(): void {
+  if (!share) return;
+  const n = share.threads();
+  if (n !== threadsNow) threadsNow = addon!.setThreads(n) || n;
+}
+
+/** The BLAS threads in use now (for benchmarks and tests). */
+export function blasThreadsNow(): number {
+  return threadsNow;
 }
 
 // The wasm backend's internals this relies on (stable across tfjs 4.x): tensor data lives in the
@@ -119,6 +201,7 @@ function nativeMatmul(args: MatmulArgs): tf.TensorInfo | undefined {
   if (!sameOuter && batchA !== 1 && batchB !== 1) return undefined;
   if (bias && (bias.dtype !== 'float32' || size(bias.shape) !== n)) return undefined;
   const outer = batchA >= batchB ? outerA : outerB;
+  followCpuShare();
   const out = backend.makeOutput([...outer, m, n], 'float32');
   const off = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
   // Read the heap after makeOutput: allocating may have grown (and replaced) the wasm memory.
@@ -243,6 +326,7 @@ function registerOwnKernels(): void {
   });
   reg(NATIVE_KERNELS.gemmStrided, ({ inputs: { a, b }, backend, attrs }, off) => {
     const g = attrs as unknown as StridedGemm;
+    followCpuShare();
     const out = backend.makeOutput(g.outShape, 'float32');
     addon!.gemmStrided(heap(backend), off(a), off(b), off(out), g.outer, g.inner, g.m, g.n, g.k, g.transA, g.transB, g.lda, g.ldb, g.ldc, g.sAo, g.sAi, g.sBo, g.sBi, g.sCo, g.sCi, g.alpha);
     return out;
@@ -263,9 +347,11 @@ export function installNativeMatmul(): { info?: NativeBlasInfo; why?: string } {
   if (tf.getBackend() !== 'wasm') return { why: 'native BLAS: only used with the wasm backend' };
   const loaded = loadNativeBlas();
   if (!loaded.info) return loaded;
+  const originals: tf.KernelConfig[] = [];
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const original = tf.getKernel(name, 'wasm');
     if (!original) continue;
+    originals.push(original);
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel({
       kernelName: name,
@@ -273,9 +359,74 @@ export function installNativeMatmul(): { info?: NativeBlasInfo; why?: string } {
       kernelFunc: ((args: MatmulArgs) => nativeMatmul(args) ?? original.kernelFunc(args as never)) as never,
     });
   }
+  const error = disagreementWithWasm();
+  if (!(error <= CHECK_TOLERANCE)) {
+    for (const original of originals) {
+      tf.unregisterKernel(original.kernelName, 'wasm');
+      tf.registerKernel(original);
+    }
+    const core = loaded.info.core ? ` with its ${loaded.info.core.name} kernels` : '';
+    return { why: `native BLAS: ${loaded.info.library}${core} disagrees with the wasm kernels (largest relative error ${error.toPrecision(2)}); running on the wasm kernels. Set OPENBLAS_CORETYPE to an older core type (e.g. Haswell) or TRIALBOOK_BLAS_LIB to another BLAS` };
+  }
   registerOwnKernels();
   installed = loaded.info;
   return { info: installed };
+}
+
+/** Test hook: make the BLAS products wrong, as a broken kernel set would. */
+export const blasFaults = { wrongProducts: false };
+
+const CHECK_TOLERANCE = 1e-3;
+
+/**
+ * Checks the BLAS once, at load, against the wasm kernels: products in every transpose, sizes
+ * that are not multiples of any kernel's block (edge code paths) and one large enough for the
+ * main kernel. A wrong kernel set (a core type the CPU lacks an instruction for would crash; one
+ * that computes wrong sums would not) shows as a large relative error. Runs in milliseconds.
+ */
+function disagreementWithWasm(): number {
+  const operand = (rows: number, cols: number, salt: number) => tf.tensor2d(Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.37 + salt)), [rows, cols]);
+  const cases: Array<[number[], number[], boolean, boolean]> = [
+    [[37, 53], [53, 29], false, false],
+    [[53, 37], [53, 29], true, false],
+    [[37, 53], [29, 53], false, true],
+    [[130, 96], [96, 200], false, false],
+  ];
+  let worst = 0;
+  for (const [sa, sb, ta, tb] of cases) {
+    tf.tidy(() => {
+      const a = operand(sa[0], sa[1], 1);
+      const b = operand(sb[0], sb[1], 2);
+      enabled = false;
+      const want = tf.matMul(a, b, ta, tb).dataSync();
+      enabled = true;
+      const got = tf.matMul(a, b, ta, tb).dataSync();
+      for (let i = 0; i < want.length; i++) {
+        const g = blasFaults.wrongProducts ? got[i] + 1 : got[i];
+        const e = Math.abs(g - want[i]) / Math.max(1, Math.abs(want[i]));
+        worst = Math.max(worst, Number.isNaN(e) ? Infinity : e);
+      }
+    });
+  }
+  return worst;
+}
+
+let precisionNow: 'fp32' | 'bf16' = 'fp32';
+
+/** Sets the precision of the native matmuls; returns the one in force ('bf16' needs oneDNN). */
+export function setMatmulPrecision(p: 'fp32' | 'bf16'): 'fp32' | 'bf16' {
+  precisionNow = addon && installed ? addon.setPrecision(p) : 'fp32';
+  return precisionNow;
+}
+
+/** Multiply-adds the native matmuls have run in each precision (bf16 takes only products large enough to gain). */
+export function matmulMacs(): { fp32: number; bf16: number } {
+  return addon ? addon.matmulStats() : { fp32: 0, bf16: 0 };
+}
+
+/** The precision the native matmuls run at now. */
+export function matmulPrecision(): 'fp32' | 'bf16' {
+  return precisionNow;
 }
 
 /** What installNativeMatmul put in place and is in use, if anything. */

@@ -58,7 +58,7 @@ function simdBackend(): boolean {
  * transpose flags at full speed; the wasm kernels do not, so there the operand is transposed
  * explicitly first.
  */
-function matMulT(a: tf.Tensor, b: tf.Tensor, transA: boolean, transB: boolean): tf.Tensor {
+export function matMulT(a: tf.Tensor, b: tf.Tensor, transA: boolean, transB: boolean): tf.Tensor {
   if (nativeMatmulInfo()) return tf.matMul(a as tf.Tensor3D, b as tf.Tensor3D, transA, transB);
   return bmm(transA ? swapLast(a) : a, transB ? swapLast(b) : b);
 }

@@ -59,7 +59,11 @@ export function readWeightsBytes(path: string): Buffer {
 
 /** Reads every tensor of a safetensors file as float32; integer buffers (e.g. position_ids) too. */
 export function readSafetensors(path: string): Map<string, NamedTensor> {
-  const buf = readWeightsBytes(path);
+  return decodeSafetensors(path, readWeightsBytes(path));
+}
+
+/** The tensors of a safetensors file already in memory (`path` names it in messages). */
+export function decodeSafetensors(path: string, buf: Buffer): Map<string, NamedTensor> {
   const bad = (why: string) => new UserError(`${path}: not a valid safetensors file: ${why}`, 'E_CHECKPOINT');
   if (buf.length < 8) throw bad('shorter than the 8-byte header length');
   const headerLen = Number(buf.readBigUInt64LE(0));

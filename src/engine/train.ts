@@ -11,14 +11,14 @@ import { UserError } from '../core/errors';
 import { writeFileAtomic } from '../core/fsutil';
 import type { Metric } from '../protocol/messages';
 import type { TrainHooks, TrainInput, TrainResult } from './types';
-import { ensureBackend } from './backend';
+import { ensureBackend, type BackendInfo } from './backend';
+import { atPrecision } from './precision';
 import { seededValues } from './model';
 import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
 import { activationBudgetMiB, pickMicroBatch } from './memory';
 import { checkSplit, truncateSplit } from './data';
 import { EngineError } from './errors';
 import { saveModelFolder } from './weights';
-import { readSafetensors, writeSafetensors } from './safetensors';
 import { buildFrozenFromCache, buildModel } from './build';
 import { FeatureCache } from './feature-cache';
 import { fullStrategy } from './full-strategy';
@@ -34,8 +34,13 @@ function assertWritableFolder(dir: string): void {
 }
 
 export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Promise<TrainResult> {
-  const started = performance.now();
   const backend = await ensureBackend();
+  return atPrecision(input.precision, backend, hooks.onLog, () => train(input, hooks, backend));
+}
+
+/** The run itself, at the matmul precision trainModel set. */
+async function train(input: TrainInput, hooks: TrainHooks, backend: BackendInfo): Promise<Omit<TrainResult, 'precision'>> {
+  const started = performance.now();
   const p = input.params;
   const log = hooks.onLog;
   if (!(input.numLabels >= 2)) throw new UserError(`numLabels must be at least 2 (got ${input.numLabels})`, 'E_DATA');
@@ -76,9 +81,8 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
     if (input.resume && input.checkpointDir) {
       const resumed = readCheckpoint(input.checkpointDir, stored, opt, { frozen: p.freeze_body, body });
       if (resumed) {
-        state = resumed;
-        const bp = join(input.checkpointDir, 'best.safetensors');
-        if (existsSync(bp)) best = new Map([...readSafetensors(bp)].map(([n, t]) => [n, t.data]));
+        state = resumed.state;
+        best = resumed.best;
         log?.('info', `resuming after epoch ${state.epoch} (step ${state.globalStep})`);
       } else log?.('info', `no checkpoint in ${input.checkpointDir}; starting from epoch 1`);
     }
@@ -91,6 +95,7 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
     };
     for (let epoch = state.epoch; epoch < p.epochs; epoch++) {
       const epochStart = performance.now();
+      let improved = false;
       const order = shuffledOrder(train, p.batch_size, p.seed, epoch);
       let lossSum = 0;
       let seen = 0;
@@ -140,12 +145,15 @@ export async function trainModel(input: TrainInput, hooks: TrainHooks = {}): Pro
         state.bestEpoch = epoch + 1;
         state.badEpochs = 0;
         best = model.snapshot(stored);
+        improved = true;
         if (input.saveBestTo) saveModelFolder(input.saveBestTo, savedConfig, fullWeights(best), input.numLabels, { labels, maxLen: train.maxLen }, built.vocabPath);
-        if (input.checkpointDir) writeSafetensors(join(input.checkpointDir, 'best.safetensors'), new Map([...best].map(([n, d]) => [n, { shape: model.vars.get(n)!.shape, data: d }])));
       } else state.badEpochs++;
       state.epoch = epoch + 1;
       state.adamT = opt.t;
-      if (input.checkpointDir) writeCheckpoint(input.checkpointDir, stored, opt, state);
+      if (input.checkpointDir) {
+        const newBest = improved && best ? new Map([...best].map(([n, d]) => [n, { shape: model.vars.get(n)!.shape, data: d }])) : undefined;
+        writeCheckpoint(input.checkpointDir, stored, opt, state, newBest);
+      }
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
       if (state.badEpochs >= p.patience && epoch + 1 < p.epochs) {
         log?.('info', `early stopping after epoch ${epoch + 1}: val loss has not improved for ${state.badEpochs} epochs`);

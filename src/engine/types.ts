@@ -5,6 +5,7 @@
 import type { EncodedSplit } from '../core/encoded';
 import type { Metric } from '../protocol/messages';
 import type { FeatureCache } from './feature-cache';
+import type { Precision, PrecisionSetting } from './precision';
 
 /** Standard BERT config.json fields the engine reads. */
 export interface BertConfig {
@@ -32,6 +33,8 @@ export interface TrainInput {
   model: string;
   /** Encoder dropout probabilities that replace the preset's or config.json's (the saved config records them). */
   encoderDropout?: Partial<Pick<BertConfig, 'hidden_dropout_prob' | 'attention_probs_dropout_prob'>>;
+  /** Matmul precision (precision.ts); default fp32. */
+  precision?: PrecisionSetting;
   /** Used when `model` is a preset: vocab size comes from the data's vocab. */
   vocabSize: number;
   numLabels: number;
@@ -75,6 +78,8 @@ export interface TrainResult {
   backend: string;
   /** On wasm: the native BLAS that ran the matmuls, if any (native-blas.ts). */
   matmul?: string;
+  /** The matmul precision the trial ran at (precision.ts). */
+  precision: Precision;
   microBatch: number;
   accumulationSteps: number;
   secondsPerEpoch: number;

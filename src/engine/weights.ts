@@ -24,7 +24,8 @@ export interface ModelMeta {
   format: 'trialbook-bert-classifier/1';
 }
 
-function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
+/** A row-major [rows, cols] matrix as [cols, rows] (HF Linear weights are [out, in]). */
+export function transpose2d(data: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(data.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
   return out;

@@ -1,14 +1,17 @@
 /**
  * "Insert Results into Notes": the study's report (top trials, best configuration) plus a PNG of
- * a dashboard chart, written into the notes file between the study's markers by the pure
- * src/core/notes.ts. The edit goes through a WorkspaceEdit on the open document (so Undo
- * restores the file) and touches only the block's range.
+ * a dashboard chart, written into the notes file between the study's markers by
+ * src/core/notes-file.ts, as `report --notes` does. A UTF-8 file the editor also reads as UTF-8
+ * is edited through a WorkspaceEdit on the open document (so Undo restores it), touching only the
+ * block's range; any other file (EUC-KR, Latin-1, UTF-16, or read in another encoding) is written
+ * on disk in its own encoding, since saving the document could change bytes outside the block.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { writeFileAtomic } from '../core/fsutil';
-import { detectEmbedStyle, imageEmbed, upsertNotesBlock } from '../core/notes';
+import { detectEmbedStyle, imageEmbed } from '../core/notes';
+import { describeNotesChange, readNotesFile, updateNotes, writeNotesBlock } from '../core/notes-file';
 import { renderMarkdownReport, type ReportExtras } from '../runner/report';
 import type { DashboardPanel } from './dashboard';
 import type { Log } from './log';
@@ -47,9 +50,12 @@ function changedRange(doc: vscode.TextDocument, next: string): { range: vscode.R
 
 export async function insertResults(entry: StudyEntry, notesPath: string, panel: DashboardPanel | undefined, log: Log, extras: ReportExtras = {}, chart = 'history'): Promise<InsertOutcome> {
   const view = entry.view!;
+  const onDisk = readNotesFile(notesPath);
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(notesPath));
+  const viaEditor = (onDisk.encoding === 'utf8' || onDisk.encoding === 'utf8bom') && doc.encoding === onDisk.encoding;
+  if (!viaEditor && doc.isDirty) throw new Error(vscode.l10n.t('{0}: save or revert the notes first (they have unsaved changes, and this file is written on disk in its own encoding)', notesPath));
   const setting = readSettings().embedStyle;
-  const style = setting === 'auto' ? detectEmbedStyle(doc.getText()) : setting;
+  const style = setting === 'auto' ? detectEmbedStyle(viaEditor ? doc.getText() : onDisk.text) : setting;
 
   let body = renderMarkdownReport(view, extras).trimEnd();
   let image: string | undefined;
@@ -65,19 +71,19 @@ export async function insertResults(entry: StudyEntry, notesPath: string, panel:
     log.warn(`notes: no chart image (the dashboard did not answer); inserting the table only`);
   }
 
-  const r = upsertNotesBlock(doc.getText(), view.name, body);
-  if (!r.ok) {
-    const err = new Error(`${vscode.workspace.asRelativePath(doc.uri)}: ${r.message}`) as Error & { line?: number };
-    err.line = r.line;
-    throw err;
+  let change;
+  if (viaEditor) {
+    change = updateNotes({ file: vscode.workspace.asRelativePath(doc.uri), text: doc.getText(), encoding: onDisk.encoding }, view.name, body);
+    if (change.action !== 'unchanged') {
+      const edit = new vscode.WorkspaceEdit();
+      const { range, text } = changedRange(doc, change.text);
+      edit.replace(doc.uri, range, text);
+      if (!(await vscode.workspace.applyEdit(edit))) throw new Error(vscode.l10n.t('{0}: the editor refused the edit', notesPath));
+      await doc.save();
+    }
+  } else {
+    change = writeNotesBlock(notesPath, view.name, body);
   }
-  if (r.action !== 'unchanged') {
-    const edit = new vscode.WorkspaceEdit();
-    const { range, text } = changedRange(doc, r.text);
-    edit.replace(doc.uri, range, text);
-    if (!(await vscode.workspace.applyEdit(edit))) throw new Error(vscode.l10n.t('{0}: the editor refused the edit', notesPath));
-    await doc.save();
-  }
-  log.info(`notes: ${r.action} the block of study ${view.name} in ${notesPath}${image ? ` with ${image}` : ''}`);
-  return { notes: notesPath, action: r.action, image };
+  log.info(`notes: ${describeNotesChange(change, view.name, notesPath)}${image ? ` with ${image}` : ''}`);
+  return { notes: notesPath, action: change.action, image };
 }

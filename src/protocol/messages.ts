@@ -99,6 +99,38 @@ export const PredictJobOptions = z.object({
 });
 export type PredictJobOptions = z.infer<typeof PredictJobOptions>;
 
+/** Masked-LM pre-training on unlabelled texts (`trialbook pretrain`), saved as an HF BERT folder with its MLM head. */
+export const PretrainJobOptions = z.object({
+  /** CSV/TSV with a text column, or a .txt file with one text per line. */
+  input: z.string().min(1),
+  textColumn: z.string().optional(),
+  quoting: z.enum(['csv', 'none']).optional(),
+  /** A preset (from scratch) or a model folder (continued). */
+  model: z.string().min(1),
+  /** The vocab.txt; a model folder's own when absent. */
+  vocab: z.string().optional(),
+  lowercase: z.boolean().optional(),
+  stripAccents: z.boolean().optional(),
+  out: z.string().min(1),
+  params: z.object({
+    learning_rate: z.number(),
+    warmup_steps: z.number(),
+    batch_size: z.number(),
+    epochs: z.number(),
+    max_seq_len: z.number(),
+    seed: z.number(),
+    mask_probability: z.number().optional(),
+    weight_decay: z.number().optional(),
+  }),
+  precision: z.enum(['fp32', 'bf16', 'auto']).optional(),
+  backend: z.string().optional(),
+});
+export type PretrainJobOptions = z.infer<typeof PretrainJobOptions>;
+
+/** The runtime training would use (`trialbook runtime`, the editor's Select Runtime). */
+export const RuntimeJobOptions = z.object({ backend: z.string().optional() });
+export type RuntimeJobOptions = z.infer<typeof RuntimeJobOptions>;
+
 /** Heavy jobs the worker runs. `kind` picks the handler; the payload is the job's own options. */
 export const Job = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('split'), options: SplitJobOptions }),
@@ -107,6 +139,8 @@ export const Job = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('trial'), options: TrialJobOptions }),
   z.object({ kind: z.literal('evaluate'), options: EvaluateJobOptions }),
   z.object({ kind: z.literal('predict'), options: PredictJobOptions }),
+  z.object({ kind: z.literal('pretrain'), options: PretrainJobOptions }),
+  z.object({ kind: z.literal('runtime'), options: RuntimeJobOptions }),
 ]);
 export type Job = z.infer<typeof Job>;
 /** What a caller builds (defaults not yet applied). */
@@ -130,7 +164,7 @@ export type WorkerError = z.infer<typeof WorkerError>;
 /** Worker → parent. */
 export const FromWorker = z.discriminatedUnion('type', [
   /** Sent at start (pid only) and again once the engine backend is initialised (lazily, on the first job that needs it). */
-  z.object({ type: z.literal('ready'), pid: z.number(), backend: z.string().optional(), threads: z.number().optional() }),
+  z.object({ type: z.literal('ready'), pid: z.number(), backend: z.string().optional(), threads: z.number().optional(), runtime: z.string().optional() }),
   z.object({ type: z.literal('progress'), id: z.string(), done: z.number(), total: z.number().optional(), message: z.string().optional() }),
   z.object({ type: z.literal('metric'), id: z.string(), metric: Metric }),
   z.object({ type: z.literal('log'), id: z.string().optional(), level: z.enum(['debug', 'info', 'warn', 'error']), text: z.string() }),

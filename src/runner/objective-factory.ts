@@ -1,5 +1,6 @@
 /** The real objective of a study's trials: a worker process per parallel slot. */
 import { cpus } from 'node:os';
+import { splitFromStudy } from '../core/split';
 import type { LoadedStudy } from '../core/study';
 import type { Objective } from './objective';
 import { WorkerObjective } from './worker-objective';
@@ -14,4 +15,12 @@ export function makeObjective(loaded: LoadedStudy, opts: { parallel?: number } =
   if (parallel <= 1 || process.env.TRIALBOOK_BLAS_THREADS) return new WorkerObjective(loaded);
   const threads = Math.max(1, Math.floor(cpus().length / parallel));
   return new WorkerObjective(loaded, { env: { ...process.env, TRIALBOOK_BLAS_THREADS: String(threads) } });
+}
+
+/**
+ * The study's data, split (or the cached split reused) before any trial exists: a data file the
+ * split refuses (one class, a missing column) is one error now, not a failure in every trial.
+ */
+export function checkDataBeforeTrials(loaded: LoadedStudy): void {
+  splitFromStudy(loaded);
 }

@@ -47,6 +47,8 @@ export interface ReadBatch {
 
 export class JournalFile {
   private fd: number | undefined;
+  /** The last event read had no newline: the next append starts one first. */
+  private unterminated = false;
 
   constructor(readonly path: string) {}
 
@@ -64,7 +66,9 @@ export class JournalFile {
     const fd = openSync(this.path, 'r');
     let buf: Buffer;
     try {
-      const size = fstatSync(fd).size;
+      const st = fstatSync(fd);
+      if (st.isDirectory()) throw new UserError(`${this.path}: is a folder where the study journal belongs; move it away`, 'E_IO');
+      const size = st.size;
       if (size <= offset) return out;
       buf = Buffer.alloc(size - offset);
       let got = 0;
@@ -82,6 +86,15 @@ export class JournalFile {
     while (start < buf.length) {
       const nl = buf.indexOf(0x0a, start);
       if (nl < 0) {
+        // A whole event without its newline (the file was cut just there) is an event, not a torn line.
+        const ev = parseEvent(buf.subarray(start).toString('utf8').trim());
+        if (ev.ok) {
+          out.events.push(ev.event);
+          out.offset = offset + buf.length;
+          out.lines = line;
+          this.unterminated = true;
+          break;
+        }
         out.tornAt = offset + start;
         out.warnings.push(`${this.path}:${line}: last line is incomplete (a write was interrupted); skipped it — every line before it is intact`);
         break;
@@ -121,11 +134,12 @@ export class JournalFile {
         throw new UserError(`${this.path}: cannot open the study journal for writing (${(e as NodeJS.ErrnoException).code ?? e})`, 'E_IO');
       }
     }
-    const buf = Buffer.from(JSON.stringify(event) + '\n', 'utf8');
+    const buf = Buffer.from(`${this.unterminated ? '\n' : ''}${JSON.stringify(event)}\n`, 'utf8');
     try {
       const n = writeSync(this.fd, buf);
       if (n !== buf.length) throw new UserError(`${this.path}: short write (${n} of ${buf.length} bytes; disk full?) — the next start reports and cuts the torn line`, 'E_IO');
       fsyncSync(this.fd);
+      this.unterminated = false;
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOSPC' || code === 'EROFS' || code === 'EACCES' || code === 'EPERM' || code === 'EIO') {

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { UserError } from '../core/errors';
 import { JournalFile } from './journal-file';
-import { acquireLock, type StudyLock } from './lock';
+import { acquireLock, liveHolder, type StudyLock } from './lock';
 import { Replay } from './replay';
 import type { ClaimContext, ClaimDecision, FinishOutcome, StoredTrial, StudyStore, TrialEvent } from './types';
 
@@ -76,8 +76,11 @@ export class JournalStore implements StudyStore {
   }
 
   async trials(): Promise<StoredTrial[]> {
-    if (this.opts.readOnly) this.refresh();
-    return this.replay.trials();
+    if (!this.opts.readOnly) return this.replay.trials();
+    this.refresh();
+    // With no live writer, a trial left running was interrupted (the failure the next tune --resume records).
+    if (liveHolder(join(this.dir, LOCK_FILE))) return this.replay.trials();
+    return this.replay.trials().map((t) => (t.state === 'running' ? { ...t, state: 'failed', error: 'interrupted: the process running it stopped' } : t));
   }
 
   async claim<T>(decide: (ctx: ClaimContext) => Promise<ClaimDecision<T>> | ClaimDecision<T>): Promise<T> {

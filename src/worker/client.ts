@@ -61,6 +61,8 @@ export interface WorkerInfo {
   pid?: number;
   backend?: string;
   threads?: number;
+  /** The runtime line: backend, BLAS and its kernels, threads, bf16 (engine/backend.ts describeBackend). */
+  runtime?: string;
   /** RSS of the worker when its last job ended, MiB. */
   rssMiB?: number;
   jobsRun: number;
@@ -280,6 +282,7 @@ export class WorkerClient {
       proc.info.pid = m.pid;
       if (m.backend) proc.info.backend = m.backend;
       if (m.threads) proc.info.threads = m.threads;
+      if (m.runtime) proc.info.runtime = m.runtime;
       return;
     }
     if (m.type === 'log' && !m.id) {

@@ -1,5 +1,6 @@
 /** What a job handler gets from the worker: a way to report, and to learn it was cancelled. */
 import type { Metric } from '../protocol/messages';
+import type { WorkerBackend } from './backend';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -13,7 +14,7 @@ export interface JobContext {
   /** Throws CancelledError when cancelled: call it between stages. */
   checkCancelled(): void;
   /** Initialises the engine backend once per worker (lazily: split/tokenize jobs never pay). */
-  backend(preference?: string): Promise<{ name: string; threads: number; matmul?: string }>;
+  backend(preference?: string): Promise<WorkerBackend>;
   /** Declares that this job left the worker's memory as it found it: it does not count toward recycling. */
   memoryUnchanged(): void;
 }

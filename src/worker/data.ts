@@ -5,7 +5,7 @@
  */
 import { join } from 'node:path';
 import type { EncodedDataset, EncodedSplit } from '../core/encoded';
-import { atLine, UserError } from '../core/errors';
+import { atLine, quotedList, UserError } from '../core/errors';
 import { labelIndex, normaliseLabel } from '../core/labels';
 import { splitFromStudy, studySplitDir } from '../core/split';
 import { createTokenizer, loadEncodedDataset, loadVocab, type BasicOptions } from '../core/tokenizer';
@@ -41,7 +41,7 @@ function textColumnOf(table: Table, asked: string | undefined): number {
   if (asked !== undefined) return findColumn(table, asked, 'text column');
   const i = table.header.findIndex((h) => TEXT_COLUMNS.includes(h.trim().toLowerCase()));
   if (i !== -1) return i;
-  throw new UserError(`${table.file}: no text column named ${TEXT_COLUMNS.join(', ')}; name it with --text-col (the columns are: ${table.header.map((h) => JSON.stringify(h)).join(', ')})`, 'E_DATA');
+  throw new UserError(`${table.file}: no text column named ${TEXT_COLUMNS.join(', ')}; name it with --text-col (the columns are: ${quotedList(table.header)})`, 'E_DATA');
 }
 
 /** A labelled table tokenized with a model's vocab; labels must be ones the model knows. */

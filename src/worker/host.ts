@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import type { FromWorker, Job, Metric, ToWorker } from '../protocol/messages';
 import type { JobContext, LogLevel } from './context';
+import type { WorkerBackend } from './backend';
 import { CancelledError, toWorkerError } from './errors';
 
 /** What the parent may send a worker whose jobs are `J`. */
@@ -16,7 +17,7 @@ export interface HostDeps<J = Job> {
   /** Parses the parent's messages: protocol's ToWorker, or toWorker() of more job kinds. */
   messages: z.ZodType<ParentMessage<J>>;
   runJob(job: J, ctx: JobContext): Promise<unknown>;
-  initBackend(preference?: string): Promise<{ name: string; threads: number; matmul?: string }>;
+  initBackend(preference?: string): Promise<WorkerBackend>;
   exit(code: number): void;
 }
 
@@ -29,7 +30,7 @@ interface Running {
 
 export class WorkerHost<J = Job> {
   private running: Running | undefined;
-  private backendInfo: { pref: string | undefined; info: Promise<{ name: string; threads: number; matmul?: string }> } | undefined;
+  private backendInfo: { pref: string | undefined; info: Promise<WorkerBackend> } | undefined;
   private shuttingDown = false;
 
   constructor(private readonly deps: HostDeps<J>) {}
@@ -112,12 +113,12 @@ export class WorkerHost<J = Job> {
     if (this.shuttingDown) this.deps.exit(0);
   }
 
-  private backend(pref: string | undefined): Promise<{ name: string; threads: number; matmul?: string }> {
+  private backend(pref: string | undefined): Promise<WorkerBackend> {
     if (!this.backendInfo || (pref !== undefined && pref !== this.backendInfo.pref)) {
       const info = this.deps.initBackend(pref);
       this.backendInfo = { pref, info };
       info.then(
-        (b) => this.deps.send({ type: 'ready', pid: process.pid, backend: b.name, threads: b.threads }),
+        (b) => this.deps.send({ type: 'ready', pid: process.pid, backend: b.name, threads: b.threads, runtime: b.runtime }),
         () => {
           this.backendInfo = undefined;
         },

@@ -112,7 +112,7 @@ test('a search-space typo stops tune before any trial, naming the key; fixed, th
   const file = writeRealStudy(dir, 'learnig_rate');
   const typo = runCli(['tune', file]);
   assert.equal(typo.code, 2);
-  assert.match(typo.stderr, /"?learnig_rate"? .*(not a hyperparameter|unknown).*learning_rate/);
+  assert.match(typo.stderr, /"?learnig_rate"?:? .*(not a hyperparameter|unknown).*learning_rate/);
   assert.equal(typo.stderr.trim().split('\n').length, 1, typo.stderr);
   assert.equal(trials(dir, 'tiny-test').length, 0, 'no trial burned on the typo');
   writeRealStudy(dir, 'learning_rate');

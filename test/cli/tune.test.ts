@@ -237,12 +237,15 @@ function writeRealStudy(dir: string): string {
   return file;
 }
 
-test('real worker: a trial killed mid-study resumes from its epoch checkpoint to the same result; report --test scores the best model', async (t) => {
-  const plain = tempDir(t);
-  const a = runCli(['tune', writeRealStudy(plain), '--json'], { env: { ...process.env } });
+/** The best value of the real study run without interruption, to compare a resumed run with. */
+function uninterruptedValue(t: { after: (fn: () => void) => void }): number {
+  const a = runCli(['tune', writeRealStudy(tempDir(t)), '--json'], { env: { ...process.env } });
   assert.equal(a.code, 0, a.stderr);
-  const expected = JSON.parse(a.stdout.trim().split('\n').at(-1)!).best.value as number;
+  return JSON.parse(a.stdout.trim().split('\n').at(-1)!).best.value as number;
+}
 
+test('real worker: a trial killed mid-study resumes from its epoch checkpoint to the same result; report --test scores the best model', async (t) => {
+  const expected = uninterruptedValue(t);
   const dir = tempDir(t);
   const file = writeRealStudy(dir);
   const c = start(['tune', file], { ...process.env }, cliPath);
@@ -265,4 +268,18 @@ test('real worker: a trial killed mid-study resumes from its epoch checkpoint to
   const test = JSON.parse(rep.stdout).test;
   assert.equal(test.count, 15);
   assert.ok(test.accuracy >= 0 && test.accuracy <= 1 && Number.isFinite(test.loss));
+});
+
+test('real worker: tune and its worker killed together right after a checkpoint\'s tensors: --resume ends where an uninterrupted run ends', async (t) => {
+  const expected = uninterruptedValue(t);
+  const dir = tempDir(t);
+  const file = writeRealStudy(dir);
+  const killed = runCli(['tune', file], { env: { ...process.env, NODE_OPTIONS: `--require ${join(__dirname, 'fixtures', 'kill-after-tensors.cjs')}`, TB_KILL_AFTER_TENSORS: '2' } });
+  assert.equal(killed.code, -1, `killed by the hook, not finished: ${killed.stderr}`);
+  const r = runCli(['tune', file, '--resume'], { env: { ...process.env } });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /trial 0 \(1\/1\) attempt 2 resumed/);
+  const [trial] = journal(dir, 'real').trials;
+  assert.equal(trial.state, 'complete');
+  assert.equal(trial.value, expected, 'the same result as the uninterrupted run: epoch 2 trained once, from the whole epoch-1 checkpoint');
 });

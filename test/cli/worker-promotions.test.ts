@@ -366,7 +366,7 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
     const up = await stored(url);
     assert.deepEqual(up.map((x) => [x.trial, x.epoch]), [[0, 1], [1, 1]]);
     const names = await cluster.query<{ file: string }>(url, 'SELECT DISTINCT file FROM trialbook_checkpoint_chunks WHERE trial = 0 ORDER BY file');
-    assert.deepEqual(names.map((x) => x.file), ['best.safetensors', 'checkpoint.json', 'checkpoint.safetensors']);
+    assert.deepEqual(names.map((x) => x.file), ['best-1.safetensors', 'checkpoint-1.safetensors', 'checkpoint.json']);
     const pb = await cli(['worker', files[1]!, '--storage', url, '--id', 'B', '--json'], process.env, cliPath);
     assert.equal(pb.code, 0, pb.stderr);
     const { events, trials } = await study(url, 'demo');

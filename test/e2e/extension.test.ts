@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import iconv from 'iconv-lite';
 import { loadStudy } from '../../src/core/study';
 import { preflight } from '../../src/runner/preflight';
 import { Editor, buildVsix, e2eSkipReason, type ChartSeries } from './harness';
@@ -27,8 +28,12 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
   const root = mkdtempSync(join(tmpdir(), 'tb-e2e-'));
   const ws = join(root, 'workspace');
   const { study: demoFile, notes } = makeWorkspace(ws);
-  // A finished study of 1,000 trials: explorer and dashboard at scale.
-  writeJournalStudy(ws, 'big');
+  // A finished study of 1,000 trials: explorer and dashboard at scale. Its notes are Korean notes
+  // from an older Windows editor, in EUC-KR.
+  const koreanNotes = join(ws, 'log-euckr.md');
+  const koreanBefore = iconv.encode('# 게임 리뷰 감성 분석\n\n학습률이 높으면 발산한다.\n', 'cp949');
+  writeFileSync(koreanNotes, koreanBefore);
+  writeJournalStudy(ws, 'big', { notes: './log-euckr.md' });
   await writeJournal(ws, 'big', 1000, { failEvery: 50 });
   const notesBefore = readFileSync(notes);
 
@@ -222,6 +227,25 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     assert.equal(cell, String(Number(best.toFixed(4))));
     await ed.screenshot('curves-promoted-trial.png');
     await ed.dashboardScreenshot('readme-dashboard.png');
+  });
+
+  await step('Insert Results into EUC-KR notes: the Korean text stays byte for byte, the block is written in EUC-KR', async () => {
+    // The editor itself opens the file as UTF-8 (its default), so it is written on disk, in EUC-KR.
+    const [korean, before] = [koreanNotes, koreanBefore];
+    // With a study file in the active editor the command would take that study without asking.
+    await ed.command('View: Close All Editors');
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Insert Results into Notes');
+    await ed.pick('big');
+    await ed.notification(/inserted into/, 30_000);
+    const after = readFileSync(korean);
+    assert.equal(Buffer.compare(after.subarray(0, before.length), before), 0, 'the Korean text is unchanged');
+    const text = iconv.decode(after, 'cp949');
+    assert.ok(!text.includes('\ufffd'), 'no replacement characters');
+    assert.match(text, /<!-- trialbook:begin study=big -->\n## Study `big`[\s\S]*<!-- trialbook:end -->\n$/);
+    // The editor holds the file open: it must not write it back in another encoding.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(Buffer.compare(readFileSync(korean), after), 0, 'the open editor left the file alone');
   });
 
   await step('Inspect Token Lengths: percentiles and max_seq_len marked; the histogram survives a window reload', async () => {
@@ -454,6 +478,25 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     t.diagnostic(`wizard defaults: trial ${learnt.number} reached val_loss ${learnt.value!.toFixed(4)} (${JSON.stringify(learnt.params)})`);
     await ed.command('Trialbook: Stop');
     await ed.notification(/stopped/, 60_000);
+  });
+
+  await step('Insert Results into EUC-KR notes: the Korean text stays byte for byte, the block is written in EUC-KR', async () => {
+    // The editor itself opens the file as UTF-8 (its default), so it is written on disk, in EUC-KR.
+    const [korean, before] = [koreanNotes, koreanBefore];
+    // With a study file in the active editor the command would take that study without asking.
+    await ed.command('View: Close All Editors');
+    await ed.clearNotifications();
+    await ed.command('Trialbook: Insert Results into Notes');
+    await ed.pick('big');
+    await ed.notification(/inserted into/, 30_000);
+    const after = readFileSync(korean);
+    assert.equal(Buffer.compare(after.subarray(0, before.length), before), 0, 'the Korean text is unchanged');
+    const text = iconv.decode(after, 'cp949');
+    assert.ok(!text.includes('\ufffd'), 'no replacement characters');
+    assert.match(text, /<!-- trialbook:begin study=big -->\n## Study `big`[\s\S]*<!-- trialbook:end -->\n$/);
+    // The editor holds the file open: it must not write it back in another encoding.
+    await new Promise((r) => setTimeout(r, 1500));
+    assert.equal(Buffer.compare(readFileSync(korean), after), 0, 'the open editor left the file alone');
   });
 
   await step('activation is fast and the webview raised no errors', async () => {

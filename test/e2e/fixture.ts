@@ -45,10 +45,10 @@ export function makeWorkspace(dir: string): { study: string; notes: string } {
   return { study: join(dir, 'demo.trialbook.json'), notes: join(dir, 'notes.md') };
 }
 
-/** A study file for a journal written by writeJournal (same data, its search space). */
-export function writeJournalStudy(dir: string, name: string): string {
+/** A study file for a journal written by writeJournal (same data, its search space); `extra` overrides keys. */
+export function writeJournalStudy(dir: string, name: string, extra: Record<string, unknown> = {}): string {
   const file = join(dir, `${name}.trialbook.json`);
-  writeFileSync(file, JSON.stringify({ ...DEMO_STUDY, name, searchSpace: JOURNAL_SPACE, tuner: { type: 'random' }, notes: undefined }, null, 2));
+  writeFileSync(file, JSON.stringify({ ...DEMO_STUDY, name, searchSpace: JOURNAL_SPACE, tuner: { type: 'random' }, notes: undefined, ...extra }, null, 2));
   return file;
 }
 

@@ -147,6 +147,53 @@ test('resume: 2 epochs then 1 more equals 3 straight', async (t) => {
   assert.equal(resumed.bestValLoss, straight.bestValLoss);
 });
 
+test('a kill between a checkpoint\'s tensors and its manifest leaves the previous epoch whole: the resumed run equals a straight one', async (t) => {
+  const ck = tempDir(t);
+  const straight = await trainModel(input({ epochs: 3 }));
+  // The process "dies" right after epoch 2's tensors are renamed into place, before the manifest.
+  const fs = require('node:fs') as typeof import('node:fs');
+  const rename = fs.renameSync;
+  let tensorFiles = 0;
+  fs.renameSync = (from, to) => {
+    rename(from, to);
+    if (/checkpoint(-\d+)?\.safetensors$/.test(String(to)) && ++tensorFiles === 2) throw new Error('killed after the tensors of epoch 2');
+  };
+  try {
+    await assert.rejects(trainModel({ ...input({ epochs: 3 }), checkpointDir: ck }), /killed/);
+  } finally {
+    fs.renameSync = rename;
+  }
+  assert.equal(JSON.parse(readFileSync(join(ck, 'checkpoint.json'), 'utf8')).epoch, 1);
+  const resumed = await trainModel({ ...input({ epochs: 3 }), checkpointDir: ck, resume: true });
+  assert.deepEqual(resumed.curve.map((m) => m.val_loss), straight.curve.map((m) => m.val_loss), 'epoch 2 trained once, from epoch 1\'s weights');
+  assert.equal(resumed.bestValLoss, straight.bestValLoss);
+  const state = JSON.parse(readFileSync(join(ck, 'checkpoint.json'), 'utf8'));
+  assert.deepEqual(readdirSync(ck).filter((f) => f.endsWith('.safetensors')).sort(), [state.files.best.name, state.files.weights.name].sort(), 'only the files the manifest names are kept');
+  // A tensor file that no longer matches its manifest is refused, not loaded.
+  const weights = join(ck, state.files.weights.name);
+  const bytes = readFileSync(weights);
+  bytes[bytes.length - 1] ^= 0xff;
+  writeFileSync(weights, bytes);
+  await assert.rejects(trainModel({ ...input({ epochs: 4 }), checkpointDir: ck, resume: true }), /checkpoint-3\.safetensors: does not match checkpoint\.json .*the checkpoint is damaged/);
+});
+
+test('a checkpoint written before its files were named (checkpoint.safetensors, best.safetensors) still resumes', async (t) => {
+  const ck = tempDir(t);
+  const straight = await trainModel(input({ epochs: 3 }));
+  const per = Math.ceil(train.count / baseParams.batch_size);
+  await trainModel({ ...input({ epochs: 3 }), checkpointDir: ck }, { shouldStop: (() => { let n = 0; return () => ++n > 2 * per; })() }).catch((e) => assert.match(e.message, /cancelled/));
+  const state = JSON.parse(readFileSync(join(ck, 'checkpoint.json'), 'utf8'));
+  cpSync(join(ck, state.files.weights.name), join(ck, 'checkpoint.safetensors'));
+  cpSync(join(ck, state.files.best.name), join(ck, 'best.safetensors'));
+  rmSync(join(ck, state.files.weights.name));
+  rmSync(join(ck, state.files.best.name));
+  delete state.files;
+  writeFileSync(join(ck, 'checkpoint.json'), JSON.stringify(state));
+  const resumed = await trainModel({ ...input({ epochs: 3 }), checkpointDir: ck, resume: true });
+  assert.deepEqual(resumed.curve.map((m) => m.val_loss), straight.curve.map((m) => m.val_loss));
+  assert.equal(existsSync(join(ck, 'checkpoint.safetensors')), false, 'the old files give way to named ones');
+});
+
 test('a frozen trial checkpoints only its head, resumes to the same result, and refuses another trial\'s checkpoint', async (t) => {
   const ck = tempDir(t);
   const frozen = { epochs: 3, freeze_body: true, learning_rate: 1e-2 };
@@ -157,7 +204,7 @@ test('a frozen trial checkpoints only its head, resumes to the same result, and 
   assert.equal(state.epoch, 2);
   assert.match(state.body, /^preset:tiny:/);
   // The body is rebuilt from its seed on resume: neither file holds it.
-  for (const f of ['checkpoint.safetensors', 'best.safetensors']) {
+  for (const f of [state.files.weights.name, state.files.best.name]) {
     const names = [...readSafetensors(join(ck, f)).keys()];
     assert.ok(names.length > 0 && names.every((n) => /classifier\./.test(n)), `${f} holds only the head: ${names.join(', ')}`);
   }

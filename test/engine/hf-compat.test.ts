@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, predictModel, trainModel } from '../../src/engine';
 import type { EncodedSplit } from '../../src/core/encoded';
@@ -147,7 +147,7 @@ test('two training steps follow HF Trainer: AdamW eps 1e-8, warm-up factor step/
   // One full batch per epoch, two epochs: two optimizer steps, the first at warm-up factor 0.
   const params = { learning_rate: 1e-3, warmup_steps: 1, freeze_body: false, dropout_rate: 0, batch_size: 8, epochs: 2, max_seq_len: 12, seed: 1, weight_decay: 0.01, max_grad_norm: 1, patience: 10_000 };
   await trainModel({ model: dir, vocabSize: VOCAB.length, numLabels: 2, train: split, val: split, params, checkpointDir: ck });
-  const ours = readSafetensors(join(ck, 'checkpoint.safetensors'));
+  const ours = readSafetensors(join(ck, JSON.parse(readFileSync(join(ck, 'checkpoint.json'), 'utf8')).files.weights.name));
   for (const [name, want] of Object.entries(weights)) {
     const got = ours.get(`param/${name}`)!;
     // Ours keeps dense kernels [in, out]; PyTorch [out, in].

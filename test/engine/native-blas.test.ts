@@ -35,7 +35,7 @@ test('native BLAS matmul equals the wasm kernels for every transpose, batch, bro
     t.skip(`native BLAS not in use (${b.skipped.filter((s) => s.startsWith('native BLAS')).join('; ') || 'unknown'}): npm run build builds native/blas; Debian needs libopenblas0-pthread`);
     return;
   }
-  assert.match(describeBackend(b), /^wasm \(1 thread\), matmuls on .+, \d+ threads?$/);
+  assert.match(describeBackend(b), /^wasm \(1 thread\), matmuls on .+, (up to )?\d+ threads?(; bf16 on .+)?$/);
   let seed = 1;
   const r = (shape: number[]) => tf.randomNormal(shape, 0, 1, 'float32', seed++);
   // Fused cases are compared with matMul + add on wasm: the wasm backend's own _FusedMatMul gives

@@ -9,6 +9,8 @@ import { register as plan } from './plan';
 import { register as train } from './train';
 import { register as evaluate } from './evaluate';
 import { register as predict } from './predict';
+import { register as pretrain } from './pretrain';
+import { register as runtime } from './runtime';
 import { register as tune } from './tune';
 import { register as seqlen } from './seqlen';
 import { register as report } from './report';
@@ -18,5 +20,5 @@ import { register as watch } from './watch';
 
 /** Every CLI command, in the order `--help` lists them. */
 export const commands: RegisterCommand[] = [
-  init, split, tokenize, lengths, vocab, demo, plan, train, evaluate, predict, tune, seqlen, report, watch, worker, migrate,
+  init, split, tokenize, lengths, vocab, demo, plan, train, evaluate, predict, pretrain, tune, seqlen, report, watch, worker, migrate, runtime,
 ];

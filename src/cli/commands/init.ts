@@ -12,11 +12,12 @@ import { existsSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
 import { Option, type Command } from 'commander';
 import { UserError } from '../../core/errors';
-import { assertReadableFile, writeFileAtomic } from '../../core/fsutil';
+import { writeFileAtomic } from '../../core/fsutil';
+import { loadVocab } from '../../core/tokenizer';
 import { findColumn, readTable } from '../../core/table';
 import { parseStudy, type StudyInput, TunerSpec } from '../../core/study';
 import { defaultTuner, measureData, studyDefaults } from '../../core/study-defaults';
-import { isPreset } from '../../engine/config';
+import { isPreset, readConfig } from '../../engine/config';
 
 interface InitOptions {
   data: string;
@@ -49,7 +50,7 @@ export function buildInitStudy(o: InitOptions): { study: StudyInput; labels: Map
     texts.push(r.fields[textIdx] ?? '');
   }
   if (labels.size < 2) throw new UserError(`${o.data}: column "${o.labelCol}" has ${labels.size} distinct label(s); a classifier needs at least two`, 'E_DATA');
-  assertReadableFile(o.vocab, 'vocab file');
+  loadVocab(o.vocab); // refuses a vocab without [PAD], [UNK], [CLS] and [SEP]
   const out = resolve(o.out);
   const dir = dirname(out);
   const name = o.name ?? basename(out).replace(/\.trialbook\.json$/, '').replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]/g, '-');
@@ -88,7 +89,7 @@ export function register(program: Command): void {
     .action((o: InitOptions) => {
       const out = resolve(o.out);
       if (existsSync(out) && !o.force) throw new UserError(`${o.out}: already exists; pass --force to overwrite it`, 'E_EXISTS');
-      if (!isPreset(o.model)) assertReadableFile(resolve(o.model, 'config.json'), 'model config.json');
+      if (!isPreset(o.model)) readConfig(resolve(o.model));
       const { study, labels } = buildInitStudy(o);
       parseStudy(study, out);
       writeFileAtomic(out, JSON.stringify(study, null, 2) + '\n');

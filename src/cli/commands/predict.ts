@@ -7,6 +7,7 @@ import type { Command } from 'commander';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { assertOutputFile } from '../../core/fsutil';
 import { runJobFromCli } from '../../worker/cli-run';
 import type { PredictJobResult } from '../../worker/jobs/predict';
 import { parseMaxLen } from './evaluate';
@@ -31,6 +32,7 @@ export function register(program: Command): void {
     .option('--max-len <n>', 'tokens per row (default: the length the model was trained with)')
     .option('--backend <name>', 'TensorFlow.js backend: tensorflow, wasm or cpu')
     .action(async (o: PredictOptions) => {
+      if (o.out) assertOutputFile(o.out, '--out');
       const tmp = o.out ? undefined : mkdtempSync(join(tmpdir(), 'tb-predict-'));
       const out = o.out ? resolve(o.out) : join(tmp!, 'predictions.tsv');
       try {

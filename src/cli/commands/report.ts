@@ -7,13 +7,13 @@
  * so it works while `tune` runs; a shared study (storage postgresql://…, or `--storage`) is
  * read from the database, read-only, from any machine.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UserError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/fsutil';
-import { upsertNotesBlock } from '../../core/notes';
+import { describeNotesChange, writeNotesBlock } from '../../core/notes-file';
 import { loadStudy, studyStateDir, type LoadedStudy } from '../../core/study';
 import type { EvalResult } from '../../engine/types';
 import { openStore, studyStorage } from '../../store';
@@ -31,19 +31,6 @@ interface ReportOptions {
   test?: boolean;
   out?: string;
   notes?: boolean | string;
-}
-
-/**
- * Writes the Markdown report into the notes file between the study's trialbook markers: the
- * block is replaced in place on later runs and nothing outside it changes. Refuses where git
- * conflict markers overlap the place it would write.
- */
-export function writeReportToNotes(notesFile: string, study: string, markdown: string): string {
-  const before = existsSync(notesFile) ? readFileSync(notesFile, 'utf8') : '';
-  const update = upsertNotesBlock(before, study, markdown);
-  if (!update.ok) throw new UserError(`${notesFile}:${update.line}: ${update.message}`, 'E_NOTES');
-  if (update.action !== 'unchanged') writeFileAtomic(notesFile, update.text);
-  return update.action;
 }
 
 async function testScore(loaded: LoadedStudy, best: number, worker?: string): Promise<ReportExtras['test']> {
@@ -106,8 +93,8 @@ export function register(program: Command): void {
         const notesPath = typeof opts.notes === 'string' ? opts.notes : loaded.study.notes ? loaded.resolve(loaded.study.notes) : undefined;
         if (!notesPath) throw new UserError(`${loaded.file}: notes: the study names no notes file (add "notes": "notes.md" or pass --notes FILE)`, 'E_STUDY');
         const md = opts.format === 'md' ? text : renderMarkdownReport(view, extras);
-        const action = writeReportToNotes(notesPath, loaded.study.name, md);
-        process.stderr.write(`notes: ${action} the trialbook block for study ${loaded.study.name} in ${notesPath}\n`);
+        const change = writeNotesBlock(notesPath, loaded.study.name, md);
+        process.stderr.write(`notes: ${describeNotesChange(change, loaded.study.name, notesPath)}\n`);
         if (!opts.out) return;
       }
       if (opts.out) writeFileAtomic(opts.out, text);

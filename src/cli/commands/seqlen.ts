@@ -77,6 +77,7 @@ export function register(program: Command, ctx: CommandContext): void {
       };
       const out = (s: string): void => void process.stdout.write(s + '\n');
       if (!opts.json) out(`sequence-length study: lengths ${lengths.join(', ')}, ${repeats} runs each, fixed ${Object.entries(params).map(([k, v]) => `${k}=${v} (${how[k]})`).join(', ')}`);
+      ctx.checkData(loaded);
       const store = await openStore(loaded, opts.storage ? { storage: opts.storage } : {});
       if (store.shared && !opts.json) out(`shared study ${study.name} at ${store.where}`);
       const outcome = await runStudy(loaded, store, {

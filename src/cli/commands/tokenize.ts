@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors';
-import { writeFileAtomic } from '../../core/fsutil';
+import { assertOutputFile, writeFileAtomic } from '../../core/fsutil';
 import { checkMaxLen, createTokenizer, encodedToJsonl, loadVocab, parseQuoting, readTextColumn } from '../../core/tokenizer';
 
 interface TokenizeOptions {
@@ -43,6 +43,7 @@ export function register(program: Command): void {
       const vocabPath = required(o.vocab, '--vocab');
       const input = required(o.input, '--input');
       const out = required(o.out, '--out');
+      assertOutputFile(out, '--out');
       const maxLen = checkMaxLen(intOption(o.maxLen, '--max-len'), '--max-len');
       const quoting = parseQuoting(o.quoting);
       const vocab = loadVocab(vocabPath);

@@ -8,6 +8,7 @@ import { loadStudy } from '../../core/study';
 import type { Metric } from '../../protocol/messages';
 import { parseParamsJson, resolveParams, type TrainParams } from '../../core/params';
 import { runJobFromCli } from '../../worker/cli-run';
+import type { JobHandlers } from '../../worker/client';
 import { trialJobInput, type TrialJobResult } from '../../worker/jobs/trial-types';
 
 interface TrainOptions {
@@ -37,13 +38,7 @@ export function register(program: Command): void {
       if (!o.json) process.stderr.write(`training ${loaded.study.name}: ${describe(params)}\n`);
       const outcome = await runJobFromCli<TrialJobResult>(
         trialJobInput(loaded, params, { saveTo: o.save ? resolve(o.save) : undefined, backend: o.backend, evaluateTest: o.test }),
-        {
-          onMetric: (m) => out.metric(m),
-          onProgress: (p) => out.progress(p.done, p.total, p.message),
-          onLog: (level, text) => {
-            if (level !== 'debug' || process.env.TRIALBOOK_DEBUG) out.log(level, text);
-          },
-        },
+        out.handlers(),
       );
       out.endLine();
       if (!outcome.ok || !outcome.result) {
@@ -65,12 +60,23 @@ const isEpochEnd = (m: Metric) => m.val_loss !== null && m.val_loss !== undefine
 
 const fmt = (v: number | null | undefined, digits = 4) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : '-');
 
-/** Text on a terminal (live step line, one line per epoch), JSON lines with --json. */
-class MetricPrinter {
+/** Text on a terminal (live step line, one line per epoch), JSON lines with --json (train, pretrain). */
+export class MetricPrinter {
   private live = false;
   private readonly tty = Boolean(process.stdout.isTTY);
 
   constructor(private readonly json: boolean, private readonly epochs: number) {}
+
+  /** A job's metrics, progress and logs printed here (debug logs only with TRIALBOOK_DEBUG). */
+  handlers(): JobHandlers {
+    return {
+      onMetric: (m) => this.metric(m),
+      onProgress: (p) => this.progress(p.done, p.total, p.message),
+      onLog: (level, text) => {
+        if (level !== 'debug' || process.env.TRIALBOOK_DEBUG) this.log(level, text);
+      },
+    };
+  }
 
   metric(m: Metric): void {
     if (this.json) {
@@ -120,7 +126,7 @@ class MetricPrinter {
     const parts = [
       `best epoch ${r.bestEpoch}: val_loss ${fmt(r.bestValLoss)}, val_accuracy ${fmt(r.bestValAccuracy)}`,
       `${r.epochsRun} epoch${r.epochsRun === 1 ? '' : 's'}${r.stoppedEarly ? ' (stopped early)' : ''}, ${r.secondsPerEpoch.toFixed(1)} s/epoch`,
-      `backend ${r.backend}${r.matmul ? ` (matmuls on ${r.matmul})` : ''}, batch ${params.batch_size}${r.accumulationSteps > 1 ? ` = ${r.accumulationSteps}×${r.microBatch}` : ''}, peak RSS ${Math.round(r.peakRssMiB)} MiB`,
+      `backend ${r.backend}${r.matmul ? ` (matmuls on ${r.matmul})` : ''}, precision ${r.precision}, batch ${params.batch_size}${r.accumulationSteps > 1 ? ` = ${r.accumulationSteps}×${r.microBatch}` : ''}, peak RSS ${Math.round(r.peakRssMiB)} MiB`,
     ];
     let line = parts.join('; ');
     if (r.test) line += `; test accuracy ${fmt(r.test.accuracy)} (loss ${fmt(r.test.loss)}, ${r.test.count} rows)`;

@@ -61,6 +61,7 @@ export function register(program: Command, ctx: CommandContext): void {
       const loaded = loadStudy(file);
       const { study } = loaded;
       const storage = studyStorage(loaded, opts.storage);
+      ctx.checkData(loaded);
       if (storage.kind === 'postgres' && opts.fresh) {
         throw new UserError(`--fresh: study "${study.name}" is shared through ${redactUrl(storage.url)}, where other machines may be running it, so tune does not start it over; give the study another name to start a new one`, 'E_USAGE');
       }

@@ -44,6 +44,7 @@ export function register(program: Command, ctx: CommandContext): void {
       if (storage.kind !== 'postgres') {
         throw new UserError(`${loaded.file}: storage: a worker needs a shared PostgreSQL study: pass --storage postgresql://USER:PASSWORD@HOST:PORT/DATABASE or set "storage" in the study file (it is "journal")`, 'E_USAGE');
       }
+      ctx.checkData(loaded);
       const budget = trialBudget(loaded, opts.nTrials);
       const policy = checkpointPolicy(study);
       const store = await openStore(loaded, { storage: storage.url });

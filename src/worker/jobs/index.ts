@@ -20,5 +20,9 @@ export async function runJob(job: Job, ctx: JobContext): Promise<unknown> {
       return (await import('./evaluate')).evaluateJob(job.options, ctx);
     case 'predict':
       return (await import('./predict')).predictJob(job.options, ctx);
+    case 'pretrain':
+      return (await import('./pretrain')).pretrainJob(job.options, ctx);
+    case 'runtime':
+      return ctx.backend(job.options.backend);
   }
 }

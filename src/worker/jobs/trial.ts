@@ -45,6 +45,7 @@ export async function trialJob(o: TrialJobOptions, ctx: JobContext): Promise<Tri
     {
       model: isPreset(study.model) ? study.model : loaded.resolve(study.model),
       encoderDropout: study.encoderDropout,
+      precision: study.precision,
       vocabSize: ds.vocabSize,
       numLabels: ds.labels.length,
       train: ds.train,
