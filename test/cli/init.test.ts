@@ -92,7 +92,7 @@ test('init: tuner, name and model options; a model folder needs config.json', (t
   // A pretrained folder: the fine-tuning space (gentle learning rates, freeze_body).
   const pretrained = join(dir, 'bert');
   mkdirSync(pretrained);
-  writeFileSync(join(pretrained, 'config.json'), '{}');
+  writeFileSync(join(pretrained, 'config.json'), JSON.stringify({ vocab_size: 5, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 1, intermediate_size: 16, max_position_embeddings: 64, type_vocab_size: 2 }));
   const p = runCli([...base, '--model', pretrained, '--out', join(dir, 'p.trialbook.json')]);
   assert.equal(p.code, 0, p.stderr);
   const ps = loadStudy(join(dir, 'p.trialbook.json')).study;

@@ -480,25 +480,6 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     await ed.notification(/stopped/, 60_000);
   });
 
-  await step('Insert Results into EUC-KR notes: the Korean text stays byte for byte, the block is written in EUC-KR', async () => {
-    // The editor itself opens the file as UTF-8 (its default), so it is written on disk, in EUC-KR.
-    const [korean, before] = [koreanNotes, koreanBefore];
-    // With a study file in the active editor the command would take that study without asking.
-    await ed.command('View: Close All Editors');
-    await ed.clearNotifications();
-    await ed.command('Trialbook: Insert Results into Notes');
-    await ed.pick('big');
-    await ed.notification(/inserted into/, 30_000);
-    const after = readFileSync(korean);
-    assert.equal(Buffer.compare(after.subarray(0, before.length), before), 0, 'the Korean text is unchanged');
-    const text = iconv.decode(after, 'cp949');
-    assert.ok(!text.includes('\ufffd'), 'no replacement characters');
-    assert.match(text, /<!-- trialbook:begin study=big -->\n## Study `big`[\s\S]*<!-- trialbook:end -->\n$/);
-    // The editor holds the file open: it must not write it back in another encoding.
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(Buffer.compare(readFileSync(korean), after), 0, 'the open editor left the file alone');
-  });
-
   await step('activation is fast and the webview raised no errors', async () => {
     const act = /activated in ([\d.]+) ms/.exec(ed.extensionLog());
     assert.ok(act, 'activation logged');
