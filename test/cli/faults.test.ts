@@ -17,7 +17,8 @@ const SPACE = { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true
 /** Exit 2 and one `trialbook:` line matching `pattern`, nothing internal. */
 function clearError(r: CliResult, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit code 2; stderr: ${r.stderr.slice(0, 2000)}`);
-  const lines = r.stderr.trimEnd().split('\n');
+  // Pre-flight warnings (advice printed before a run) are not part of the error.
+  const lines = r.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('warning: '));
   assert.equal(lines.length, 1, `one line: ${r.stderr.slice(0, 2000)}`);
   assert.match(lines[0]!, /^trialbook: /);
   assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
