@@ -14,7 +14,6 @@ import type { Log } from './log';
 import { runProgress, type RunCounts, type RunKind } from './run-progress';
 import type { StudyIndex } from './studies';
 
-
 export interface ActiveRun extends RunCounts {
   studyFile: string;
   name: string;
