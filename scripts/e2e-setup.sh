@@ -18,7 +18,8 @@ node_major=$(node -p 'process.versions.node.split(".")[0]')
 
 # Debian packages: the browser we drive, ripgrep standing in for the rg binary VS Code would
 # download, and a toolchain for code-server's native modules (node-pty, spdlog, kerberos, argon2).
-pkgs="chromium ripgrep g++ make python3 pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev"
+# fonts-nanum: Korean glyphs for the screenshots of the Korean UI.
+pkgs="chromium fonts-nanum ripgrep g++ make python3 pkg-config libkrb5-dev libx11-dev libxkbfile-dev libsecret-1-dev"
 if ! dpkg -s $pkgs >/dev/null 2>&1; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $pkgs

@@ -30,6 +30,9 @@ export function writeStudyFile(dir: string, fields: Record<string, unknown>): st
   const file = join(dir, `${name}.trialbook.json`);
   const study = { name, data: { file: 'd.tsv', textColumn: 'text', labelColumn: 'label' }, tokenizer: { vocab: 'v.txt' }, tuner: { type: 'random' }, ...fields };
   writeFileSync(file, JSON.stringify(study));
+  // The default data and vocabulary exist (tune's pre-flight check refuses missing files).
+  if (!fields.data && !existsSync(join(dir, 'd.tsv'))) writeFileSync(join(dir, 'd.tsv'), `text\tlabel\n${Array.from({ length: 100 }, (_, i) => `${i % 2 ? '좋아요' : '별로'} ${i}\t${i % 2}`).join('\n')}\n`);
+  if (!fields.tokenizer && !existsSync(join(dir, 'v.txt'))) writeFileSync(join(dir, 'v.txt'), '[PAD]\n[UNK]\n[CLS]\n[SEP]\n');
   return file;
 }
 

@@ -5,9 +5,9 @@
  * are cancelled and recorded, so a later run, here or on another machine, re-runs them); a
  * second one exits at once.
  */
-import { constants } from 'node:os';
 import { InvalidArgumentError } from 'commander';
 import { UserError } from '../core/errors';
+import { signalExitCode } from '../core/process';
 import { studyStateDir, type LoadedStudy } from '../core/study';
 import type { Params } from '../protocol/messages';
 import type { RunEvent } from '../protocol/run-events';
@@ -38,8 +38,13 @@ export interface StudyRunOptions {
   onEvent(e: RunEvent): void;
 }
 
+export interface StudyRunOutcome extends RunOutcome {
+  /** The signal that stopped the run, if one did (the command's exit code says which). */
+  signal?: NodeJS.Signals;
+}
+
 /** Runs the study's trials in `store` until the source is done or the run stops; closes the store. */
-export async function runStudy(loaded: LoadedStudy, store: StudyStore, o: StudyRunOptions): Promise<RunOutcome> {
+export async function runStudy(loaded: LoadedStudy, store: StudyStore, o: StudyRunOptions): Promise<StudyRunOutcome> {
   const { study } = loaded;
   const runner = new StudyRunner({
     store,
@@ -63,19 +68,21 @@ export async function runStudy(loaded: LoadedStudy, store: StudyStore, o: StudyR
     ...(o.workerId ? { workerId: o.workerId } : {}),
     onEvent: o.onEvent,
   });
+  let signal: NodeJS.Signals | undefined;
   const onSignal = (sig: NodeJS.Signals): void => {
     if (runner.isStopping) {
       process.stderr.write(`trialbook: ${sig} again: exiting now; run again with --resume to continue\n`);
       process.exit(signalExitCode(sig));
     }
-    stoppedBy ??= sig;
+    signal ??= sig;
     if (!o.quiet) process.stderr.write(`\ntrialbook: ${sig}: cancelling the running trial${o.parallel > 1 ? 's' : ''} and stopping (press Ctrl-C again to exit at once)\n`);
     runner.stop('cancelled', store.shared ? `stopped by ${sig}; another worker re-runs the cancelled trials` : undefined);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    return await runner.run();
+    const outcome = await runner.run();
+    return { ...outcome, ...(signal ? { signal } : {}) };
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -95,21 +102,10 @@ export function trialBudget(loaded: LoadedStudy, nTrials: number | undefined): {
   return { maxTrials, cap: study.tuner.type === 'hyperband' ? nTrials : maxTrials * runsPerConfig };
 }
 
-/** The signal that stopped this process's run, for its exit code. */
-let stoppedBy: NodeJS.Signals | undefined;
-
-/**
- * Exit code of a process a signal stopped: 128 + the signal's number, as a shell reports a
- * process that signal ended (Ctrl-C 130, SIGTERM 143), so a scheduler can tell it from success.
- */
-function signalExitCode(sig: NodeJS.Signals): number {
-  return 128 + constants.signals[sig];
-}
-
 /** The run's outcome as the command's exit: repeated failures are an error (exit 2), a stop by a signal 128 + its number. */
-export function exitFor(outcome: { reason: string; message: string }): void {
+export function exitFor(outcome: StudyRunOutcome): void {
   if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
-  if (outcome.reason === 'cancelled') process.exitCode = signalExitCode(stoppedBy ?? 'SIGINT');
+  if (outcome.reason === 'cancelled') process.exitCode = signalExitCode(outcome.signal ?? 'SIGINT');
 }
 
 export function parsePositiveInt(v: string, flag: string): number {

@@ -60,9 +60,13 @@ export function findConflicts(text: string): LineRange[] {
   return out;
 }
 
-/** Obsidian embeds (`![[image.png]]`) anywhere in the file → keep to that style. */
+/**
+ * Obsidian embeds (`![[image.png]]`) in the user's own text → keep to that style. Trialbook's
+ * blocks do not count: an image it once wrote in the other style must not decide the next one.
+ */
 export function detectEmbedStyle(text: string): EmbedStyle {
-  return /!\[\[[^\]\n]+\]\]/.test(text) ? 'obsidian' : 'markdown';
+  const own = text.replace(/<!--\s*trialbook:begin[\s\S]*?<!--\s*trialbook:end\s*-->/g, '');
+  return /!\[\[[^\]\n]+\]\]/.test(own) ? 'obsidian' : 'markdown';
 }
 
 /** An image link in the file's own style; `relPath` uses forward slashes. */

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 
 /** Is process `pid` on this host still running? (A lock's holder, a temporary file's writer.) */
 export function processAlive(pid: number): boolean {
@@ -14,4 +15,12 @@ export function processAlive(pid: number): boolean {
   } catch {
     return true;
   }
+}
+
+/**
+ * Exit code of a process a signal stopped: 128 + the signal's number, as a shell reports a
+ * process that signal ended (Ctrl-C 130, SIGTERM 143), so a scheduler can tell it from success.
+ */
+export function signalExitCode(sig: NodeJS.Signals): number {
+  return 128 + constants.signals[sig];
 }

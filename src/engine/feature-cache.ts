@@ -11,7 +11,7 @@ import type { TrainHooks } from './types';
 import type { BertClassifier } from './model';
 import { splitFingerprint } from './data';
 import { readSafetensors, writeSafetensors } from './safetensors';
-import { pooledFeatures, type ScoreOptions } from './score';
+import { pooledFeatures, type PassOptions } from './score';
 import { matmulPrecision } from './native-blas';
 
 /** Bounds the memory cache of a worker kept across head-only trials (KR-BERT base, 16k rows: 49 MiB an entry). */
@@ -48,12 +48,12 @@ export class FeatureCache {
   }
 
   /** The features of `split` under `key`: cached ones, or computed by `model` and cached. */
-  featuresOf(key: string, model: BertClassifier, split: EncodedSplit, score: ScoreOptions): { feats: Float32Array; computed: boolean } {
-    const { log } = score;
+  featuresOf(key: string, model: BertClassifier, split: EncodedSplit, passes: PassOptions): { feats: Float32Array; computed: boolean } {
+    const { log } = passes;
     const hidden = model.config.hidden_size;
     const hit = this.get(key, split.count, hidden, log);
     if (hit) return { feats: hit, computed: false };
-    const feats = pooledFeatures(model, split, score);
+    const feats = pooledFeatures(model, split, passes);
     if (this.dir) {
       // A cache that cannot be written costs later trials time, never this trial its result.
       try {

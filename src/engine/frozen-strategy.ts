@@ -1,17 +1,18 @@
 /** Head-only training (freeze_body): the encoder runs once per split, the head trains on its pooled features. */
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedSplit } from '../core/encoded';
-import type { TrainHooks, TrainParams } from './types';
+import type { TrainParams } from './types';
 import { crossEntropy, DropoutRng } from './ops';
 import { FeatureCache } from './feature-cache';
 import type { BuiltModel } from './build';
+import type { PassOptions } from './score';
 import { lossAndAccuracy, varNameMap, type Strategy } from './strategy';
 
-export function frozenStrategy(built: BuiltModel, train: EncodedSplit, val: EncodedSplit, p: TrainParams, cache: FeatureCache, budgetMiB: number, log: TrainHooks['onLog']): Strategy {
+export function frozenStrategy(built: BuiltModel, train: EncodedSplit, val: EncodedSplit, p: TrainParams, cache: FeatureCache, passes: PassOptions): Strategy {
   const model = built.model;
   const H = model.config.hidden_size;
-  const ftrain = cache.featuresOf(FeatureCache.key(built.sourceKey, train), model, train, { budgetMiB, log });
-  const fval = cache.featuresOf(FeatureCache.key(built.sourceKey, val), model, val, { budgetMiB, log });
+  const ftrain = cache.featuresOf(FeatureCache.key(built.sourceKey, train), model, train, passes);
+  const fval = cache.featuresOf(FeatureCache.key(built.sourceKey, val), model, val, passes);
   const trainT = tf.tensor2d(ftrain.feats, [train.count, H]);
   const valT = tf.tensor2d(fval.feats, [val.count, H]);
   const trainable = new Map([...model.vars].filter(([n]) => n.startsWith('classifier.')));

@@ -4,21 +4,22 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedSplit } from '../core/encoded';
-import type { TrainHooks, TrainParams } from './types';
+import type { TrainParams } from './types';
 import type { BertClassifier } from './model';
 import { DropoutRng } from './ops';
 import { gatherBatch, longest } from './data';
 import { looksLikeOom } from '../core/errors';
 import { EngineError } from './errors';
-import { faults, MicroBatcher } from './memory';
-import { scoreRows } from './score';
+import { MicroBatcher } from './memory';
+import { scoreRows, type PassOptions } from './score';
 import { lossAndAccuracy, varNameMap, type Strategy } from './strategy';
 
-export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: TrainParams, budgetMiB: number, log: TrainHooks['onLog']): Strategy {
+export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: TrainParams, passes: PassOptions): Strategy {
+  const { log, beforePass } = passes;
   const trainable = model.vars;
   const varList = [...trainable.values()];
   const byVarName = varNameMap(trainable);
-  const micro = new MicroBatcher(model.config, budgetMiB);
+  const micro = new MicroBatcher(model.config, passes.budgetMiB);
   const cap = train.maxLen;
   return {
     trainable,
@@ -36,7 +37,7 @@ export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: En
         try {
           for (let i = 0; i < rows.length; i += size) {
             const chunk = rows.slice(i, i + size);
-            if (chunk.length > faults.failMicroAbove) throw new RangeError('Array buffer allocation failed (simulated)');
+            beforePass?.(chunk.length, len);
             const out = tf.tidy(() => {
               const { labels, ...batch } = gatherBatch(train, chunk, len);
               const rng = p.dropout_rate > 0 || model.config.hidden_dropout_prob > 0 || model.config.attention_probs_dropout_prob > 0 ? DropoutRng.forStep(p.seed, step, chunk) : undefined;
@@ -71,7 +72,7 @@ export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: En
       }
     },
     validate() {
-      const probs = scoreRows(model, val, { budgetMiB, log });
+      const probs = scoreRows(model, val, passes);
       return lossAndAccuracy(probs, val.labels, model.numLabels);
     },
     dispose() {},

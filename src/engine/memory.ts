@@ -78,7 +78,7 @@ export function activationBudgetMiB(backend: string, c: BertConfig, asked?: numb
 }
 
 /** The micro-batch (≤ batch) that fits the budget, spread evenly over the accumulation steps. */
-export function pickMicroBatch(c: BertConfig, seqLen: number, batch: number, budgetMiB = DEFAULT_BUDGET_MIB): { microBatch: number; accumulationSteps: number } {
+function pickMicroBatch(c: BertConfig, seqLen: number, batch: number, budgetMiB = DEFAULT_BUDGET_MIB): { microBatch: number; accumulationSteps: number } {
   const fit = Math.max(1, Math.floor((budgetMiB * MiB) / activationBytesPerExample(c, seqLen)));
   const steps = Math.ceil(batch / Math.min(batch, fit));
   return { microBatch: Math.ceil(batch / steps), accumulationSteps: steps };
@@ -127,6 +127,3 @@ export class MicroBatcher {
 export function forwardRows(c: BertConfig, seqLen: number, budgetMiB: number): number {
   return Math.max(1, Math.floor((budgetMiB * MiB) / forwardBytesPerExample(c, seqLen)));
 }
-
-/** Test hook: pretend allocation fails for any pass over more rows than this. */
-export const faults = { failMicroAbove: Infinity };

@@ -8,17 +8,19 @@ import type { EncodedSplit } from '../core/encoded';
 import type { TrainHooks } from './types';
 import type { BertClassifier, TokenBatch } from './model';
 import { gatherBatch, longest } from './data';
-import { faults, forwardRows } from './memory';
+import { forwardRows } from './memory';
 import { looksLikeOom } from '../core/errors';
 import { EngineError } from './errors';
 
 /** Most rows in one pass: beyond this a bigger pass saves nothing measurable. */
 const MAX_ROWS = 64;
 
-export interface ScoreOptions {
+/** How passes over the model are sized and watched (training micro-batches use it too). */
+export interface PassOptions {
   /** Activation budget (memory.ts activationBudgetMiB). */
   budgetMiB: number;
   log?: TrainHooks['onLog'];
+  beforePass?: TrainHooks['beforePass'];
 }
 
 function byLength(split: EncodedSplit): Int32Array {
@@ -27,7 +29,7 @@ function byLength(split: EncodedSplit): Int32Array {
   return order;
 }
 
-function run(model: BertClassifier, split: EncodedSplit, width: number, o: ScoreOptions, f: (batch: TokenBatch) => tf.Tensor2D): Float32Array {
+function run(model: BertClassifier, split: EncodedSplit, width: number, o: PassOptions, f: (batch: TokenBatch) => tf.Tensor2D): Float32Array {
   const out = new Float32Array(split.count * width);
   const order = byLength(split);
   const lenOf = (i: number) => longest(split, [order[i]], split.maxLen);
@@ -41,7 +43,7 @@ function run(model: BertClassifier, split: EncodedSplit, width: number, o: Score
     const rows = Array.from(order.subarray(i, i + n));
     const len = longest(split, rows, split.maxLen);
     try {
-      if (n > faults.failMicroAbove) throw new WebAssembly.RuntimeError('memory access out of bounds (simulated)');
+      o.beforePass?.(n, len);
       const data = tf.tidy(() => f(gatherBatch(split, rows, len)).dataSync() as Float32Array);
       rows.forEach((r, j) => out.set(data.subarray(j * width, (j + 1) * width), r * width));
       i += n;
@@ -58,11 +60,11 @@ function run(model: BertClassifier, split: EncodedSplit, width: number, o: Score
 }
 
 /** Class probabilities [count × numLabels], row-major. */
-export function scoreRows(model: BertClassifier, split: EncodedSplit, o: ScoreOptions): Float32Array {
+export function scoreRows(model: BertClassifier, split: EncodedSplit, o: PassOptions): Float32Array {
   return run(model, split, model.numLabels, o, (b) => tf.softmax(model.logits(b, 0)));
 }
 
 /** Pooled [CLS] features [count × hidden], row-major (the frozen body's output). */
-export function pooledFeatures(model: BertClassifier, split: EncodedSplit, o: ScoreOptions): Float32Array {
+export function pooledFeatures(model: BertClassifier, split: EncodedSplit, o: PassOptions): Float32Array {
   return run(model, split, model.config.hidden_size, o, (b) => model.pooled(b));
 }

@@ -1,11 +1,11 @@
 /**
- * What the training engine takes and gives back. The engine knows nothing about tuners or
- * stores: a trial's hyperparameters come in as plain data and its metrics go out as plain data.
+ * What the training engine gives back, and the types its modules share (what it takes, beside
+ * them: train-input.ts). The engine knows nothing about tuners or stores: a trial's
+ * hyperparameters come in as plain data and its metrics go out as plain data. A leaf: it imports
+ * no other module of the engine, so every module can use it without an import circle.
  */
-import type { EncodedSplit } from '../core/encoded';
 import type { Metric } from '../protocol/messages';
-import type { FeatureCache } from './feature-cache';
-import type { Precision, PrecisionSetting } from './precision';
+import type { Precision } from './precision';
 
 /** Standard BERT config.json fields the engine reads. */
 export interface BertConfig {
@@ -26,46 +26,19 @@ export interface BertConfig {
 
 /** Hyperparameters of one training run, complete: resolved from the study by core/params.ts. */
 export type { TrainParams } from '../core/params';
-import type { TrainParams } from '../core/params';
-
-export interface TrainInput {
-  /** Preset name ('tiny' | 'mini' | 'small') or a folder with config.json (+ model.safetensors). */
-  model: string;
-  /** Encoder dropout probabilities that replace the preset's or config.json's (the saved config records them). */
-  encoderDropout?: Partial<Pick<BertConfig, 'hidden_dropout_prob' | 'attention_probs_dropout_prob'>>;
-  /** Matmul precision (precision.ts); default fp32. */
-  precision?: PrecisionSetting;
-  /** Used when `model` is a preset: vocab size comes from the data's vocab. */
-  vocabSize: number;
-  numLabels: number;
-  train: EncodedSplit;
-  val: EncodedSplit;
-  params: TrainParams;
-  /** Memory budget for activations, MiB; the engine picks micro-batches to fit it. */
-  memoryBudgetMiB?: number;
-  /** Folder for per-epoch checkpoints (resume) — written atomically. */
-  checkpointDir?: string;
-  /**
-   * The frozen-body feature cache, which its owner may share between the trials of a study
-   * (default: a fresh one for this run, on disk in checkpointDir if given).
-   */
-  featureCache?: FeatureCache;
-  /** Resume: continue from the checkpoint in checkpointDir, starting at this epoch. */
-  resume?: boolean;
-  /** Emit a live metric every K optimizer steps (besides every epoch). */
-  logEverySteps?: number;
-  /** Save the best epoch's model here (config.json, model.safetensors, vocab.txt, labels). */
-  saveBestTo?: string;
-  /** Copied into saved models so they are self-contained. */
-  vocabPath?: string;
-  labelNames?: string[];
-}
 
 export interface TrainHooks {
   onMetric?(m: Metric): void;
   onLog?(level: 'debug' | 'info' | 'warn' | 'error', text: string): void;
   /** Polled between steps; true stops training within one step (cancel). */
   shouldStop?(): boolean;
+  /**
+   * Called before each pass over the model (a training micro-batch, a forward-only pass) with its
+   * rows and sequence length. An out-of-memory error thrown here is handled as the pass's own (it
+   * is retried smaller), so a caller can cap passes: the tests fail large ones this way instead of
+   * filling memory.
+   */
+  beforePass?(rows: number, seqLen: number): void;
 }
 
 export interface TrainResult {

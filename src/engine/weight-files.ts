@@ -25,6 +25,9 @@ const LAYOUTS = [
   { file: 'pytorch_model.bin.index.json', sharded: true, read: readTorchBin },
 ] as const;
 
+/** The files a folder's weights may be in, in order of preference (the pre-flight check looks for one). */
+export const WEIGHT_LAYOUT_FILES = LAYOUTS.map((l) => l.file);
+
 /** Shard files an index names (its weight_map's values), in order of first mention. */
 function shardsOf(index: string): string[] {
   let parsed: { weight_map?: Record<string, unknown> };
@@ -43,7 +46,7 @@ function shardsOf(index: string): string[] {
 /** Reads a folder's weights, whichever layout it has; a clear error naming the files looked for when none. */
 export function readWeightFiles(dir: string): WeightFiles {
   const layout = LAYOUTS.find((l) => existsSync(join(dir, l.file)));
-  if (!layout) throw new UserError(`${dir}: no weights (looked for ${LAYOUTS.map((l) => l.file).join(', ')})`, 'E_NOT_FOUND');
+  if (!layout) throw new UserError(`${dir}: no weights (looked for ${WEIGHT_LAYOUT_FILES.join(', ')})`, 'E_NOT_FOUND');
   const file = join(dir, layout.file);
   const files = layout.sharded ? shardsOf(file).map((f) => join(dir, f)) : [file];
   const tensors = new Map<string, NamedTensor>();

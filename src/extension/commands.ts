@@ -4,6 +4,11 @@ import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { resolveParams } from '../core/params';
 import { studyStateDir } from '../core/study';
+import type { EvalResult } from '../engine/types';
+import { preflight } from '../runner/preflight';
+import type { ReportExtras } from '../runner/report';
+import { trialDir } from '../runner/checkpoint-source';
+import { fixedParams } from '../runner/seqlen';
 import type { StudyView } from '../protocol/messages';
 import { CliProcess, cliError, studyCwd } from './cli-process';
 import { DashboardPanel } from './dashboard';
@@ -13,7 +18,10 @@ import { newStudyWizard } from './new-study';
 import { insertResults, notesFileFor } from './notes-writer';
 import type { RunManager } from './runs';
 import type { StudyEntry, StudyIndex } from './studies';
+import { formatDuration } from './run-progress';
 import { requireTrust } from './trust';
+import type { FailureLogs } from './failure-log';
+import type { LengthsJobResult } from '../worker/jobs/tokenize';
 import { objectiveValue, trialJobInput, type TrialJobResult } from '../worker/jobs/trial-types';
 import type { WorkerJobs } from './worker-jobs';
 
@@ -24,6 +32,7 @@ export interface Features {
   explorer: TrialExplorer;
   runs: RunManager;
   jobs: WorkerJobs;
+  failureLogs: FailureLogs;
 }
 
 type StudyArg = ExplorerNode | vscode.Uri | string | undefined;
@@ -45,10 +54,13 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
     let file: string | undefined;
     if (typeof arg === 'string') file = arg;
     else if (arg instanceof vscode.Uri) file = arg.fsPath;
-    else if (arg && 'entry' in arg) file = arg.entry.file;
+    // A tree node: the study of the row (a title action receives the selected row, which may be
+    // a broken study file: then the user picks among the valid ones).
+    else if (arg && 'entry' in arg) file = arg.entry.view ? arg.entry.file : undefined;
     else {
+      // The study open in the editor, when it is a valid one (a broken file opened from the tree is not a target).
       const active = vscode.window.activeTextEditor?.document.uri.fsPath;
-      if (active?.endsWith('.trialbook.json')) file = active;
+      if (active?.endsWith('.trialbook.json') && studies.get(active)?.view) file = active;
     }
     if (file) {
       const e = studies.get(file) ?? (await studies.reload(file));
@@ -78,6 +90,24 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       { title: t('Pick a study'), ignoreFocusOut: true },
     );
     return pick?.entry;
+  }
+
+  /**
+   * As `report --test` does: offer the best trial's score on the test split (its saved model
+   * evaluated in the worker). Undefined: no score (none asked for, or no model here); null: cancelled.
+   */
+  async function offerTestScore(e: StudyEntry): Promise<ReportExtras['test'] | undefined | null> {
+    const best = e.view!.bestTrial;
+    const model = best === null ? undefined : join(trialDir(studyStateDir(e.loaded!), best), 'model');
+    if (!model || !existsSync(join(model, 'config.json'))) return undefined;
+    const yes = { label: t('With the test-set score'), description: t("scores trial {0}'s model on the test split, as report --test does", best!), test: true };
+    const no = { label: t('Without the test-set score'), description: t('the validation results only'), test: false };
+    const pick = await vscode.window.showQuickPick([yes, no], { title: t('Insert Results into Notes'), ignoreFocusOut: true });
+    if (!pick) return null;
+    if (!pick.test) return undefined;
+    const r = await f.jobs.run<EvalResult>(t('Scoring trial {0} on the test split', best!), { kind: 'evaluate', options: { model, study: e.file, split: 'test' } });
+    log.info(`notes: test split of trial ${best}: loss ${r.loss}, accuracy ${r.accuracy} on ${r.count} examples`);
+    return { loss: r.loss, accuracy: r.accuracy, count: r.count };
   }
 
   function trialArg(arg: unknown): { entry: StudyEntry; trial: StudyView['trials'][number] } | undefined {
@@ -117,6 +147,81 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
     if (p === run) startWorker(e, kind);
   }
 
+  /**
+   * Before a run spends CPU hours: the pre-flight check (missing files stop it), then a
+   * confirmation with the plan, an ETA and the warnings. Returns the extra CLI arguments, or
+   * undefined when the user (or a missing file) stops it.
+   */
+  async function confirmRun(kind: 'tune' | 'seqlen', e: StudyEntry, mode: 'start' | 'resume'): Promise<{ args: string[]; runs: number } | undefined> {
+    const name = e.view!.name;
+    const pre = preflight(e.loaded!);
+    const errors = pre.issues.filter((i) => i.level === 'error');
+    if (errors.length) {
+      const open = t('Open Study File');
+      log.error(`${kind}: ${name} cannot start: ${errors.map((i) => `${i.key}: ${i.message}`).join('; ')}`);
+      void vscode.window.showErrorMessage(t('Trialbook: {0} cannot start: {1}', name, errors.map((i) => `${i.key}: ${i.message}`).join('; ')), open).then((p) => {
+        if (p === open) void vscode.window.showTextDocument(vscode.Uri.file(e.file));
+      });
+      return undefined;
+    }
+    const study = e.loaded!.study;
+    const budget = kind === 'tune' ? pre.budget : { runs: study.seqlen.lengths.length * study.seqlen.repeats, epochs: study.seqlen.lengths.length * study.seqlen.repeats * study.training.epochs };
+    const lines = [t('Plan: {0} runs, at most {1} epochs ({2}).', budget.runs, budget.epochs, kind === 'tune' ? study.tuner.type : t('sequence-length study'))];
+    if (pre.trainRows !== undefined) lines.push(pre.estimated ? t('Train split: about {0} rows (not split yet).', pre.trainRows) : t('Train split: {0} rows.', pre.trainRows));
+    const speed = pre.trainRows ? await measureSpeed(e) : undefined;
+    if (speed && pre.trainRows) {
+      // Each epoch trains on the train split and scores the validation split (forward only, about a third of a training step).
+      const examples = budget.epochs * (pre.trainRows + (pre.valRows ?? 0) / 3);
+      const seconds = examples / speed.examplesPerSec / Math.max(1, study.budget.parallel);
+      lines.push(speed.measured ? t('ETA: about {0} at {1} examples/s, measured on a training step of this model.', formatDuration(seconds), Math.round(speed.examplesPerSec)) : t('ETA: about {0} at {1} examples/s, as the trials so far trained.', formatDuration(seconds), Math.round(speed.examplesPerSec)));
+    }
+    for (const w of pre.issues) lines.push(t('Warning — {0}: {1}', w.key, w.message));
+    const existing = kind === 'tune' && mode === 'start' ? e.view!.trials.length : 0;
+    const start = kind === 'tune' ? (mode === 'resume' ? t('Resume') : t('Start Tuning')) : t('Run Sequence-Length Study');
+    const resume = t('Resume');
+    const fresh = t('Start Over');
+    const edit = t('Open Study File');
+    const buttons = existing ? [resume, fresh] : [start];
+    if (pre.issues.length) buttons.push(edit);
+    const title = existing ? t('Study {0} already has {1} trials.', name, existing) : kind === 'tune' ? t('Start tuning {0}?', name) : t('Run the sequence-length study of {0}?', name);
+    const detail = existing ? [t('Resume keeps them and continues; Start Over moves the old journal to an archive folder.'), '', ...lines].join('\n') : lines.join('\n');
+    const p = await vscode.window.showInformationMessage(title, { modal: true, detail }, ...buttons);
+    if (p === edit) void vscode.window.showTextDocument(vscode.Uri.file(e.file));
+    if (!p || p === edit) return undefined;
+    const args = kind !== 'tune' ? [] : mode === 'resume' || p === resume ? ['--resume'] : p === fresh ? ['--fresh'] : [];
+    return { args, runs: budget.runs };
+  }
+
+  /**
+   * Examples per second of this study's training: from the epochs its trials have trained, else
+   * measured on one training step of the middle configuration in the worker (stopped as soon as
+   * the first step is logged; cancellable; skipped after a minute).
+   */
+  async function measureSpeed(e: StudyEntry): Promise<{ examplesPerSec: number; measured: boolean } | undefined> {
+    const seen = [...e.view!.trials, ...(e.view!.seqlenRuns ?? [])].flatMap((x) => x.curve ?? []).filter((m) => m.val_loss != null && m.examples_per_sec);
+    if (seen.length) return { examplesPerSec: seen.reduce((a, m) => a + m.examples_per_sec!, 0) / seen.length, measured: false };
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), 60_000);
+    let rate: number | undefined;
+    const loaded = e.loaded!;
+    const { params } = resolveParams(loaded.study, loaded.file, { ...fixedParams(loaded).params, epochs: 1 });
+    try {
+      await f.jobs.run(t('Measuring a training step of {0}…', e.view!.name), trialJobInput(loaded, params), {
+        signal: stop.signal,
+        onMetric: (m) => {
+          rate ??= m.examples_per_sec;
+          stop.abort();
+        },
+      });
+    } catch (err) {
+      if (rate === undefined) log.warn(`ETA: no training step measured (${errorText(err)})`);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (rate) log.info(`ETA: ${e.view!.name} trains ${rate.toFixed(1)} examples/s (measured)`);
+    return rate ? { examplesPerSec: rate, measured: true } : undefined;
+  }
+
   async function startRun(kind: 'tune' | 'seqlen', arg: StudyArg, mode: 'start' | 'resume'): Promise<void> {
     if (!(await requireTrust(kind === 'tune' ? t('Start Tuning') : t('Run Sequence-Length Study')))) return;
     const e = await pickStudy(arg);
@@ -126,19 +231,9 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       return;
     }
     if (e.view!.shared) return offerWorker(e, kind === 'tune' ? 'worker' : 'seqlen');
-    const extra: string[] = [];
-    if (kind === 'tune') {
-      const existing = e.view!.trials.length;
-      if (mode === 'resume') extra.push('--resume');
-      else if (existing) {
-        const resume = t('Resume');
-        const fresh = t('Start Over');
-        const p = await vscode.window.showWarningMessage(t('Study {0} already has {1} trials.', e.view!.name, existing), { modal: true, detail: t('Resume keeps them and continues; Start Over moves the old journal to an archive folder.') }, resume, fresh);
-        if (!p) return;
-        extra.push(p === resume ? '--resume' : '--fresh');
-      }
-    }
-    f.runs.start(kind, e.file, extra);
+    const go = await confirmRun(kind, e, mode);
+    if (!go) return;
+    f.runs.start(kind, e.file, go.args, go.runs);
     DashboardPanel.show(ctx, studies, log, e.file);
   }
 
@@ -183,11 +278,12 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       if (!(await requireTrust(t('Inspect Token Lengths')))) return;
       const e = await pickStudy(arg as StudyArg);
       if (!e) return;
-      const lengths = e.loaded!.study.seqlen.lengths;
-      const result = await f.jobs.run<Record<string, unknown>>(t('Counting token lengths of {0}', e.view!.name), { kind: 'lengths', options: { study: e.file, maxLens: lengths } });
-      log.info(`lengths: ${JSON.stringify(result).slice(0, 2000)}`);
+      const { seqlen, training } = e.loaded!.study;
+      const maxLens = [...new Set([...seqlen.lengths, training.max_seq_len])].sort((a, b) => a - b);
+      const result = await f.jobs.run<LengthsJobResult>(t('Counting token lengths of {0}', e.view!.name), { kind: 'lengths', options: { study: e.file, maxLens } });
+      log.info(`lengths: ${JSON.stringify(result.stats)}`);
       studies.setLengths(e.file, lengthsFromResult(result));
-      DashboardPanel.show(ctx, studies, log, e.file);
+      DashboardPanel.show(ctx, studies, log, e.file).showView('lengths');
     }),
 
     reg('trialbook.runSeqlen', (arg) => startRun('seqlen', arg as StudyArg, 'start')),
@@ -227,9 +323,11 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       // The notes first, the dashboard beside them: its canvas draws the chart image.
       const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(notes));
       await vscode.window.showTextDocument(doc, { viewColumn: vscode.ViewColumn.One, preview: false });
+      const test = await offerTestScore(e);
+      if (test === null) return;
       const panel = DashboardPanel.show(ctx, studies, log, e.file);
       try {
-        const r = await insertResults(e, notes, panel, log);
+        const r = await insertResults(e, notes, panel, log, test ? { test } : {});
         const msg = r.action === 'unchanged' ? t('Trialbook: the notes of {0} are up to date.', e.view!.name) : r.action === 'replaced' ? t('Trialbook: results of {0} updated in {1}.', e.view!.name, vscode.workspace.asRelativePath(notes)) : t('Trialbook: results of {0} inserted into {1}.', e.view!.name, vscode.workspace.asRelativePath(notes));
         void vscode.window.showInformationMessage(msg);
       } catch (err) {
@@ -267,17 +365,20 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
     reg('trialbook.selectRuntime', async () => {
       const cfg = vscode.workspace.getConfiguration('trialbook');
       const current = cfg.get<string>('runtime.backend', 'auto');
+      // What the latest trials actually trained on (auto resolves when a trial starts).
+      const inUse = studies.list().map((e) => e.view?.runtime).find((r) => r);
       const items = [
         { label: 'auto', description: t('best available: tensorflow-gpu > tensorflow (native) > wasm > cpu') },
         { label: 'tensorflow-gpu', description: t('@tensorflow/tfjs-node-gpu (CUDA, needs it installed)') },
         { label: 'tensorflow', description: t('@tensorflow/tfjs-node (native, needs it installed)') },
         { label: 'wasm', description: t('WebAssembly with SIMD, bundled, one thread per worker') },
         { label: 'cpu', description: t('plain JavaScript, slowest') },
-      ].map((i) => ({ ...i, picked: i.label === current, detail: i.label === current ? t('current') : undefined }));
-      const p = await vscode.window.showQuickPick(items, { title: t('Trialbook runtime backend') });
+      ].map((i) => ({ ...i, picked: i.label === current, detail: i.label === current ? (inUse ? t('selected · in use: {0}', inUse) : t('selected · in use: not known until a trial has run')) : undefined }));
+      const title = inUse ? t('Trialbook runtime — in use: {0}', inUse) : t('Trialbook runtime — setting: {0}', current);
+      const p = await vscode.window.showQuickPick(items, { title });
       if (!p) return;
       await cfg.update('runtime.backend', p.label, vscode.ConfigurationTarget.Workspace);
-      void vscode.window.showInformationMessage(t('Trialbook: runtime backend set to {0}.', p.label));
+      void vscode.window.showInformationMessage(inUse ? t('Trialbook: runtime backend set to {0} (the last trials ran on {1}; the next trial uses the new setting).', p.label, inUse) : t('Trialbook: runtime backend set to {0}.', p.label));
     }),
 
     reg('trialbook.showCurves', async (arg) => {
@@ -311,8 +412,7 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
       const logs = existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.log')) : [];
       const parts = [`# ${t('Trial {0}', x.trial.number)} — ${x.trial.state}`, '', '```json', JSON.stringify(x.trial.params, null, 2), '```', '', x.trial.error ?? t('(no error recorded)')];
       for (const n of logs) parts.push('', `## ${n}`, '```', readFileSync(join(dir, n), 'utf8').slice(-20_000), '```');
-      const doc = await vscode.workspace.openTextDocument({ language: 'markdown', content: parts.join('\n') });
-      await vscode.window.showTextDocument(doc, { preview: true });
+      await f.failureLogs.show(`${x.entry.view!.name}-trial-${x.trial.number}`, parts.join('\n'));
     }),
 
     reg('trialbook.retrySmallerBatch', async (arg) => {
@@ -329,19 +429,8 @@ export function commandHandlers(f: Features): Map<string, CommandHandler> {
   ]);
 }
 
-/** The worker's lengths result → the dashboard's histogram (tolerant of its exact shape). */
-function lengthsFromResult(r: Record<string, unknown>): StudyView['lengths'] {
-  const hist = (r.histogram ?? (r as { lengths?: { histogram?: unknown } }).lengths?.histogram) as unknown;
-  const trunc = (r.truncated ?? (r as { truncation?: unknown }).truncation) as unknown;
-  const histogram: Array<[number, number]> = Array.isArray(hist)
-    ? hist.map((h) => (Array.isArray(h) ? [Number(h[0]), Number(h[1])] : [Number((h as { length?: number; len?: number }).length ?? (h as { len?: number }).len), Number((h as { count?: number }).count)]) as [number, number])
-    : [];
-  const truncated: Record<string, number> = {};
-  if (trunc && typeof trunc === 'object') {
-    for (const [k, v] of Object.entries(trunc as Record<string, unknown>)) {
-      const share = typeof v === 'number' ? v : Number((v as { share?: number }).share);
-      if (Number.isFinite(share)) truncated[k] = share;
-    }
-  }
-  return histogram.length ? { histogram, truncated } : undefined;
+/** The worker's lengths result → the dashboard's histogram, statistics and truncation shares. */
+function lengthsFromResult(r: LengthsJobResult): StudyView['lengths'] {
+  const { count, mean, p50, p95, p99, max } = r.stats;
+  return { histogram: r.histogram, truncated: r.truncated, width: r.width, ...(r.overflowFrom !== undefined ? { overflowFrom: r.overflowFrom } : {}), stats: { count, mean, p50, p95, p99, max } };
 }

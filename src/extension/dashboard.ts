@@ -6,7 +6,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import { FromWebview, type Metric, type ToWebview } from '../protocol/messages';
+import { FromWebview, type Metric, type StudyView, type ToWebview } from '../protocol/messages';
+import { STRINGS } from '../protocol/webview-strings';
+import { viewImportance } from '../runner/report';
 import type { Log } from './log';
 import type { StudyIndex } from './studies';
 
@@ -14,41 +16,12 @@ export const DASHBOARD_VIEW_TYPE = 'trialbook.dashboard';
 
 /** The webview's UI text, translated here (the webview has no vscode.l10n). */
 function webviewStrings(): Record<string, string> {
-  const t = vscode.l10n.t;
-  return {
-    history: t('Optimisation history'),
-    curves: t('Loss curves'),
-    pcp: t('Hyperparameters vs objective'),
-    bestOf: t('best {0} of {1}'),
-    seqlen: t('Sequence-length study (mean ± std)'),
-    sharedLive: t('Shared study at {0}, read-only here · {1}'),
-    sharedConnecting: t('Shared study: connecting to {0}…'),
-    sharedOffline: t('Shared study at {0} is offline: {1} — showing the trials read at {2}; reconnecting.'),
-    sharedNoStudy: t('no worker has started it yet'),
-    sharedWorkers: t('{0} workers running'),
-    sharedIdle: t('no worker running'),
-    lengths: t('Token lengths'),
-    noTrials: t('No finished trials yet.'),
-    noCurves: t('No curve yet: pick a trial in the table.'),
-    noSeqlen: t('Run the sequence-length study to fill this chart.'),
-    noLengths: t('Run Inspect Token Lengths to fill this chart.'),
-    filter: t('Filter trials (state, #, parameter value)'),
-    bestSoFar: t('best so far'),
-    trial: t('trial'),
-    trials: t('trials'),
-    trainLoss: t('train loss'),
-    valLoss: t('validation loss'),
-    valLossMean: t('validation loss (mean ± std)'),
-    epoch: t('epoch'),
-    loss: t('loss'),
-    examples: t('examples'),
-    truncated: t('truncated'),
-    tokens: t('tokens'),
-    complete: t('complete'),
-    running: t('running'),
-    failed: t('failed'),
-    pruned: t('pruned'),
-  };
+  return Object.fromEntries(Object.entries(STRINGS).map(([key, english]) => [key, vscode.l10n.t(english)]));
+}
+
+/** Importance changes only when a trial's state or value does. */
+function importanceKey(view: StudyView): string {
+  return view.trials.map((t) => `${t.number}:${t.state}:${t.value}`).join(',');
 }
 
 interface PanelState {
@@ -63,19 +36,27 @@ export class DashboardPanel implements vscode.Disposable {
   private ready = false;
   private readyWaiters: Array<() => void> = [];
   private selected: number | undefined;
+  /** A view asked for by a command, shown when the webview (re)loads. */
+  private view: string | undefined;
+  private importance: { key: string; value: NonNullable<StudyView['importance']> } | undefined;
+  private importanceTimer: NodeJS.Timeout | undefined;
 
   static get(studyFile: string): DashboardPanel | undefined {
     return DashboardPanel.panels.get(studyFile);
   }
 
-  /** Shows (or creates) the study's dashboard beside the active editor. */
+  /**
+   * Shows (or creates) the study's dashboard. The first opens beside the active editor (the
+   * notes); every later one opens in the column the dashboards already use, as a tab there.
+   */
   static show(ctx: vscode.ExtensionContext, studies: StudyIndex, log: Log, studyFile: string, trial?: number): DashboardPanel {
     let p = DashboardPanel.panels.get(studyFile);
     if (p) {
-      p.panel.reveal(vscode.ViewColumn.Beside, false);
+      p.panel.reveal(p.panel.viewColumn, false);
     } else {
       const name = studies.get(studyFile)?.view?.name ?? 'study';
-      const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, vscode.l10n.t('Trialbook: {0}', name), vscode.ViewColumn.Beside, DashboardPanel.options(ctx));
+      const column = [...DashboardPanel.panels.values()].find((x) => x.panel.viewColumn !== undefined)?.panel.viewColumn ?? vscode.ViewColumn.Beside;
+      const panel = vscode.window.createWebviewPanel(DASHBOARD_VIEW_TYPE, vscode.l10n.t('Trialbook: {0}', name), column, DashboardPanel.options(ctx));
       p = new DashboardPanel(ctx, studies, log, panel, studyFile);
     }
     if (trial !== undefined) p.showTrial(trial);
@@ -140,6 +121,12 @@ export class DashboardPanel implements vscode.Disposable {
     this.post({ type: 'metric', trial, metric });
   }
 
+  /** Brings a view to the front now, or once the webview is ready. */
+  showView(view: string): void {
+    if (this.ready) this.post({ type: 'showView', view });
+    else this.view = view;
+  }
+
   showTrial(trial: number): void {
     this.selected = trial;
     if (this.ready) this.post({ type: 'showTrial', trial });
@@ -180,7 +167,19 @@ export class DashboardPanel implements vscode.Disposable {
 
   private postStudy(): void {
     const view = this.studies.get(this.studyFile)?.view;
-    if (view) this.post({ type: 'study', study: view });
+    if (!view) return;
+    const key = importanceKey(view);
+    const known = this.importance?.key === key ? this.importance.value : undefined;
+    this.post({ type: 'study', study: known ? { ...view, importance: known } : view });
+    if (known) return;
+    // Importance fits a random forest (about a second for 1,000 trials): after the study is on screen.
+    clearTimeout(this.importanceTimer);
+    this.importanceTimer = setTimeout(() => {
+      const now = this.studies.get(this.studyFile)?.view;
+      if (!now) return;
+      this.importance = { key: importanceKey(now), value: viewImportance(now) };
+      this.post({ type: 'importance', importance: this.importance.value });
+    }, 50);
   }
 
   private receive(raw: unknown): void {
@@ -196,10 +195,12 @@ export class DashboardPanel implements vscode.Disposable {
         this.ready = false;
         this.postStudy();
         if (this.selected !== undefined) this.post({ type: 'showTrial', trial: this.selected });
+        if (this.view) this.post({ type: 'showView', view: this.view });
+        this.view = undefined;
         break;
       case 'rendered': {
         const total = performance.now() - this.openedAt;
-        this.log.info(`dashboard rendered ${m.rows} trials: ${m.ms.toFixed(0)} ms in the webview, ${total.toFixed(0)} ms since the panel opened`);
+        this.log.info(`dashboard rendered ${m.rows} trials: ${m.ms.toFixed(0)} ms in the webview (${(m.sinceStart ?? m.ms).toFixed(0)} ms since its script started), ${total.toFixed(0)} ms since the panel opened`);
         if (!this.ready) {
           this.ready = true;
           for (const w of this.readyWaiters.splice(0)) w();
@@ -245,6 +246,7 @@ export class DashboardPanel implements vscode.Disposable {
   }
 
   dispose(): void {
+    clearTimeout(this.importanceTimer);
     if (DashboardPanel.panels.get(this.studyFile) === this) DashboardPanel.panels.delete(this.studyFile);
     for (const d of this.disposables.splice(0)) d.dispose();
     this.panel.dispose();

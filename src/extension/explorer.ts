@@ -48,6 +48,12 @@ export function sharedLabel(sh: NonNullable<StudyView['shared']>): string {
   }
 }
 
+/** A trial's state in the user's language. */
+export function stateText(state: TrialView['state']): string {
+  const t = vscode.l10n.t;
+  return { queued: t('queued'), running: t('running'), complete: t('complete'), failed: t('failed'), pruned: t('pruned'), cancelled: t('cancelled') }[state];
+}
+
 function stateIcon(t: TrialView, best: boolean): vscode.ThemeIcon {
   if (best) return new vscode.ThemeIcon('star-full', new vscode.ThemeColor('charts.yellow'));
   switch (t.state) {
@@ -61,6 +67,9 @@ function stateIcon(t: TrialView, best: boolean): vscode.ThemeIcon {
       return new vscode.ThemeIcon('error', new vscode.ThemeColor('charts.red'));
     case 'pruned':
       return new vscode.ThemeIcon('debug-step-out', new vscode.ThemeColor('charts.orange'));
+    case 'cancelled':
+      // Stopped, not broken: Resume runs it again.
+      return new vscode.ThemeIcon('debug-pause', new vscode.ThemeColor('descriptionForeground'));
   }
 }
 
@@ -178,13 +187,17 @@ export class TrialExplorer implements vscode.TreeDataProvider<ExplorerNode>, vsc
     const v = e.view!;
     const best = v.bestTrial === t.number;
     const progress = t.state === 'running' && t.curve?.length ? ` · ${vscode.l10n.t('epoch {0}', t.curve[t.curve.length - 1]!.epoch)}${t.epochs ? `/${t.epochs}` : ''}` : '';
-    const label = `#${t.number}  ${t.value !== null ? `${v.objective.metric} ${formatValue(t.value)}` : t.state}${best ? ' ★' : ''}`;
+    const label = `#${t.number}  ${t.value !== null ? `${v.objective.metric} ${formatValue(t.value)}` : stateText(t.state)}${best ? ' ★' : ''}`;
     const item = new vscode.TreeItem(label, vscode.TreeItemCollapsibleState.None);
     item.id = `trial:${e.file}:${t.number}`;
     item.description = keyParams(t.params) + progress;
     item.iconPath = stateIcon(t, best);
     const tip = new vscode.MarkdownString();
-    tip.appendMarkdown(`**${vscode.l10n.t('Trial {0}', t.number)}** — ${t.state}${best ? ` (${vscode.l10n.t('best')})` : ''}\n\n`);
+    tip.appendMarkdown(`**${vscode.l10n.t('Trial {0}', t.number)}** — ${stateText(t.state)}${best ? ` (${vscode.l10n.t('best')})` : ''}\n\n`);
+    const scores = [t.valLoss !== undefined ? `val_loss ${formatValue(t.valLoss)}` : '', t.valAccuracy !== undefined ? `val_accuracy ${formatValue(t.valAccuracy)}` : '', t.bestEpoch !== undefined ? vscode.l10n.t('best epoch {0}', t.bestEpoch) : ''].filter(Boolean);
+    if (scores.length) tip.appendMarkdown(`${scores.join(' · ')}\n\n`);
+    if (t.state === 'cancelled') tip.appendMarkdown(`${vscode.l10n.t('Stopped before it finished: Resume runs it again.')}\n\n`);
+    if (t.resumeFrom !== undefined) tip.appendMarkdown(`${t.inheritedEpochs !== undefined ? vscode.l10n.t('Continued the checkpoint of trial {0} after epoch {1}.', t.resumeFrom, t.inheritedEpochs) : vscode.l10n.t('Promoted from trial {0}, trained from scratch.', t.resumeFrom)}\n\n`);
     tip.appendCodeblock(JSON.stringify(t.params, null, 2), 'json');
     if (t.error) tip.appendMarkdown(`\n\n${t.error}`);
     item.tooltip = tip;

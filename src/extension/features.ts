@@ -7,6 +7,7 @@ import { commandHandlers, type CommandHandler } from './commands';
 import { DashboardPanel } from './dashboard';
 import { StudyDiagnostics } from './diagnostics';
 import { TrialExplorer, type ExplorerNode } from './explorer';
+import { FailureLogs } from './failure-log';
 import type { Log } from './log';
 import { RunManager } from './runs';
 import type { StatusBar } from './status-bar';
@@ -29,7 +30,9 @@ export function startFeatures(ctx: vscode.ExtensionContext, log: Log, status: St
   if (view) ctx.subscriptions.push(view.onDidChangeVisibility((e) => e.visible && studies.poke()));
   const jobs = new WorkerJobs(ctx, log);
   const diagnostics = new StudyDiagnostics(studies);
+  const failureLogs = new FailureLogs();
   ctx.subscriptions.push(
+    failureLogs,
     studies,
     explorer,
     runs,
@@ -40,9 +43,12 @@ export function startFeatures(ctx: vscode.ExtensionContext, log: Log, status: St
       if (d.fileName.endsWith('.trialbook.json')) diagnostics.update();
     }),
   );
-  // The welcome view shows while no study is known.
+  // The welcome view ("no study yet") shows once the workspace has been searched and none was found, not while the search runs.
   const setHasStudy = (): void => void vscode.commands.executeCommand('setContext', 'trialbook.hasStudy', studies.list().length > 0);
   ctx.subscriptions.push(studies.onDidChange(setHasStudy));
-  void studies.ready().then(setHasStudy);
-  return { explorer, handlers: commandHandlers({ ctx, log, studies, explorer, runs, jobs }), serializer: DashboardPanel.serializer(ctx, studies, log) };
+  void studies.ready().then(() => {
+    setHasStudy();
+    void vscode.commands.executeCommand('setContext', 'trialbook.studiesLoaded', true);
+  });
+  return { explorer, handlers: commandHandlers({ ctx, log, studies, explorer, runs, jobs, failureLogs }), serializer: DashboardPanel.serializer(ctx, studies, log) };
 }

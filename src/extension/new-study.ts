@@ -1,16 +1,19 @@
 /**
- * "New Study" wizard: data file → text and label columns (detected from the header, label values
- * shown with their counts) → vocabulary → notes file → name. Writes NAME.trialbook.json with the
- * defaults of our users' workflow (Bayesian optimisation over their search space), validated
- * with the same schema the CLI uses.
+ * "New Study" wizard: data file → text and label columns (detected from the header, the
+ * suggested one first, label values shown with their counts) → vocabulary → model (a preset
+ * trained from scratch or a pretrained folder) → notes file → name. Writes NAME.trialbook.json
+ * with defaults that fit that data and model (core/study-defaults.ts, as `trialbook init`) and
+ * Bayesian optimisation, validated with the same schema the CLI uses.
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, extname, join, relative } from 'node:path';
 import * as vscode from 'vscode';
 import { writeFileAtomic } from '../core/fsutil';
 import { sortLabels } from '../core/labels';
-import { defaultSearchSpace, parseStudy, type StudyInput } from '../core/study';
+import { parseStudy, type StudyInput } from '../core/study';
+import { defaultTuner, measureData, studyDefaults } from '../core/study-defaults';
 import { readTable } from '../core/table';
+import { WEIGHT_LAYOUT_FILES } from '../engine/weight-files';
 
 const TEXT_GUESSES = ['document', 'text', 'review', 'sentence', 'content', 'body'];
 const LABEL_GUESSES = ['label', 'labels', 'sentiment', 'class', 'target', 'y'];
@@ -41,10 +44,27 @@ function rel(from: string, to: string): string {
   return r.startsWith('.') ? r : `./${r}`;
 }
 
+/** A preset trained from scratch, or a folder with a pretrained checkpoint (config.json and its weights). */
+async function pickModel(title: string): Promise<{ preset?: string; folder?: string } | undefined> {
+  const found = await vscode.workspace.findFiles(`**/{${WEIGHT_LAYOUT_FILES.join(',')}}`, '**/{node_modules,.trialbook,.git,.e2e}/**', 50);
+  type Item = vscode.QuickPickItem & { preset?: string; folder?: string; browse?: boolean };
+  const items: Item[] = [
+    { label: 'tiny', description: vscode.l10n.t('from scratch: 128 hidden, 2 layers — fast, for small data and trying things'), preset: 'tiny' },
+    { label: 'mini', description: vscode.l10n.t('from scratch: 256 hidden, 4 layers'), preset: 'mini' },
+    { label: 'small', description: vscode.l10n.t('from scratch: 512 hidden, 4 layers'), preset: 'small' },
+    ...[...new Set(found.map((u) => dirname(u.fsPath)))].sort().map((folder) => ({ label: basename(folder), description: vscode.l10n.t('pretrained: {0}', vscode.workspace.asRelativePath(folder)), folder })),
+    { label: vscode.l10n.t('Browse for a pretrained model folder…'), browse: true },
+  ];
+  const pick = await vscode.window.showQuickPick(items, { title, ignoreFocusOut: true });
+  if (!pick?.browse) return pick;
+  const chosen = await vscode.window.showOpenDialog({ title, canSelectFiles: false, canSelectFolders: true, canSelectMany: false });
+  return chosen?.[0] ? { folder: chosen[0].fsPath } : undefined;
+}
+
 /** Runs the wizard; returns the new study file, or undefined if the user cancelled. */
 export async function newStudyWizard(): Promise<string | undefined> {
   const title = vscode.l10n.t('New Trialbook Study');
-  const data = await pickFile(vscode.l10n.t('{0} (1/6): data file with texts and labels', title), '**/*.{tsv,csv}', { filters: { Data: ['tsv', 'csv', 'txt'] } });
+  const data = await pickFile(vscode.l10n.t('{0} (1/7): data file with texts and labels', title), '**/*.{tsv,csv}', { filters: { Data: ['tsv', 'csv', 'txt'] } });
   if (!data) return undefined;
   const table = readTable(data.fsPath);
   if (table.header.length < 2) throw new Error(vscode.l10n.t('{0}: needs at least two columns (a text and a label), found {1}', data.fsPath, table.header.length));
@@ -53,8 +73,9 @@ export async function newStudyWizard(): Promise<string | undefined> {
   const columns = (pre: number): Array<vscode.QuickPickItem & { index: number }> =>
     table.header.map((h, i) => ({ label: h, description: i === pre ? vscode.l10n.t('suggested') : '', detail: sample(i), index: i }));
   const textDefault = guess(table.header, TEXT_GUESSES, 1);
-  const textItems = columns(textDefault);
-  const textCol = await vscode.window.showQuickPick(textItems, { title: vscode.l10n.t('{0} (2/6): text column', title), ignoreFocusOut: true, placeHolder: table.header[textDefault] });
+  // The suggested column first: Enter takes it.
+  const textItems = columns(textDefault).sort((a, b) => (a.index === textDefault ? -1 : b.index === textDefault ? 1 : 0));
+  const textCol = await vscode.window.showQuickPick(textItems, { title: vscode.l10n.t('{0} (2/7): text column', title), ignoreFocusOut: true, placeHolder: table.header[textDefault] });
   if (!textCol) return undefined;
 
   const labelDefault = guess(table.header, LABEL_GUESSES, table.header.length - 1);
@@ -69,18 +90,20 @@ export async function newStudyWizard(): Promise<string | undefined> {
     it.detail = counts.size <= 20 ? sortLabels(counts.keys()).map((k) => `${k || '(empty)'}: ${counts.get(k)}`).join(' · ') : vscode.l10n.t('{0} distinct values — not a label column?', counts.size);
   }
   labelItems.sort((a, b) => (a.index === labelDefault ? -1 : b.index === labelDefault ? 1 : 0));
-  const labelCol = await vscode.window.showQuickPick(labelItems, { title: vscode.l10n.t('{0} (3/6): label column (values and counts)', title), ignoreFocusOut: true });
+  const labelCol = await vscode.window.showQuickPick(labelItems, { title: vscode.l10n.t('{0} (3/7): label column (values and counts)', title), ignoreFocusOut: true });
   if (!labelCol) return undefined;
 
-  const vocab = await pickFile(vscode.l10n.t('{0} (4/6): WordPiece vocabulary (vocab.txt)', title), '**/*vocab*.txt', { filters: { Vocabulary: ['txt'] } });
+  const vocab = await pickFile(vscode.l10n.t('{0} (4/7): WordPiece vocabulary (vocab.txt)', title), '**/*vocab*.txt', { filters: { Vocabulary: ['txt'] } });
   if (!vocab) return undefined;
-  const notes = await pickFile(vscode.l10n.t('{0} (5/6): research notes (Markdown) for the results', title), '**/*.md', { optional: true, filters: { Markdown: ['md'] } });
+  const model = await pickModel(vscode.l10n.t('{0} (5/7): model', title));
+  if (!model) return undefined;
+  const notes = await pickFile(vscode.l10n.t('{0} (6/7): research notes (Markdown) for the results', title), '**/*.md', { optional: true, filters: { Markdown: ['md'] } });
   if (notes === undefined) return undefined;
 
   const dir = dirname(data.fsPath);
   const suggested = basename(data.fsPath, extname(data.fsPath)).replace(/[^A-Za-z0-9._-]+/g, '-') || 'study';
   const name = await vscode.window.showInputBox({
-    title: vscode.l10n.t('{0} (6/6): study name', title),
+    title: vscode.l10n.t('{0} (7/7): study name', title),
     value: suggested,
     ignoreFocusOut: true,
     validateInput: (v) => (/^[A-Za-z0-9._-]+$/.test(v) ? (existsSync(join(dir, `${v}.trialbook.json`)) ? vscode.l10n.t('{0}.trialbook.json already exists', v) : undefined) : vscode.l10n.t('use letters, digits, dot, dash or underscore')),
@@ -88,14 +111,18 @@ export async function newStudyWizard(): Promise<string | undefined> {
   if (!name) return undefined;
 
   const file = join(dir, `${name}.trialbook.json`);
+  const labelled = table.records.filter((r) => (r.fields[labelCol.index] ?? '').trim() !== '');
+  const d = studyDefaults({ ...measureData(labelled.map((r) => r.fields[textCol.index] ?? ''), vocab.fsPath), pretrained: model.preset === undefined });
   const spec: StudyInput = {
     name,
     data: { file: rel(dir, data.fsPath), textColumn: textCol.label, labelColumn: labelCol.label },
     tokenizer: { vocab: rel(dir, vocab.fsPath) },
-    model: 'tiny',
-    searchSpace: defaultSearchSpace(),
-    tuner: { type: 'bayesian' },
-    budget: { maxTrials: 20 },
+    model: model.preset ?? rel(dir, model.folder!),
+    training: d.training,
+    searchSpace: d.searchSpace,
+    tuner: defaultTuner('bayesian', d.epochs),
+    budget: d.budget,
+    seqlen: d.seqlen,
     ...(notes ? { notes: rel(dir, notes.fsPath) } : {}),
   };
   parseStudy(spec, file);

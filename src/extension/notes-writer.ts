@@ -12,7 +12,7 @@ import * as vscode from 'vscode';
 import { writeFileAtomic } from '../core/fsutil';
 import { detectEmbedStyle, imageEmbed } from '../core/notes';
 import { describeNotesChange, readNotesFile, updateNotes, writeNotesBlock } from '../core/notes-file';
-import { renderMarkdownReport } from '../runner/report';
+import { renderMarkdownReport, type ReportExtras } from '../runner/report';
 import type { DashboardPanel } from './dashboard';
 import type { Log } from './log';
 import { readSettings } from './settings';
@@ -48,7 +48,7 @@ function changedRange(doc: vscode.TextDocument, next: string): { range: vscode.R
   return { range: new vscode.Range(doc.positionAt(start), doc.positionAt(endOld)), text: next.slice(start, endNew) };
 }
 
-export async function insertResults(entry: StudyEntry, notesPath: string, panel: DashboardPanel | undefined, log: Log, chart = 'history'): Promise<InsertOutcome> {
+export async function insertResults(entry: StudyEntry, notesPath: string, panel: DashboardPanel | undefined, log: Log, extras: ReportExtras = {}, chart = 'history'): Promise<InsertOutcome> {
   const view = entry.view!;
   const onDisk = readNotesFile(notesPath);
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(notesPath));
@@ -57,7 +57,7 @@ export async function insertResults(entry: StudyEntry, notesPath: string, panel:
   const setting = readSettings().embedStyle;
   const style = setting === 'auto' ? detectEmbedStyle(viaEditor ? doc.getText() : onDisk.text) : setting;
 
-  let body = renderMarkdownReport(view).trimEnd();
+  let body = renderMarkdownReport(view, extras).trimEnd();
   let image: string | undefined;
   const dataUrl = panel ? await panel.chartPng(chart) : undefined;
   if (dataUrl?.startsWith('data:image/png;base64,')) {

@@ -11,23 +11,15 @@ import { RunEvent } from '../protocol/run-events';
 import { CliProcess, cliError, studyCwd } from './cli-process';
 import { DashboardPanel } from './dashboard';
 import type { Log } from './log';
+import { runProgress, type RunCounts, type RunKind } from './run-progress';
 import type { StudyIndex } from './studies';
 
-/** `worker`: `trialbook worker` on a study shared through PostgreSQL (the only run that writes there). */
-export type RunKind = 'tune' | 'seqlen' | 'worker';
 
-export interface ActiveRun {
-  kind: RunKind;
+export interface ActiveRun extends RunCounts {
   studyFile: string;
   name: string;
   proc: CliProcess;
-  startedAt: number;
-  finished: number;
-  total?: number;
-  current?: number;
   index?: number;
-  /** A worker waits for other workers' trials (nothing to claim yet). */
-  waiting?: boolean;
 }
 
 export class RunManager implements vscode.Disposable {
@@ -50,8 +42,11 @@ export class RunManager implements vscode.Disposable {
     return [...this.runs.values()];
   }
 
-  /** Starts `trialbook tune|seqlen|worker STUDY --json [extra]` and reports it until it exits. */
-  start(kind: RunKind, studyFile: string, extra: string[] = []): ActiveRun {
+  /**
+   * Starts `trialbook tune|seqlen|worker STUDY --json [extra]` and reports it until it exits.
+   * `total`: the runs planned (Hyperband's plan), until the run's own events say.
+   */
+  start(kind: RunKind, studyFile: string, extra: string[] = [], total?: number): ActiveRun {
     const name = this.studies.get(studyFile)?.view?.name ?? studyFile;
     // A worker reads the database URL from the study file: it never appears on a command line.
     const args = [kind, studyFile, '--json', ...extra];
@@ -62,6 +57,7 @@ export class RunManager implements vscode.Disposable {
       name,
       startedAt: Date.now(),
       finished: 0,
+      ...(total !== undefined ? { total } : {}),
       proc: new CliProcess({
         extensionPath: this.ctx.extensionPath,
         args,
@@ -95,16 +91,7 @@ export class RunManager implements vscode.Disposable {
       let reported = 0;
       const tick = setInterval(() => {
         const pct = run.total ? (run.finished / run.total) * 100 : 0;
-        const msg =
-          run.kind === 'worker'
-            ? run.waiting
-              ? vscode.l10n.t("waiting for other workers' trials ({0} run here)", run.finished)
-              : run.current !== undefined
-                ? vscode.l10n.t('trial {0} ({1} run here)', run.current, run.finished)
-                : vscode.l10n.t('starting…')
-            : run.current !== undefined
-              ? vscode.l10n.t('trial {0} ({1}/{2})', run.current, run.index ?? run.finished + 1, run.total ?? '?')
-              : vscode.l10n.t('starting…');
+        const msg = runProgress(run);
         progress.report({ message: run.proc.isStopping ? vscode.l10n.t('stopping…') : msg, increment: Math.max(0, pct - reported) });
         reported = Math.max(reported, pct);
       }, 500);

@@ -8,11 +8,13 @@
  * and trials run, slowly while nobody looks. Its connection state travels with its view; an
  * outage gives one warning, and the view recovers by itself when the database is back.
  */
-import { statSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { loadStudy, studyStateDir, type LoadedStudy } from '../core/study';
-import type { StudyView } from '../protocol/messages';
+import { writeFileAtomic } from '../core/fsutil';
+import { StudyView } from '../protocol/messages';
+import { splitRows } from '../runner/preflight';
 import { studyView } from '../runner/report';
 import { JournalStore, JOURNAL_FILE } from '../store/journal';
 import type { FollowState, StudyFollower } from '../store/postgres/follow';
@@ -47,6 +49,17 @@ interface Reader {
 }
 
 const STUDY_GLOB = '**/*.trialbook.json';
+/** The last Inspect Token Lengths result, beside the study's journal. */
+const LENGTHS_FILE = 'lengths.json';
+
+function readLengths(loaded: LoadedStudy): StudyView['lengths'] {
+  try {
+    const r = StudyView.shape.lengths.safeParse(JSON.parse(readFileSync(join(studyStateDir(loaded), LENGTHS_FILE), 'utf8')));
+    return r.success ? r.data : undefined;
+  } catch {
+    return undefined;
+  }
+}
 const EXCLUDE = '**/{node_modules,.trialbook,.git}/**';
 
 export class StudyIndex implements vscode.Disposable {
@@ -103,10 +116,15 @@ export class StudyIndex implements vscode.Disposable {
     return e;
   }
 
+  /** Token lengths just measured: shown now and kept beside the journal, so a reload shows them too. */
   setLengths(file: string, lengths: StudyView['lengths']): void {
     const e = this.entries.get(file);
     if (!e) return;
     e.lengths = lengths;
+    if (e.loaded && lengths) {
+      mkdirSync(studyStateDir(e.loaded), { recursive: true });
+      writeFileAtomic(join(studyStateDir(e.loaded), LENGTHS_FILE), JSON.stringify(lengths));
+    }
     if (e.view && lengths) e.view = { ...e.view, lengths };
     this.changed.fire(e);
   }
@@ -180,6 +198,7 @@ export class StudyIndex implements vscode.Disposable {
     this.entries.set(file, entry);
     try {
       entry.loaded = loadStudy(file);
+      entry.lengths ??= readLengths(entry.loaded);
     } catch (e) {
       entry.error = (e as Error).message;
       this.dropReader(file);
@@ -214,7 +233,7 @@ export class StudyIndex implements vscode.Disposable {
       }
       reader.size = size;
       const trials = await reader.store.trials();
-      entry.view = { ...studyView(loaded, trials), ...(entry.lengths ? { lengths: entry.lengths } : {}) };
+      entry.view = this.decorate(entry, studyView(loaded, trials));
       entry.error = undefined;
     } catch (e) {
       entry.error = (e as Error).message;
@@ -272,9 +291,15 @@ export class StudyIndex implements vscode.Disposable {
       ...(state.message ? { message: state.message } : {}),
       ...(state.readAt ? { readAt: state.readAt } : {}),
     };
-    entry.view = { ...studyView(loaded, trials), shared: entry.shared, ...(entry.lengths ? { lengths: entry.lengths } : {}) };
+    entry.view = { ...this.decorate(entry, studyView(loaded, trials)), shared: entry.shared };
     entry.error = undefined;
     return entry;
+  }
+
+  /** What the journal does not hold: the token lengths last measured, the train split's size. */
+  private decorate(entry: StudyEntry, view: StudyView): StudyView {
+    const train = splitRows(entry.loaded!).train;
+    return { ...view, ...(entry.lengths ? { lengths: entry.lengths } : {}), ...(train !== undefined ? { trainRows: train } : {}) };
   }
 
   private onShared(file: string, key: string, state: FollowState): void {

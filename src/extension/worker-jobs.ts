@@ -36,11 +36,12 @@ export class WorkerJobs implements vscode.Disposable {
     return this.client;
   }
 
-  /** Runs a job under a cancellable progress notification. */
+  /** Runs a job under a cancellable progress notification (or until `handlers.signal` aborts). */
   run<T>(title: string, job: JobInput, handlers: JobHandlers = {}): Thenable<T> {
     return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
       const abort = new AbortController();
       token.onCancellationRequested(() => abort.abort());
+      handlers.signal?.addEventListener('abort', () => abort.abort());
       let last = 0;
       this.log.info(`worker: ${job.kind} ${JSON.stringify(job.options)}`);
       return this.get().run<T>(job, {

@@ -10,7 +10,8 @@ export type ParamValue = z.infer<typeof ParamValue>;
 export const Params = z.record(z.string(), ParamValue);
 export type Params = z.infer<typeof Params>;
 
-export const TrialState = z.enum(['queued', 'running', 'complete', 'failed', 'pruned']);
+/** `cancelled`: stopped by the user or interrupted; Resume re-runs it (not the trial's fault). */
+export const TrialState = z.enum(['queued', 'running', 'complete', 'failed', 'pruned', 'cancelled']);
 export type TrialState = z.infer<typeof TrialState>;
 
 /** One row of a learning curve: per epoch, or every K steps while an epoch runs (`step` set). */
@@ -185,13 +186,33 @@ export const TrialView = z.object({
   value: z.number().nullable(),
   values: z.array(z.number()).optional(),
   bestEpoch: z.number().optional(),
+  /** Validation loss and accuracy at the best epoch (whichever the objective is). */
+  valLoss: z.number().optional(),
+  valAccuracy: z.number().optional(),
   epochs: z.number().optional(),
   durationS: z.number().optional(),
   error: z.string().optional(),
   curve: z.array(Metric).optional(),
   bracket: z.string().optional(),
+  /** A promoted trial (Hyperband, ASHA): the trial whose checkpoint it continued, and up to which epoch. */
+  resumeFrom: z.number().optional(),
+  inheritedEpochs: z.number().optional(),
+  /** A sequence-length run: its max_seq_len and repeat. */
+  seqlen: z.object({ maxLen: z.number(), repeat: z.number() }).optional(),
 });
 export type TrialView = z.infer<typeof TrialView>;
+
+/** One hyperparameter of the search space, as the charts need it (log axes, category order). */
+export const SpaceDim = z.object({
+  type: z.enum(['float', 'int', 'choice', 'bool', 'fixed']),
+  low: z.number().optional(),
+  high: z.number().optional(),
+  log: z.boolean().optional(),
+  values: z.array(ParamValue).optional(),
+});
+export type SpaceDim = z.infer<typeof SpaceDim>;
+
+const MeanStd = z.object({ mean: z.number().nullable(), std: z.number().nullable() });
 
 export const StudyView = z.object({
   name: z.string(),
@@ -200,10 +221,51 @@ export const StudyView = z.object({
   tuner: z.string(),
   trials: z.array(TrialView),
   bestTrial: z.number().nullable(),
-  seqlen: z.array(z.object({ maxLen: z.number(), mean: z.number().nullable(), std: z.number().nullable(), n: z.number() })).optional(),
+  /** The search space (log scales, choices), the configured max_seq_len and the train split's size when split. */
+  space: z.record(z.string(), SpaceDim).optional(),
+  maxSeqLen: z.number().optional(),
+  trainRows: z.number().optional(),
+  /** The runtime the latest finished trial trained on, e.g. "wasm (matmuls on OpenBLAS 0.3.21, 2 threads)". */
+  runtime: z.string().optional(),
+  seqlen: z
+    .array(
+      z.object({
+        maxLen: z.number(),
+        mean: z.number().nullable(),
+        std: z.number().nullable(),
+        n: z.number(),
+        accuracy: MeanStd.optional(),
+        secondsPerEpoch: MeanStd.optional(),
+        /** Welch's t-test of val loss against the best length. */
+        pValue: z.number().nullable().optional(),
+        error: z.string().optional(),
+      }),
+    )
+    .optional(),
   /** The max_len the sequence-length study recommends (lowest mean val loss), null before any run completes. */
   seqlenBest: z.number().nullable().optional(),
-  lengths: z.object({ histogram: z.array(z.tuple([z.number(), z.number()])), truncated: z.record(z.string(), z.number()) }).optional(),
+  seqlenRecommendation: z.string().optional(),
+  /** The sequence-length study's runs (the table lists them beside the tuning trials). */
+  seqlenRuns: z.array(TrialView).optional(),
+  /** Hyperparameter importance, or why there is none yet (too few trials). */
+  importance: z
+    .object({
+      method: z.string(),
+      on: z.string(),
+      values: z.array(z.object({ name: z.string(), share: z.number() })).nullable(),
+      why: z.string().optional(),
+    })
+    .optional(),
+  lengths: z
+    .object({
+      histogram: z.array(z.tuple([z.number(), z.number()])),
+      truncated: z.record(z.string(), z.number()),
+      /** Bucket width; the last bucket may hold everything above its lower bound (`overflowFrom`). */
+      width: z.number().optional(),
+      overflowFrom: z.number().optional(),
+      stats: z.object({ count: z.number(), mean: z.number(), p50: z.number(), p95: z.number(), p99: z.number(), max: z.number() }).optional(),
+    })
+    .optional(),
   /** A study shared through PostgreSQL, shown read-only: where (password hidden) and the connection. */
   shared: z
     .object({
@@ -225,18 +287,24 @@ export type StudyView = z.infer<typeof StudyView>;
 /** Extension → webview. */
 export const ToWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('study'), study: StudyView }),
+  /** Importance, computed after the study was shown (it takes a moment on large studies). */
+  z.object({ type: z.literal('importance'), importance: StudyView.shape.importance.unwrap() }),
   z.object({ type: z.literal('metric'), trial: z.number(), metric: Metric }),
   z.object({ type: z.literal('requestChartPng'), chart: z.string(), requestId: z.string() }),
   /** Select a trial (explorer "Show Curves"): its row is highlighted and its curves drawn. */
   z.object({ type: z.literal('showTrial'), trial: z.number() }),
+  /** Bring a view to the front (e.g. the token lengths just measured). */
+  z.object({ type: z.literal('showView'), view: z.string() }),
 ]);
 export type ToWebview = z.infer<typeof ToWebview>;
 
 /** Webview → extension. */
 export const FromWebview = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('selectTrial'), trial: z.number() }),
+  /** The trials picked in the table (the first is the one whose curves lead). */
+  z.object({ type: z.literal('selectTrial'), trial: z.number(), trials: z.array(z.number()).optional() }),
   z.object({ type: z.literal('chartPng'), requestId: z.string(), chart: z.string(), dataUrl: z.string() }),
-  z.object({ type: z.literal('rendered'), ms: z.number(), rows: z.number() }),
+  /** First paint: `ms` from the study's arrival to the painted frame, `sinceStart` from the script's start. */
+  z.object({ type: z.literal('rendered'), ms: z.number(), sinceStart: z.number().optional(), rows: z.number() }),
 ]);
 export type FromWebview = z.infer<typeof FromWebview>;

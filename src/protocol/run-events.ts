@@ -19,13 +19,35 @@ export type StopReason = z.infer<typeof StopReason>;
 
 const trial = z.number().int();
 
+/**
+ * Where an attempt's starting weights came from: its own earlier checkpoint ('own'), the
+ * checkpoint of the trial it was promoted from (`from`) found on this machine ('local') or
+ * fetched from the shared database ('database'), or nothing: trained from scratch for the whole
+ * budget ('none', with the reason). Recorded for every promoted trial, so no fallback is silent;
+ * the journal stores it as it is.
+ */
+export const CheckpointOrigin = z.object({
+  source: z.enum(['own', 'local', 'database', 'none']),
+  attempt: z.number().optional(),
+  /** The trial whose checkpoint was continued (promotions). */
+  from: z.number().optional(),
+  /** Last epoch in that checkpoint, when known: training continued at epoch + 1. */
+  epoch: z.number().optional(),
+  /** Fetched from the database: size and time taken. */
+  bytes: z.number().optional(),
+  ms: z.number().optional(),
+  /** Why there was no checkpoint to continue. */
+  reason: z.string().optional(),
+});
+export type CheckpointOrigin = z.infer<typeof CheckpointOrigin>;
+
 export const RunEvent = z.discriminatedUnion('type', [
   /** Trials whose process (local) or machine (shared: no heartbeat) went away, marked failed to be re-run. */
-  z.object({ type: z.literal('recovered'), trials: z.array(trial), reason: z.enum(['interrupted', 'heartbeat lost']) }),
+  z.object({ type: z.literal('recovered'), trials: z.array(trial), reason: FailureReason.extract(['interrupted', 'heartbeat lost']) }),
   /** `index`: the trial's place among this run's trials, of `total` when the budget says. */
   z.object({ type: z.literal('trial-started'), trial, worker: z.string(), params: Params, attempt: z.number(), resume: z.boolean(), epochs: z.number(), index: z.number(), total: z.number().optional(), tag: z.record(z.string(), z.unknown()).optional() }),
-  /** Where an attempt's starting weights came from (store/types.ts CheckpointOrigin). */
-  z.object({ type: z.literal('checkpoint'), trial, epochs: z.number(), source: z.enum(['own', 'local', 'database', 'none']), attempt: z.number().optional(), from: z.number().optional(), epoch: z.number().optional(), bytes: z.number().optional(), ms: z.number().optional(), reason: z.string().optional() }),
+  /** Where an attempt's starting weights came from, for a trial of `epochs`. */
+  CheckpointOrigin.extend({ type: z.literal('checkpoint'), trial, epochs: z.number() }),
   z.object({ type: z.literal('checkpoint-stored'), trial, attempt: z.number(), bytes: z.number(), files: z.number(), ms: z.number() }),
   z.object({ type: z.literal('checkpoints-dropped'), trials: z.array(trial), count: z.number() }),
   z.object({ type: z.literal('metric'), trial, metric: Metric }),

@@ -22,7 +22,10 @@ export function trialDir(stateDir: string, n: number): string {
   return join(stateDir, 'trials', String(n));
 }
 
-const checkpointDir = (stateDir: string, n: number): string => join(trialDir(stateDir, n), 'checkpoint');
+/** Where trial `n`'s epoch checkpoints go (the engine's checkpointDir). */
+export function checkpointDir(stateDir: string, n: number): string {
+  return join(trialDir(stateDir, n), 'checkpoint');
+}
 
 export function hasCheckpoint(dir: string): boolean {
   try {

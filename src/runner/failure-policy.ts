@@ -22,7 +22,7 @@ export function notTheTrialsFault(reason: string): boolean {
   return NOT_THE_TRIALS_FAULT.has(reason);
 }
 
-export function realFailures(t: StoredTrial): number {
+function realFailures(t: StoredTrial): number {
   return (t.failures ?? []).filter((f) => !NOT_THE_TRIALS_FAULT.has(f.reason)).length;
 }
 

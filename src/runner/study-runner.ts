@@ -13,8 +13,9 @@ import type { Metric, Params } from '../protocol/messages';
 import type { FailureReason, RunEvent, StopReason } from '../protocol/run-events';
 import { isEpochSummary, lastEpoch } from '../protocol/curve';
 import type { StoredTrial, StudyStore, TrialEvent } from '../store/types';
+import { replay } from '../store/replay';
 import type { Suggestion, TrialRecord } from '../tuners/types';
-import { hasCheckpoint, markFinished, materialise, planCheckpoint, trialDir, type CheckpointPlan } from './checkpoint-source';
+import { checkpointDir, hasCheckpoint, markFinished, materialise, planCheckpoint, trialDir, type CheckpointPlan } from './checkpoint-source';
 import { failureAdvice, notTheTrialsFault, retriable, TrialFailure, willRerun } from './failure-policy';
 import type { Objective, TrialSpec } from './objective';
 import type { CheckpointPolicy } from './promotions';
@@ -88,12 +89,17 @@ interface Claimed {
 
 type Claim = { kind: 'run'; claimed: Claimed } | { kind: 'wait'; running: number } | { kind: 'done'; byTuner: boolean };
 
+/** How an attempt ends, as the store records it. */
+type TrialOutcome = Extract<TrialEvent, { type: 'finished' | 'failed' }>;
+
+const DEFAULT_HEARTBEAT_TIMEOUT_S = 60;
+
 /** The names the slots of a runner go by in the study: HOST:PID, with #1, #2, … when several. */
 export function workerIds(parallel: number, id = `${hostname()}:${process.pid}`): string[] {
   return parallel > 1 ? Array.from({ length: parallel }, (_, i) => `${id}#${i + 1}`) : [id];
 }
 
-export function intermediate(t: StoredTrial, metric: 'val_loss' | 'val_accuracy'): number[] {
+function intermediate(t: StoredTrial, metric: 'val_loss' | 'val_accuracy'): number[] {
   const out: number[] = [];
   for (const m of t.curve) {
     const v = m[metric];
@@ -115,7 +121,7 @@ export function toHistory(trials: StoredTrial[], maxRetries: number, metric: 'va
   }));
 }
 
-export function isBetter(a: number, b: number, direction: 'minimize' | 'maximize'): boolean {
+function isBetter(a: number, b: number, direction: 'minimize' | 'maximize'): boolean {
   return direction === 'minimize' ? a < b : a > b;
 }
 
@@ -197,7 +203,7 @@ export class StudyRunner {
   private async slot(slot: number, worker: string): Promise<boolean> {
     let waits = 0;
     while (!this.stopping) {
-      const lost = await this.o.store.expireLost(this.o.heartbeatTimeoutS ?? 60);
+      const lost = await this.o.store.expireLost(this.o.heartbeatTimeoutS ?? DEFAULT_HEARTBEAT_TIMEOUT_S);
       if (lost.length) this.emit({ type: 'recovered', trials: lost, reason: this.o.store.shared ? 'heartbeat lost' : 'interrupted' });
       const c = await this.claim(worker, slot);
       if (c.kind === 'done') return c.byTuner;
@@ -273,7 +279,7 @@ export class StudyRunner {
         // A suggestion that makes no valid hyperparameters is the study's fault: stop before any trial.
         params = this.params(s.params, created);
         events.push(created);
-        t = { number: n, params: s.params, state: 'queued', curve: [], epochs: created.epochs, seed: created.seed, attempts: 0, failures: [], ...(s.tag ? { tag: s.tag } : {}), ...(s.resumeFrom !== undefined ? { resumeFrom: s.resumeFrom } : {}) };
+        t = replay([created])[0]!;
       }
       const attempt = (t.attempts ?? 0) + 1;
       const plan = await planCheckpoint(t, attempt, ctx, { stateDir: this.o.stateDir, shared: store.shared, keepsCheckpoints: !!this.o.checkpoints && !!store.putCheckpoint });
@@ -291,7 +297,11 @@ export class StudyRunner {
 
   private noteBest(trials: StoredTrial[]): void {
     const b = bestTrial(trials, this.o.direction);
-    if (b && (!this.best || isBetter(b.value!, this.best.value, this.o.direction))) this.best = { trial: b.number, value: b.value! };
+    if (b) this.offerBest(b.number, b.value!);
+  }
+
+  private offerBest(trial: number, value: number): void {
+    if (!this.best || isBetter(value, this.best.value, this.o.direction)) this.best = { trial, value };
   }
 
   private objectiveFor(slot: number): Objective {
@@ -308,7 +318,7 @@ export class StudyRunner {
     const abort = new AbortController();
     this.aborts.add(abort);
     let takenOver = false;
-    const timeoutMs = (this.o.heartbeatTimeoutS ?? 60) * 1000;
+    const timeoutMs = (this.o.heartbeatTimeoutS ?? DEFAULT_HEARTBEAT_TIMEOUT_S) * 1000;
     const beat = setInterval(() => {
       void store.heartbeat(t.number, c.worker, c.attempt).then((ours) => {
         if (ours === false && !takenOver) {
@@ -337,10 +347,9 @@ export class StudyRunner {
   }
 
   /** The objective's run of one attempt, its metrics journaled in order, as the trial's final event. */
-  private async attempt(c: Claimed, a: { epochs: number; resume: boolean; abort: AbortController; takenOver: () => boolean }): Promise<{ event: TrialEvent; last?: number }> {
+  private async attempt(c: Claimed, a: { epochs: number; resume: boolean; abort: AbortController; takenOver: () => boolean }): Promise<{ event: TrialOutcome; last?: number }> {
     const { store } = this.o;
     const t = c.trial;
-    const checkpointDir = join(trialDir(this.o.stateDir, t.number), 'checkpoint');
     let last = a.resume ? lastEpoch(t.curve) : undefined;
     let writes: Promise<void> = Promise.resolve();
     const onMetric = (m: Metric): void => {
@@ -349,10 +358,10 @@ export class StudyRunner {
       this.emit({ type: 'metric', trial: t.number, metric: m });
     };
     const onLog = (level: 'debug' | 'info' | 'warn' | 'error', text: string): void => this.emit({ type: 'log', trial: t.number, level, text });
-    let event: TrialEvent;
+    let event: TrialOutcome;
     try {
       if (c.params instanceof Error) throw c.params;
-      const spec: TrialSpec = { number: t.number, params: c.params, epochs: a.epochs, seed: t.seed ?? this.o.baseSeed, checkpointDir, resume: a.resume, attempt: c.attempt, ...(this.o.saveModels ? { saveBestTo: join(trialDir(this.o.stateDir, t.number), 'model') } : {}) };
+      const spec: TrialSpec = { number: t.number, params: c.params, epochs: a.epochs, seed: t.seed ?? this.o.baseSeed, checkpointDir: checkpointDir(this.o.stateDir, t.number), resume: a.resume, attempt: c.attempt, ...(this.o.saveModels ? { saveBestTo: join(trialDir(this.o.stateDir, t.number), 'model') } : {}) };
       const r = await this.objectiveFor(c.slot).run(spec, { onMetric, onLog, signal: a.abort.signal });
       if (!Number.isFinite(r.value)) throw new TrialFailure(`objective ${this.o.metric} is ${r.value} (training diverged: learning rate too high?)`, 'nan');
       event = { type: 'finished', trial: t.number, value: r.value, result: r.result, at: Date.now() };
@@ -366,17 +375,17 @@ export class StudyRunner {
   }
 
   /** Stores a promotable checkpoint, writes the outcome if the attempt is still ours, applies the failure policy. */
-  private async finish(c: Claimed, outcome: TrialEvent, last: number | undefined, epochs: number): Promise<boolean> {
+  private async finish(c: Claimed, outcome: TrialOutcome, last: number | undefined, epochs: number): Promise<boolean> {
     const { store } = this.o;
     const t = c.trial;
     const promotable = outcome.type === 'finished' && !!this.o.checkpoints?.promotable({ ...t, epochs });
-    const checkpointDir = join(trialDir(this.o.stateDir, t.number), 'checkpoint');
+    const ckpt = checkpointDir(this.o.stateDir, t.number);
     // Its checkpoint goes into a shared store before its result, so whoever sees it finished can fetch it.
     let stored = false;
-    if (promotable && store.putCheckpoint && hasCheckpoint(checkpointDir)) {
+    if (promotable && store.putCheckpoint && hasCheckpoint(ckpt)) {
       const t0 = performance.now();
       try {
-        const r = await store.putCheckpoint(t.number, c.attempt, c.worker, checkpointDir, last);
+        const r = await store.putCheckpoint(t.number, c.attempt, c.worker, ckpt, last);
         if (r !== 'taken-over') {
           stored = true;
           this.emit({ type: 'checkpoint-stored', trial: t.number, attempt: c.attempt, bytes: r.bytes, files: r.files.length, ms: Math.round(performance.now() - t0) });
@@ -397,14 +406,13 @@ export class StudyRunner {
     return true;
   }
 
-  private afterTrial(outcome: TrialEvent, t: StoredTrial): void {
+  private afterTrial(outcome: TrialOutcome, t: StoredTrial): void {
     if (outcome.type === 'finished') {
       this.consecutive = [];
-      if (!this.best || isBetter(outcome.value, this.best.value, this.o.direction)) this.best = { trial: outcome.trial, value: outcome.value };
-      this.emit({ type: 'trial-finished', trial: outcome.trial, value: outcome.value, result: outcome.result, best: this.best });
+      this.offerBest(outcome.trial, outcome.value);
+      this.emit({ type: 'trial-finished', trial: outcome.trial, value: outcome.value, result: outcome.result, best: this.best! });
       return;
     }
-    if (outcome.type !== 'failed') return;
     const reason = outcome.reason as FailureReason;
     const after: StoredTrial = { ...t, state: 'failed', failures: [...(t.failures ?? []), { reason, at: outcome.at }] };
     const retry = !this.stopping && willRerun(after, this.o.maxRetries);

@@ -5,34 +5,8 @@
  */
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { z } from 'zod';
 import { UserError } from '../core/errors';
-import { Metric, Params } from '../protocol/messages';
-import type { TrialEvent } from './types';
-
-const Tag = z.record(z.string(), z.unknown());
-const TrialNo = z.number().int().min(0);
-const EventSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('created'), trial: TrialNo, params: Params, tag: Tag.optional(), epochs: z.number().optional(), resumeFrom: z.number().optional(), repeat: z.number().optional(), seed: z.number().optional(), at: z.number() }),
-  z.object({ type: z.literal('started'), trial: TrialNo, worker: z.string(), attempt: z.number().optional(), resume: z.boolean().optional(), at: z.number() }),
-  z.object({ type: z.literal('metric'), trial: TrialNo, metric: Metric, at: z.number() }),
-  z.object({ type: z.literal('finished'), trial: TrialNo, value: z.number(), values: z.array(z.number()).optional(), result: Tag, at: z.number() }),
-  z.object({ type: z.literal('failed'), trial: TrialNo, reason: z.string(), cause: z.string().optional(), at: z.number() }),
-  z.object({ type: z.literal('pruned'), trial: TrialNo, epoch: z.number(), at: z.number() }),
-  z.object({ type: z.literal('heartbeat'), trial: TrialNo, worker: z.string(), at: z.number() }),
-  z.object({
-    type: z.literal('checkpoint'),
-    trial: TrialNo,
-    source: z.enum(['own', 'local', 'database', 'none']),
-    attempt: z.number().optional(),
-    from: z.number().optional(),
-    epoch: z.number().optional(),
-    bytes: z.number().optional(),
-    ms: z.number().optional(),
-    reason: z.string().optional(),
-    at: z.number(),
-  }),
-]);
+import { TrialEvent } from './events';
 
 export interface ReadBatch {
   events: TrialEvent[];
@@ -162,10 +136,10 @@ function parseEvent(text: string): { ok: true; event: TrialEvent } | { ok: false
   } catch {
     return { ok: false, reason: 'not JSON' };
   }
-  const r = EventSchema.safeParse(json);
+  const r = TrialEvent.safeParse(json);
   if (!r.success) {
     const i = r.error.issues[0];
     return { ok: false, reason: `${i?.path.join('.') || 'event'}: ${i?.message}` };
   }
-  return { ok: true, event: r.data as TrialEvent };
+  return { ok: true, event: r.data };
 }

@@ -4,36 +4,10 @@
  * twice.
  */
 import type { Metric, Params } from '../protocol/messages';
+import type { CheckpointOrigin } from '../protocol/run-events';
+import type { TrialEvent } from './events';
 
-export type TrialEvent =
-  | { type: 'created'; trial: number; params: Params; tag?: Record<string, unknown>; epochs?: number; resumeFrom?: number; repeat?: number; seed?: number; at: number }
-  | { type: 'started'; trial: number; worker: string; attempt?: number; resume?: boolean; at: number }
-  | { type: 'metric'; trial: number; metric: Metric; at: number }
-  | { type: 'finished'; trial: number; value: number; values?: number[]; result: Record<string, unknown>; at: number }
-  | { type: 'failed'; trial: number; reason: string; cause?: string; at: number }
-  | { type: 'pruned'; trial: number; epoch: number; at: number }
-  | { type: 'heartbeat'; trial: number; worker: string; at: number }
-  | ({ type: 'checkpoint'; trial: number; at: number } & CheckpointOrigin);
-
-/**
- * Where an attempt's starting weights came from: its own earlier checkpoint ('own'), the
- * checkpoint of the trial it was promoted from (`from`) found on this machine ('local') or
- * fetched from the shared database ('database'), or nothing: trained from scratch for the whole
- * budget ('none', with the reason). Recorded for every promoted trial, so no fallback is silent.
- */
-export interface CheckpointOrigin {
-  source: 'own' | 'local' | 'database' | 'none';
-  attempt?: number;
-  /** The trial whose checkpoint was continued (promotions). */
-  from?: number;
-  /** Last epoch in that checkpoint, when known: training continued at epoch + 1. */
-  epoch?: number;
-  /** Fetched from the database: size and time taken. */
-  bytes?: number;
-  ms?: number;
-  /** Why there was no checkpoint to continue. */
-  reason?: string;
-}
+export type { CheckpointOrigin, TrialEvent };
 
 export interface StoredTrial {
   number: number;

@@ -1,5 +1,10 @@
-/** Chart series derived from trials: best-so-far line, parallel-coordinate axes. */
-import type { TrialView } from '../protocol/messages';
+/**
+ * Chart series derived from trials, shaped the way optuna-dashboard shapes them: the
+ * best-so-far line, parallel-coordinate axes (log10 where the search space is log, categories in
+ * the space's order, ranges from the space), slice points per hyperparameter and a colour for
+ * each objective value.
+ */
+import type { SpaceDim, StudyView, TrialView } from '../protocol/messages';
 
 export function bestSoFar(done: TrialView[], direction: 'minimize' | 'maximize'): Array<{ x: number; y: number }> {
   let best: number | undefined;
@@ -10,29 +15,83 @@ export function bestSoFar(done: TrialView[], direction: 'minimize' | 'maximize')
   });
 }
 
-/**
- * One numeric axis per varying hyperparameter, then the objective. Categorical values (strings,
- * booleans) are placed at their index among the sorted distinct values.
- */
-export function pcpAxes(done: TrialView[], metric: string): Array<{ label: string; values: number[] }> {
-  const names = [...new Set(done.flatMap((t) => Object.keys(t.params)))].sort();
-  const axes: Array<{ label: string; values: number[] }> = [];
-  for (const name of names) {
-    const raw = done.map((t) => t.params[name]);
-    const distinct = [...new Set(raw.map((v) => String(v)))];
-    if (distinct.length < 2) continue;
-    if (raw.every((v) => typeof v === 'number')) {
-      const nums = raw as number[];
-      const lo = Math.min(...nums);
-      // Learning rates span orders of magnitude: a log axis shows them evenly.
-      if (/learning_rate|(^|_)lr$|weight_decay/.test(name) && lo > 0 && Math.max(...nums) / lo >= 10) axes.push({ label: `log10 ${name}`, values: nums.map((v) => Math.log10(v)) });
-      else axes.push({ label: name, values: nums });
-    }
-    else {
-      const order = distinct.sort();
-      axes.push({ label: `${name} (${order.join('/')})`, values: raw.map((v) => order.indexOf(String(v))) });
-    }
+/** Trials with an objective value, by number: what history, slice and PCP draw. */
+export function scoredTrials(view: StudyView): TrialView[] {
+  return view.trials.filter((t) => t.value !== null && Number.isFinite(t.value) && (t.state === 'complete' || t.state === 'pruned')).sort((a, b) => a.number - b.number);
+}
+
+/** How one hyperparameter is placed on an axis. */
+export interface ParamAxis {
+  name: string;
+  /** Positions: log10 of the value on a log axis, the category's index on a categorical one. */
+  values: number[];
+  log: boolean;
+  /** Category labels in axis order (categorical axes). */
+  categories?: string[];
+  /** Axis range in positions (from the search space when known). */
+  min?: number;
+  max?: number;
+}
+
+/** A learning rate is log-scaled even when an old study file does not say so. */
+const LOG_BY_NAME = /learning_rate|(^|_)lr$|weight_decay/;
+
+export function paramAxis(name: string, trials: readonly TrialView[], dim?: SpaceDim): ParamAxis {
+  const raw = trials.map((t) => t.params[name]);
+  const numeric = raw.every((v) => typeof v === 'number');
+  const categorical = !numeric || dim?.type === 'choice' || dim?.type === 'bool';
+  if (categorical) {
+    const fromSpace = dim?.values?.map(String) ?? [];
+    const seen = [...new Set(raw.map(String))].sort((a, b) => (numeric ? Number(a) - Number(b) : a.localeCompare(b)));
+    const categories = [...fromSpace, ...seen.filter((v) => !fromSpace.includes(v))];
+    return { name, values: raw.map((v) => categories.indexOf(String(v))), log: false, categories, min: 0, max: Math.max(1, categories.length - 1) };
   }
-  axes.push({ label: metric, values: done.map((t) => t.value!) });
-  return axes;
+  const nums = raw as number[];
+  const lo = Math.min(...nums);
+  const log = dim?.log ?? (LOG_BY_NAME.test(name) && lo > 0 && Math.max(...nums) / lo >= 10);
+  if (log) {
+    const min = dim?.low !== undefined && dim.low > 0 ? Math.log10(dim.low) : undefined;
+    const max = dim?.high !== undefined && dim.high > 0 ? Math.log10(dim.high) : undefined;
+    return { name, values: nums.map((v) => Math.log10(v)), log, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+  }
+  return { name, values: nums, log: false, ...(dim?.low !== undefined ? { min: dim.low } : {}), ...(dim?.high !== undefined ? { max: dim.high } : {}) };
+}
+
+/** Hyperparameters that vary between these trials, in the search space's order, then the rest. */
+export function varyingParams(trials: readonly TrialView[], space: StudyView['space']): string[] {
+  const seen = [...new Set(trials.flatMap((t) => Object.keys(t.params)))];
+  const order = [...Object.keys(space ?? {}).filter((n) => seen.includes(n)), ...seen.filter((n) => !(space && n in space)).sort()];
+  return order.filter((n) => new Set(trials.map((t) => String(t.params[n]))).size > 1);
+}
+
+/** The tick label of an axis position: the value itself (10^x on a log axis, the category's name). */
+export function axisLabel(axis: Pick<ParamAxis, 'log' | 'categories'>, position: number): string {
+  if (axis.categories) return Number.isInteger(position) ? (axis.categories[position] ?? '') : '';
+  if (axis.log) return Number((10 ** position).toPrecision(2)).toExponential();
+  const v = position;
+  if (v !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5)) return v.toExponential(1);
+  return String(Number(v.toPrecision(3)));
+}
+
+/**
+ * A colour per objective value on a sequential scale (viridis stops, the stretch [from, to] of
+ * it): the best values are the brightest, whatever the direction.
+ */
+const VIRIDIS: Array<[number, number, number]> = [
+  [68, 1, 84],
+  [59, 82, 139],
+  [33, 145, 140],
+  [94, 201, 98],
+  [253, 231, 37],
+];
+
+export function objectiveColor(value: number, min: number, max: number, direction: 'minimize' | 'maximize', alpha = 1, from = 0, to = 1): string {
+  let f = max > min ? (value - min) / (max - min) : 1;
+  if (direction === 'minimize') f = 1 - f;
+  const pos = (from + (to - from) * Math.min(1, Math.max(0, f))) * (VIRIDIS.length - 1);
+  const i = Math.min(VIRIDIS.length - 2, Math.floor(pos));
+  const k = pos - i;
+  const [a, b] = [VIRIDIS[i]!, VIRIDIS[i + 1]!];
+  const c = a.map((x, j) => Math.round(x + (b[j]! - x) * k));
+  return `rgba(${c[0]}, ${c[1]}, ${c[2]}, ${alpha})`;
 }

@@ -4,6 +4,7 @@
  * exits 130 / 143. Failures become one line for a person, never a stack.
  */
 import { UserError } from '../core/errors';
+import { signalExitCode } from '../core/process';
 import type { JobInput } from '../protocol/messages';
 import { WorkerClient, type JobHandlers, type WorkerClientOptions } from './client';
 import { isWorkerJobError } from './errors';
@@ -27,7 +28,7 @@ export async function runJobFromCli<T>(job: JobInput, handlers: JobHandlers, cli
       // Second Ctrl-C: stop waiting for a clean stop.
       process.stderr.write('trialbook: stopping the worker now\n');
       void client.close();
-      process.exit(sig === 'SIGINT' ? 130 : 143);
+      process.exit(signalExitCode(sig));
     }
     signalled = sig;
     process.stderr.write('\ntrialbook: cancelling (Ctrl-C again to stop at once)…\n');
@@ -58,5 +59,5 @@ export async function runJobFromCli<T>(job: JobInput, handlers: JobHandlers, cli
 
 function cancelled(sig: NodeJS.Signals): CliJobOutcome<never> {
   process.stderr.write('trialbook: cancelled\n');
-  return { ok: false, code: sig === 'SIGINT' ? 130 : 143 };
+  return { ok: false, code: signalExitCode(sig) };
 }

@@ -17,7 +17,8 @@ const SPACE = { learning_rate: { type: 'float', low: 1e-6, high: 1e-4, log: true
 /** Exit 2 and one `trialbook:` line matching `pattern`, nothing internal. */
 function clearError(r: CliResult, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit code 2; stderr: ${r.stderr.slice(0, 2000)}`);
-  const lines = r.stderr.trimEnd().split('\n');
+  // Pre-flight warnings (advice printed before a run) are not part of the error.
+  const lines = r.stderr.trimEnd().split('\n').filter((l) => !l.startsWith('warning: '));
   assert.equal(lines.length, 1, `one line: ${r.stderr.slice(0, 2000)}`);
   assert.match(lines[0]!, /^trialbook: /);
   assert.doesNotMatch(r.stderr, /internal error|\n\s+at /);
@@ -197,19 +198,27 @@ test('a journal cut at its last newline keeps the finished trial; cut inside the
   assert.match(rep.trials.find((x: { number: number }) => x.number === 3).error, /^interrupted/);
 });
 
-test('tune stopped cleanly by SIGTERM exits 143 (128 + SIGTERM), not 130', async (t) => {
-  const dir = tempDir(t);
-  const file = writeStudyFile(dir, { searchSpace: SPACE, training: { epochs: 3 }, budget: { maxTrials: 3 } });
-  const c = spawn(process.execPath, [testCliPath, 'tune', file], { env: { ...QUADRATIC, TRIALBOOK_TEST_EPOCH_MS: '300' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => c.kill('SIGKILL'));
-  let out = '';
-  c.stdout.on('data', (d) => (out += d));
-  while (!/^trial 0 \(/m.test(out)) await new Promise((r) => setTimeout(r, 20));
-  c.kill('SIGTERM');
-  const code = await new Promise<number | null>((r) => c.on('exit', r));
-  assert.equal(code, 143);
-  assert.match(out, /trial 0 cancelled/);
-});
+for (const { args, noun, started } of [
+  { args: ['tune'], noun: 'trial', started: /^trial 0 \(/m },
+  { args: ['seqlen', '--lengths', '64,128', '--repeats', '2'], noun: 'run', started: /^run 0: /m },
+]) {
+  test(`${args[0]} stopped cleanly by SIGTERM exits 143 (128 + SIGTERM), not 130`, async (t) => {
+    const dir = tempDir(t);
+    const file = writeStudyFile(dir, { searchSpace: SPACE, training: { epochs: 3 }, budget: { maxTrials: 3 } });
+    const c = spawn(process.execPath, [testCliPath, args[0]!, file, ...args.slice(1)], { env: { ...QUADRATIC, TRIALBOOK_TEST_EPOCH_MS: '300' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    t.after(() => c.kill('SIGKILL'));
+    let out = '';
+    c.stdout.on('data', (d) => (out += d));
+    while (!started.test(out)) {
+      assert.equal(c.exitCode, null, `${args[0]} ended before its first trial started: ${out}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    c.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => c.on('exit', r));
+    assert.equal(code, 143);
+    assert.match(out, new RegExp(`${noun} 0 cancelled`));
+  });
+}
 
 test('report --notes keeps an EUC-KR notes file EUC-KR, writes through a symlink, and refuses a read-only one', (t) => {
   const dir = tempDir(t);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../helpers';
 import { loadStudy } from '../../src/core/study';
@@ -26,7 +26,10 @@ test('init writes a valid study with the workflow defaults and relative paths', 
   assert.equal(loaded.study.data.file, '../reviews.tsv');
   assert.equal(loaded.resolve(loaded.study.data.file), data);
   assert.equal(loaded.study.tuner.type, 'hyperband');
-  assert.deepEqual(Object.keys(loaded.study.searchSpace).sort(), ['batch_size', 'dropout_rate', 'freeze_body', 'learning_rate', 'warmup_steps']);
+  // A preset trains from scratch: its learning rates, no frozen random body, a batch the 32 train rows allow.
+  assert.deepEqual(Object.keys(loaded.study.searchSpace).sort(), ['batch_size', 'dropout_rate', 'learning_rate', 'warmup_steps']);
+  assert.deepEqual(loaded.study.searchSpace.learning_rate, { type: 'float', low: 2e-4, high: 2e-3, log: true });
+  assert.deepEqual(loaded.study.searchSpace.batch_size, { type: 'choice', values: [16] });
   assert.equal(loaded.study.tokenizer.lowercase, false);
   assert.equal(loaded.study.notes, '../log.md');
   // The study it wrote is one that split can run.
@@ -85,6 +88,17 @@ test('init: tuner, name and model options; a model folder needs config.json', (t
   assert.equal(study.name, 'steam-v2');
   assert.deepEqual(study.tuner, { type: 'bayesian', initial_points: 5, acquisition: 'ei', beta: 2.6 });
   assert.equal(study.model, 'tiny');
+
+  // A pretrained folder: the fine-tuning space (gentle learning rates, freeze_body).
+  const pretrained = join(dir, 'bert');
+  mkdirSync(pretrained);
+  writeFileSync(join(pretrained, 'config.json'), JSON.stringify({ vocab_size: 5, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 1, intermediate_size: 16, max_position_embeddings: 64, type_vocab_size: 2 }));
+  const p = runCli([...base, '--model', pretrained, '--out', join(dir, 'p.trialbook.json')]);
+  assert.equal(p.code, 0, p.stderr);
+  const ps = loadStudy(join(dir, 'p.trialbook.json')).study;
+  assert.equal(ps.model, 'bert');
+  assert.deepEqual(ps.searchSpace.learning_rate, { type: 'float', low: 5e-6, high: 1e-4, log: true });
+  assert.deepEqual(ps.searchSpace.freeze_body, { type: 'bool' });
 
   const model = join(dir, 'krbert');
   const noModel = runCli([...base, '--model', model, '--out', join(dir, 'b.trialbook.json')]);

@@ -244,7 +244,7 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
     assert.match(again.stdout, /this machine ran 0; nothing left to run in the study/);
     const fresh = await cli(['tune', b, '--fresh'], quadratic());
     assert.equal(fresh.code, 2);
-    assert.match(fresh.stderr, /^trialbook: --fresh: study "tuned" is shared through postgresql:\/\/trialbook:\*\*\*@[^ ]+, where other machines may be running it/);
+    assert.match(fresh.stderr, /^trialbook: --fresh: study "tuned" is shared through postgresql:\/\/trialbook:\*\*\*@[^ ]+, where other machines may be running it/m);
     assert.equal(fresh.stderr.trim().split('\n').length, 1);
     assert.ok(!fresh.stderr.includes(PW));
   });
@@ -277,7 +277,7 @@ describe('promotions across machines (PostgreSQL)', { skip: postgresInstalled() 
     wrong.password = 'n0t-it-4711';
     const denied = runTestCli(['tune', a, '--storage', wrong.toString()], { env: quadratic() });
     assert.equal(denied.code, 2);
-    assert.match(denied.stderr, /^trialbook: cannot connect to PostgreSQL at postgresql:\/\/trialbook:\*\*\*@.*password authentication failed/);
+    assert.match(denied.stderr, /^trialbook: cannot connect to PostgreSQL at postgresql:\/\/trialbook:\*\*\*@.*password authentication failed/m);
     assert.ok(!denied.stderr.includes('n0t-it-4711'));
     // The study row in the database never holds the password of a study file's storage URL.
     machine(root, 'c', 'secretive', { type: 'random' }, 1, { storage: url });

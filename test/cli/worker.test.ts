@@ -191,7 +191,7 @@ describe('trialbook worker on PostgreSQL', { skip: postgresInstalled() ? false :
     bad.password = 'Wr0ng-s3cret';
     const r = runTestCli(['worker', file, '--storage', bad.toString()], { env: env(10) });
     assert.equal(r.code, 2);
-    assert.match(r.stderr, /^trialbook: cannot connect to PostgreSQL at postgresql:\/\/trialbook:\*\*\*@127\.0\.0\.1:\d+\/trialbook: password authentication failed for user "trialbook" — wrong user name or password/);
+    assert.match(r.stderr, /^trialbook: cannot connect to PostgreSQL at postgresql:\/\/trialbook:\*\*\*@127\.0\.0\.1:\d+\/trialbook: password authentication failed for user "trialbook" — wrong user name or password/m);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.ok(!(r.stdout + r.stderr).includes('Wr0ng-s3cret'));
     const local = runTestCli(['worker', file], { env: env(10) });

@@ -95,6 +95,9 @@ test('an unclosed begin marker is reported as malformed, not overwritten', () =>
 test('embed style follows the file: Obsidian embeds vs Markdown images', () => {
   assert.equal(detectEmbedStyle('see ![[loss.png]] here'), 'obsidian');
   assert.equal(detectEmbedStyle('see ![loss](loss.png) and [[a wiki link]]'), 'markdown');
+  // An embed Trialbook wrote earlier (e.g. with the setting at obsidian) does not decide the style.
+  assert.equal(detectEmbedStyle('# log\n\n<!-- trialbook:begin study=s -->\n![[trialbook/s-history.png]]\n<!-- trialbook:end -->\n'), 'markdown');
+  assert.equal(detectEmbedStyle('![[plot.png]]\n<!-- trialbook:begin study=s -->\n![s](trialbook/s.png)\n<!-- trialbook:end -->\n'), 'obsidian');
   assert.equal(imageEmbed('obsidian', 'trialbook/demo.png', 'chart'), '![[trialbook/demo.png]]');
   assert.equal(imageEmbed('markdown', 'trialbook/demo.png', 'chart'), '![chart](trialbook/demo.png)');
   assert.equal(imageEmbed('markdown', 'my charts/demo.png', 'chart'), '![chart](<my charts/demo.png>)');

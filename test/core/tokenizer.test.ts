@@ -186,6 +186,12 @@ test('length statistics and histogram agree with a direct count', () => {
   const h = lengthHistogram(lens, 20);
   assert.equal(h.counts.reduce((a, b) => a + b, 0), 2000);
   assert.ok(h.edges[h.edges.length - 1] <= st.max && st.max < h.edges[h.edges.length - 1] + h.width);
+  // Capped at the 99th percentile: finer bars for the bulk, the tail in one last bar.
+  const capped = lengthHistogram(lens, 20, st.p99);
+  assert.equal(capped.counts.reduce((a, b) => a + b, 0), 2000);
+  assert.ok(capped.width <= h.width);
+  assert.equal(capped.overflowFrom, capped.edges.at(-1));
+  assert.equal(capped.counts.at(-1), direct.filter((x) => x >= capped.overflowFrom!).length);
   assert.deepEqual(lengthStats(new Uint32Array(0)).count, 0);
 });
 

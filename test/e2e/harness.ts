@@ -34,6 +34,18 @@ export function buildVsix(out: string): string {
   return out;
 }
 
+/** One chart.js dataset as the dashboard labels it (see SeriesMeta in src/webview/charts.ts). */
+export interface ChartSeries {
+  label: string;
+  trial?: number;
+  metric?: string;
+  role?: string;
+  from?: number;
+  borderColor?: unknown;
+  backgroundColor?: unknown;
+  data: Array<{ x: number; y: number } | number>;
+}
+
 export class Editor {
   private proc: ChildProcess | undefined;
   browser: Browser | undefined;
@@ -61,16 +73,18 @@ export class Editor {
     writeFileSync(join(this.extensions, ext, 'bin', 'trialbook.js'), `require(${JSON.stringify(join(repoRoot, 'dist', 'testing', 'cli.js'))});\n`);
   }
 
-  async start(env: NodeJS.ProcessEnv = {}, opts: { trust?: boolean } = {}): Promise<void> {
+  async start(env: NodeJS.ProcessEnv = {}, opts: { trust?: boolean; locale?: string } = {}): Promise<void> {
     this.port = await freePort();
     const config = join(this.root, 'config.yaml');
     writeFileSync(config, 'auth: none\n');
     // Settings that keep screenshots stable and the workbench quiet.
     const settingsDir = join(this.userData, 'User');
     mkdirSync(settingsDir, { recursive: true });
-    writeFileSync(join(settingsDir, 'settings.json'), JSON.stringify({ 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'telemetry.telemetryLevel': 'off', 'extensions.autoCheckUpdates': false, 'workbench.colorTheme': 'Default Dark Modern' }));
+    this.writeSettings({ 'workbench.colorTheme': 'Default Dark Modern' });
+    if (opts.locale) this.languagePack(opts.locale);
     const args = ['--config', config, '--auth', 'none', '--bind-addr', `127.0.0.1:${this.port}`, '--disable-telemetry', '--disable-update-check', '--extensions-dir', this.extensions, '--user-data-dir', this.userData];
     if (opts.trust !== false) args.push('--disable-workspace-trust');
+    if (opts.locale) args.push('--locale', opts.locale);
     args.push(this.workspace);
     this.proc = spawn(CODE_SERVER, args, { detached: true, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc.stdout!.on('data', (d) => (this.serverLog += String(d)));
@@ -88,9 +102,48 @@ export class Editor {
     // playwright-core as installed by scripts/e2e-setup.sh next to code-server.
     const { chromium } = createRequire(join(E2E_DIR, 'package.json'))('playwright-core') as typeof import('playwright-core');
     this.browser = (await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] })) as Browser;
-    this.page = await this.browser.newPage({ viewport: { width: 1440, height: 900 } });
+    this.page = await this.browser.newPage({ viewport: { width: 1440, height: 900 }, ...(opts.locale ? { locale: opts.locale } : {}) });
     await this.page.goto(`http://127.0.0.1:${this.port}/?folder=${encodeURIComponent(this.workspace)}`);
     await this.page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  }
+
+  /**
+   * Makes `locale` an installed display language, as a language pack would (VS Code falls back to
+   * English without one, and none can be downloaded here). VS Code's own texts stay English; what
+   * matters is that extensions get that language and load their bundles for it.
+   */
+  private languagePack(locale: string): void {
+    const translations = join(this.userData, 'e2e-language-pack', 'main.i18n.json');
+    mkdirSync(join(this.userData, 'e2e-language-pack'), { recursive: true });
+    writeFileSync(translations, JSON.stringify({ version: '1.0.0', contents: {} }));
+    const pack = { hash: `e2e-${locale}`, extensions: [{ extensionIdentifier: { id: `trialbook-e2e.language-pack-${locale}` }, version: '1.0.0' }], translations: { vscode: translations }, label: locale };
+    writeFileSync(join(this.userData, 'languagepacks.json'), JSON.stringify({ [locale]: pack }));
+  }
+
+  /** User settings: quiet, stable screenshots, plus `extra` (VS Code applies a change live). */
+  writeSettings(extra: Record<string, unknown>): void {
+    const settingsDir = join(this.userData, 'User');
+    mkdirSync(settingsDir, { recursive: true });
+    writeFileSync(join(settingsDir, 'settings.json'), JSON.stringify({ 'workbench.startupEditor': 'none', 'workbench.tips.enabled': false, 'telemetry.telemetryLevel': 'off', 'extensions.autoCheckUpdates': false, ...extra }));
+  }
+
+  /** Switches the colour theme the way a user does (Preferences: Color Theme), e.g. "Light Modern". */
+  async setTheme(label: string): Promise<void> {
+    await this.command('Preferences: Color Theme');
+    const row = this.page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { has: this.page.locator('.label-name', { hasText: label }) }).filter({ visible: true });
+    await row.first().waitFor({ timeout: 10_000 });
+    await row.first().click();
+  }
+
+  /** What the dashboard's charts hold now (chart.js data, read in the webview). */
+  async charts(): Promise<Record<string, { datasets: ChartSeries[]; labels?: unknown[] }>> {
+    return this.dashboard().locator('body').evaluate(() => {
+      const out: Record<string, unknown> = {};
+      for (const [name, chart] of (window as unknown as { trialbookCharts: Map<string, { data: { datasets: Array<Record<string, unknown>>; labels?: unknown[] } }> }).trialbookCharts) {
+        out[name] = { labels: chart.data.labels, datasets: chart.data.datasets.map((d) => ({ label: d.label, trial: d.trial, metric: d.metric, role: d.role, from: d.from, borderColor: d.borderColor, backgroundColor: d.backgroundColor, data: d.data })) };
+      }
+      return out;
+    }) as Promise<Record<string, { datasets: ChartSeries[]; labels?: unknown[] }>>;
   }
 
   /** Runs a command from the palette (retrying while the workbench or the extension starts). */
@@ -102,7 +155,7 @@ export class Editor {
       await page.keyboard.press('Escape');
       // Focus the workbench without clicking into a webview (its iframe swallows clicks): the
       // empty middle of the status bar is inert.
-      if (attempt) await page.locator('.part.statusbar').click({ position: { x: 700, y: 10 }, timeout: 1_000 }).catch(() => undefined);
+      if (attempt) await this.focusWorkbench();
       await page.keyboard.press('F1');
       const input = page.locator('.quick-input-widget input');
       if (await input.isVisible().catch(() => false)) {
@@ -121,6 +174,20 @@ export class Editor {
       if (Date.now() > deadline) throw new Error(`command "${title}" never appeared in the palette`);
       await page.waitForTimeout(1_000);
     }
+  }
+
+  /**
+   * Focuses the workbench without clicking into a webview (its iframe swallows clicks) or onto
+   * an item: the empty stretch of the status bar between its left and right items.
+   */
+  async focusWorkbench(): Promise<void> {
+    const bar = this.page.locator('.part.statusbar');
+    const left = await bar.locator('.left-items').boundingBox().catch(() => null);
+    const right = await bar.locator('.right-items').boundingBox().catch(() => null);
+    const box = await bar.boundingBox().catch(() => null);
+    if (!box) return;
+    const x = left && right ? (left.x + left.width + right.x) / 2 - box.x : box.width / 2;
+    await bar.click({ position: { x, y: box.height / 2 }, timeout: 1_000 }).catch(() => undefined);
   }
 
   /** Picks an item in an open quick pick (e.g. which study). */
@@ -169,10 +236,11 @@ export class Editor {
     }
   }
 
+  /** A notification with this text, as a toast or in the notification center (when it is open). */
   async notification(text: string | RegExp, timeout = 30_000): Promise<string> {
-    const toast = this.page.locator('.notifications-toasts .notification-toast', { hasText: text });
-    await toast.first().waitFor({ timeout });
-    return (await toast.first().innerText()).replace(/\s+/g, ' ');
+    const item = this.page.locator('.notifications-toasts .notification-toast, .notifications-center .notification-list-item', { hasText: text });
+    await item.first().waitFor({ timeout });
+    return (await item.first().innerText()).replace(/\s+/g, ' ');
   }
 
   /** Closes the notification toasts on screen (so the next wait sees only new ones). */
@@ -195,6 +263,14 @@ export class Editor {
     mkdirSync(ARTIFACTS, { recursive: true });
     const path = join(ARTIFACTS, name);
     await this.page.screenshot({ path });
+    return path;
+  }
+
+  /** A screenshot of the dashboard's content alone (no editor around it, no empty space below). */
+  async dashboardScreenshot(name: string): Promise<string> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const path = join(ARTIFACTS, name);
+    await this.dashboard().locator('#app').screenshot({ path });
     return path;
   }
 

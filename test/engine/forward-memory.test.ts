@@ -10,10 +10,11 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend, isEngineError } from '../../src/engine';
 import { BertClassifier } from '../../src/engine/model';
 import { presetConfig } from '../../src/engine/config';
-import { faults, forwardBytesPerExample, forwardRows } from '../../src/engine/memory';
+import { forwardBytesPerExample, forwardRows } from '../../src/engine/memory';
 import { scoreRows } from '../../src/engine/score';
 import type { BertConfig } from '../../src/engine/types';
 import { toySplit, TOY_VOCAB } from './toy';
+import { failPassesAbove } from '../../testing/engine-faults';
 
 const base: BertConfig = { vocab_size: 16424, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, max_position_embeddings: 512, type_vocab_size: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1 };
 
@@ -35,16 +36,13 @@ test('scoring: same probabilities whatever the budget; a failed pass is retried 
     const tight = scoreRows(model, split, { budgetMiB: (2.5 * forwardBytesPerExample(model.config, 24)) / 1048576 });
     assert.ok(Math.max(...roomy.map((p, i) => Math.abs(p - tight[i]))) < 1e-5);
     const logs: string[] = [];
-    faults.failMicroAbove = 5;
     const before = tf.memory().numTensors;
-    const retried = scoreRows(model, split, { budgetMiB: 1536, log: (_l, s) => logs.push(s) });
+    const retried = scoreRows(model, split, { budgetMiB: 1536, log: (_l, s) => logs.push(s), beforePass: failPassesAbove(5, 'wasm') });
     assert.equal(tf.memory().numTensors, before, 'a failed pass frees its tensors');
     assert.ok(Math.max(...roomy.map((p, i) => Math.abs(p - retried[i]))) < 1e-5);
     assert.ok(logs.some((l) => /allocation failed for \d+ rows at sequence length \d+ \(memory access out of bounds/.test(l)), logs.join('\n'));
-    faults.failMicroAbove = 0;
-    assert.throws(() => scoreRows(model, split, { budgetMiB: 1536 }), (e: Error) => isEngineError(e) && e.reason === 'oom' && /out of memory in a forward pass: \d+ rows at sequence length \d+ \(memory access out of bounds.*then 1 row at sequence length/.test(e.message));
+    assert.throws(() => scoreRows(model, split, { budgetMiB: 1536, beforePass: failPassesAbove(0, 'wasm') }), (e: Error) => isEngineError(e) && e.reason === 'oom' && /out of memory in a forward pass: \d+ rows at sequence length \d+ \(memory access out of bounds.*then 1 row at sequence length/.test(e.message));
   } finally {
-    faults.failMicroAbove = Infinity;
     model.dispose();
   }
 });

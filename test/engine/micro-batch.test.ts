@@ -21,8 +21,8 @@ test('micro-batches are sized per step: short rows run whole, long rows split; a
   const batcher = new MicroBatcher(config, (8.5 * activationBytesPerExample(config, 48)) / MiB);
   assert.equal(batcher.size(32, 48), 8);
   assert.equal(batcher.size(32, 8), 32);
-  // Evenly spread: 30 rows in 4 micro-batches of 8 would leave one of 6; 8,8,7,7 is the same count.
-  assert.equal(batcher.size(30, 48), 8);
+  // Spread evenly over the fewest micro-batches: 33 rows take 5 of 7 (not 8,8,8,8 and 1).
+  assert.equal(batcher.size(33, 48), 7);
   batcher.ran(32, 32);
   batcher.ran(32, 8);
   batcher.ran(20, 8);
@@ -49,8 +49,8 @@ test('each step runs at its own padded length in as few micro-batches as fit, wi
     return loss(batch, ...rest);
   };
   const params = { ...baseParams, batch_size: 32, max_seq_len: 48, dropout_rate: 0.1 };
-  const cut = fullStrategy(model, split, split, params, (8.5 * activationBytesPerExample(config, 48)) / MiB, undefined);
-  const whole = fullStrategy(model, split, split, params, 1e6, undefined);
+  const cut = fullStrategy(model, split, split, params, { budgetMiB: (8.5 * activationBytesPerExample(config, 48)) / MiB });
+  const whole = fullStrategy(model, split, split, params, { budgetMiB: 1e6 });
   const before = tf.memory().numTensors;
   try {
     for (const [rows, expected] of [

@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend, trainModel, isEngineError } from '../../src/engine';
-import { faults } from '../../src/engine/memory';
 import type { Metric } from '../../src/protocol/messages';
 import { toySplit, TOY_VOCAB, baseParams } from './toy';
+import { failPassesAbove } from '../../testing/engine-faults';
 
 const train = toySplit(256, 12, 1);
 const val = toySplit(64, 12, 2);
@@ -57,23 +57,17 @@ test('micro-batching (memory budget, then simulated OOM) matches the full batch'
   const even = { ...train, lengths: new Uint16Array(train.count).fill(12) };
   const fullEven = await trainModel({ ...input({ epochs: 1, batch_size: 32 }), train: even });
   const logs: string[] = [];
-  faults.failMicroAbove = 8;
-  try {
-    const before = tf.memory().numTensors;
-    const oom = await trainModel({ ...input({ epochs: 1, batch_size: 32 }), train: even }, { onLog: (_l, t) => logs.push(t) });
-    assert.equal(tf.memory().numTensors, before);
-    assert.equal(oom.microBatch, 8);
-    assert.equal(oom.accumulationSteps, 4);
-    const failures = logs.filter((l) => /allocation failed with micro-batch/.test(l));
-    assert.equal(failures.length, 2, logs.join('\n'));
-    assert.match(failures[0], /micro-batch 32 at sequence length 12 .*retrying with 16/);
-    assert.match(failures[1], /micro-batch 16 at sequence length 12 .*retrying with 8/);
-    assert.ok(Math.abs(oom.bestValLoss - fullEven.bestValLoss) < 1e-4, `${oom.bestValLoss} vs ${fullEven.bestValLoss}`);
-    faults.failMicroAbove = 0;
-    await assert.rejects(trainModel(input({ epochs: 1 })), (e: Error) => isEngineError(e) && e.reason === 'oom' && /out of memory even with micro-batch 1/.test(e.message));
-  } finally {
-    faults.failMicroAbove = Infinity;
-  }
+  const before = tf.memory().numTensors;
+  const oom = await trainModel({ ...input({ epochs: 1, batch_size: 32 }), train: even }, { onLog: (_l, t) => logs.push(t), beforePass: failPassesAbove(8) });
+  assert.equal(tf.memory().numTensors, before);
+  assert.equal(oom.microBatch, 8);
+  assert.equal(oom.accumulationSteps, 4);
+  const failures = logs.filter((l) => /allocation failed with micro-batch/.test(l));
+  assert.equal(failures.length, 2, logs.join('\n'));
+  assert.match(failures[0], /micro-batch 32 at sequence length 12 .*retrying with 16/);
+  assert.match(failures[1], /micro-batch 16 at sequence length 12 .*retrying with 8/);
+  assert.ok(Math.abs(oom.bestValLoss - fullEven.bestValLoss) < 1e-4, `${oom.bestValLoss} vs ${fullEven.bestValLoss}`);
+  await assert.rejects(trainModel(input({ epochs: 1 }), { beforePass: failPassesAbove(0) }), (e: Error) => isEngineError(e) && e.reason === 'oom' && /out of memory even with micro-batch 1/.test(e.message));
 });
 
 test('a diverging loss stops the trial with a clear reason (nan) and frees its tensors', async () => {

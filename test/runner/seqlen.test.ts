@@ -72,6 +72,22 @@ test('per length: repeats with different seeds, OOM length reported not fatal, W
   await store.close();
 });
 
+test('CLI: a wrong seqlen --params is named as --params (not the study file), before any run', (t) => {
+  const dir = tempDir(t);
+  const file = writeStudy(dir);
+  const env = { ...process.env, TRIALBOOK_TEST_EPOCH_MS: '1' };
+  for (const [params, message] of [
+    ['{"learningrate":1e-5}', /^trialbook: --params: "learningrate" is not a hyperparameter \(did you mean "learning_rate"\?\)/],
+    ['{"batch_size":0}', /^trialbook: --params: batch_size = 0: /],
+    ['nope', /^trialbook: --params: not valid JSON/],
+  ] as const) {
+    const r = runTestCli(['seqlen', file, '--lengths', '64', '--repeats', '1', '--params', params], { env });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, message);
+    assert.equal(r.stdout, '', 'no run started');
+  }
+});
+
 test('CLI: seqlen runs, resumes without re-running finished runs, and prints the table', (t) => {
   const dir = tempDir(t);
   const file = writeStudy(dir);

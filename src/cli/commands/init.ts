@@ -2,9 +2,11 @@
  * `trialbook init --data FILE --text-col C --label-col L --vocab VOCAB [--model M] [--notes N]
  *  [--tuner T] [--name NAME] --out STUDY.trialbook.json`
  *
- * Writes a study file with the defaults of our users' workflow (8:1:1 split, seed 42, cased
- * tokenizer, their Keras Tuner search space plus batch size, Hyperband). It checks the data file
- * and columns first, so a study that `init` writes is one that `split` can run.
+ * Writes a study file with defaults that fit the data and the model (core/study-defaults.ts: 8:1:1
+ * split, seed 42, cased tokenizer; a from-scratch preset gets from-scratch learning rates, a
+ * pretrained folder the users' fine-tuning space; batch, warm-up and max_seq_len from the data).
+ * It checks the data file and columns first, so a study that `init` writes is one that `split`
+ * can run.
  */
 import { existsSync } from 'node:fs';
 import { basename, dirname, relative, resolve } from 'node:path';
@@ -12,9 +14,10 @@ import { Option, type Command } from 'commander';
 import { UserError } from '../../core/errors';
 import { writeFileAtomic } from '../../core/fsutil';
 import { loadVocab } from '../../core/tokenizer';
-import { readConfig } from '../../engine/config';
 import { findColumn, readTable } from '../../core/table';
-import { defaultSearchSpace, parseStudy, type StudyInput, TunerSpec } from '../../core/study';
+import { parseStudy, type StudyInput, TunerSpec } from '../../core/study';
+import { defaultTuner, measureData, studyDefaults } from '../../core/study-defaults';
+import { isPreset, readConfig } from '../../engine/config';
 
 interface InitOptions {
   data: string;
@@ -37,29 +40,33 @@ function rel(studyDir: string, p: string): string {
 export function buildInitStudy(o: InitOptions): { study: StudyInput; labels: Map<string, number> } {
   const table = readTable(o.data);
   const labelIdx = findColumn(table, o.labelCol, 'label column');
-  findColumn(table, o.textCol, 'text column');
+  const textIdx = findColumn(table, o.textCol, 'text column');
   const labels = new Map<string, number>();
+  const texts: string[] = [];
   for (const r of table.records) {
     const v = (r.fields[labelIdx] ?? '').trim();
-    if (v) labels.set(v, (labels.get(v) ?? 0) + 1);
+    if (!v) continue;
+    labels.set(v, (labels.get(v) ?? 0) + 1);
+    texts.push(r.fields[textIdx] ?? '');
   }
   if (labels.size < 2) throw new UserError(`${o.data}: column "${o.labelCol}" has ${labels.size} distinct label(s); a classifier needs at least two`, 'E_DATA');
   loadVocab(o.vocab); // refuses a vocab without [PAD], [UNK], [CLS] and [SEP]
   const out = resolve(o.out);
   const dir = dirname(out);
   const name = o.name ?? basename(out).replace(/\.trialbook\.json$/, '').replace(/\.json$/, '').replace(/[^A-Za-z0-9._-]/g, '-');
-  const tuner = TunerSpec.parse({ type: o.tuner });
+  const preset = isPreset(o.model);
+  const d = studyDefaults({ ...measureData(texts, o.vocab), pretrained: !preset });
   const study: StudyInput = {
     name,
     data: { file: rel(dir, o.data), textColumn: o.textCol, labelColumn: o.labelCol, ratios: [0.8, 0.1, 0.1], seed: 42 },
     tokenizer: { vocab: rel(dir, o.vocab), lowercase: false, stripAccents: false },
-    model: ['tiny', 'mini', 'small'].includes(o.model) ? o.model : rel(dir, o.model),
-    training: { epochs: 3, max_seq_len: 128, patience: 2 },
+    model: preset ? o.model : rel(dir, o.model),
+    training: d.training,
     objective: { metric: 'val_loss', direction: 'minimize' },
-    searchSpace: defaultSearchSpace(),
-    tuner,
-    budget: { maxTrials: 20, repeats: 1 },
-    seqlen: { lengths: [64, 128, 256, 512], repeats: 5 },
+    searchSpace: d.searchSpace,
+    tuner: defaultTuner(TunerSpec.parse({ type: o.tuner }).type, d.epochs),
+    budget: d.budget,
+    seqlen: d.seqlen,
     ...(o.notes ? { notes: rel(dir, o.notes) } : {}),
   };
   return { study, labels };
@@ -82,7 +89,7 @@ export function register(program: Command): void {
     .action((o: InitOptions) => {
       const out = resolve(o.out);
       if (existsSync(out) && !o.force) throw new UserError(`${o.out}: already exists; pass --force to overwrite it`, 'E_EXISTS');
-      if (!['tiny', 'mini', 'small'].includes(o.model)) readConfig(resolve(o.model));
+      if (!isPreset(o.model)) readConfig(resolve(o.model));
       const { study, labels } = buildInitStudy(o);
       parseStudy(study, out);
       writeFileAtomic(out, JSON.stringify(study, null, 2) + '\n');

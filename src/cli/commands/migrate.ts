@@ -19,7 +19,7 @@ import { acquireLock } from '../../store/lock';
 import { isPostgresUrl, openPostgresStudy, redactUrl } from '../../store/postgres';
 import { lastEpoch } from '../../protocol/curve';
 import { replay } from '../../store/replay';
-import { hasCheckpoint, trialDir } from '../../runner/checkpoint-source';
+import { checkpointDir, hasCheckpoint, trialDir } from '../../runner/checkpoint-source';
 import { checkpointPolicy } from '../../runner/promotions';
 import type { TrialEvent } from '../../store/types';
 
@@ -78,7 +78,7 @@ async function toDatabase(loaded: LoadedStudy, url: string): Promise<void> {
       const trials = replay(batch.events);
       const obsolete = new Set(policy.obsolete(trials, false));
       for (const t of trials) {
-        const dir = join(trialDir(studyStateDir(loaded), t.number), 'checkpoint');
+        const dir = checkpointDir(studyStateDir(loaded), t.number);
         if (t.state !== 'complete' || !policy.promotable(t) || obsolete.has(t.number) || !hasCheckpoint(dir)) continue;
         const epoch = lastEpoch(t.curve);
         bytes += (await store.importCheckpoint(t.number, t.attempts ?? 1, dir, epoch)).bytes;
@@ -114,7 +114,7 @@ async function toJournal(loaded: LoadedStudy, url: string): Promise<void> {
       for (const c of await store.checkpoints()) {
         const t = trials.find((x) => x.number === c.trial);
         if (!t || t.state !== 'complete' || t.attempts !== c.attempt) continue;
-        const dest = join(trialDir(dir, c.trial), 'checkpoint');
+        const dest = checkpointDir(dir, c.trial);
         if (hasCheckpoint(dest)) continue;
         mkdirSync(trialDir(dir, c.trial), { recursive: true });
         await store.fetchCheckpoint(c, dest);

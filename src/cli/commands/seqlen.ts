@@ -10,16 +10,16 @@
  */
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import { UserError } from '../../core/errors';
+import { parseParamsJson } from '../../core/params';
 import { loadStudy } from '../../core/study';
-import { Params } from '../../protocol/messages';
+import type { Params } from '../../protocol/messages';
 import { openStore } from '../../store';
 import type { StoredTrial } from '../../store/types';
 import { renderSeqlenMarkdown } from '../../runner/report';
 import { fixedParams, SeqlenPlan, seqlenTag, summarizeSeqlen } from '../../runner/seqlen';
 import type { CommandContext } from '../context';
 import { runPrinter } from '../run-printer';
-import { parsePositiveInt, runStudy } from '../study-run';
+import { exitFor, parsePositiveInt, runStudy } from '../study-run';
 
 interface SeqlenOptions {
   storage?: string;
@@ -34,18 +34,6 @@ function parseLengths(v: string): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
   if (!xs.length || xs.some((x) => !Number.isInteger(x) || x < 3 || x > 512)) throw new InvalidArgumentError(`--lengths must be whole numbers 3..512 separated by commas, got "${v}"`);
   return [...new Set(xs)].sort((a, b) => a - b);
-}
-
-function parseParams(text: string): Params {
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (e) {
-    throw new UserError(`--params: not valid JSON (${(e as Error).message})`, 'E_USAGE');
-  }
-  const r = Params.safeParse(json);
-  if (!r.success) throw new UserError(`--params: expected an object of numbers, strings or booleans (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message})`, 'E_USAGE');
-  return r.data;
 }
 
 function sameParams(a: Params, b: Params): boolean {
@@ -70,7 +58,7 @@ export function register(program: Command, ctx: CommandContext): void {
       const { study } = loaded;
       const lengths = opts.lengths ?? [...study.seqlen.lengths].sort((a, b) => a - b);
       const repeats = opts.repeats ?? study.seqlen.repeats;
-      const { params, how } = fixedParams(loaded, opts.params ? parseParams(opts.params) : {});
+      const { params, how } = fixedParams(loaded, opts.params ? parseParamsJson(opts.params) : {});
       const mine = (t: StoredTrial): boolean => {
         const tag = seqlenTag(t);
         return !!tag && lengths.includes(tag.maxLen) && tag.repeat < repeats && sameParams(t.params, params);
@@ -94,7 +82,6 @@ export function register(program: Command, ctx: CommandContext): void {
       const summary = summarizeSeqlen(outcome.trials, lengths);
       if (opts.json) out(JSON.stringify({ type: 'summary', params, how, repeats, ...summary }));
       else out('\n' + renderSeqlenMarkdown(summary).join('\n'));
-      if (outcome.reason === 'cancelled') process.exitCode = 130;
-      if (outcome.reason === 'failures') throw new UserError(outcome.message, 'E_TRIALS_FAILED');
+      exitFor(outcome);
     });
 }

@@ -26,6 +26,7 @@ import { seqlenTag } from '../../runner/seqlen';
 import { bestTrial, workerIds, type RunOutcome } from '../../runner/study-runner';
 import { makeTuner } from '../../runner/tuner-source';
 import { checkpointPolicy } from '../../runner/promotions';
+import { requirePreflight } from '../../runner/preflight';
 import type { CommandContext } from '../context';
 import { runPrinter } from '../run-printer';
 import { exitFor, parsePositiveInt, parseSeconds, runStudy, trialBudget } from '../study-run';
@@ -65,6 +66,8 @@ export function register(program: Command, ctx: CommandContext): void {
         throw new UserError(`--fresh: study "${study.name}" is shared through ${redactUrl(storage.url)}, where other machines may be running it, so tune does not start it over; give the study another name to start a new one`, 'E_USAGE');
       }
       if (storage.kind === 'journal' && opts.heartbeatTimeout !== undefined) throw new UserError(`--heartbeat-timeout: only for a shared study (storage postgresql://…); ${loaded.file} keeps its trials in the local journal`, 'E_USAGE');
+      // Before spending CPU hours: missing files stop it, settings that cannot train are named.
+      requirePreflight(loaded, (line) => process.stderr.write(`${line}\n`));
       const parallel = opts.parallel ?? study.budget.parallel;
       const store = storage.kind === 'journal' ? await openForTune(loaded, opts) : await openStore(loaded, { storage: storage.url, parallel });
       if (store.shared && !opts.json) {

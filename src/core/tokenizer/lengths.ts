@@ -65,17 +65,25 @@ export interface Histogram {
   edges: number[];
   counts: number[];
   width: number;
+  /** The last bucket holds every length from here up (the long tail), when the histogram is capped. */
+  overflowFrom?: number;
 }
 
-/** Fixed-width histogram of lengths for the dashboard (about `buckets` bars, width a whole number). */
-export function lengthHistogram(lengths: Uint32Array, buckets = 32): Histogram {
+/**
+ * Fixed-width histogram of lengths for the dashboard: about `buckets` bars over [0, upTo] (width a
+ * whole number) and, when longer texts exist, one last bar for all of them, so a long tail does
+ * not squeeze the bulk into the first few bars.
+ */
+export function lengthHistogram(lengths: Uint32Array, buckets = 32, upTo?: number): Histogram {
   let max = 0;
   for (let i = 0; i < lengths.length; i++) if (lengths[i] > max) max = lengths[i];
-  const width = Math.max(1, Math.ceil((max + 1) / Math.max(1, buckets)));
-  const n = Math.floor(max / width) + 1;
-  const counts = new Array<number>(n).fill(0);
-  for (let i = 0; i < lengths.length; i++) counts[Math.floor(lengths[i] / width)]++;
-  return { edges: counts.map((_, i) => i * width), counts, width };
+  const top = upTo !== undefined && upTo < max ? upTo : max;
+  const width = Math.max(1, Math.ceil((top + 1) / Math.max(1, buckets)));
+  const n = Math.floor(top / width) + 1;
+  const capped = top < max;
+  const counts = new Array<number>(n + (capped ? 1 : 0)).fill(0);
+  for (let i = 0; i < lengths.length; i++) counts[Math.min(n, Math.floor(lengths[i] / width))]++;
+  return { edges: counts.map((_, i) => i * width), counts, width, ...(capped ? { overflowFrom: n * width } : {}) };
 }
 
 /** The stats as aligned text lines for a terminal. */

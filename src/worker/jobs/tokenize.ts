@@ -26,6 +26,9 @@ export interface LengthsJobResult {
   stats: LengthStats;
   /** [bucket lower bound, count] pairs, as the dashboard draws them (StudyView.lengths). */
   histogram: Array<[number, number]>;
+  width: number;
+  /** The last bucket holds every longer text (the tail). */
+  overflowFrom?: number;
   /** Share of texts longer than each asked max_len. */
   truncated: Record<string, number>;
 }
@@ -39,12 +42,15 @@ export async function lengthsJob(o: LengthsJobOptions, ctx: JobContext): Promise
   ctx.progress(0, texts.length, `measuring ${texts.length} texts`);
   const tok = createTokenizer(loadVocab(loaded.resolve(study.tokenizer.vocab)), { lowercase: study.tokenizer.lowercase, stripAccents: study.tokenizer.stripAccents });
   const lengths = tokenLengths(tok, texts);
-  const h = lengthHistogram(lengths);
+  const stats = lengthStats(lengths);
+  // Fine bars over the bulk (twice the 90th percentile, and past max_seq_len), the long tail in one
+  // last bar: max_seq_len is chosen from the bulk; the truncation shares tell the tail.
+  const h = lengthHistogram(lengths, 40, Math.min(stats.p99, Math.max(2 * stats.p90, Math.ceil(1.25 * study.training.max_seq_len))));
   const truncated: Record<string, number> = {};
   for (const m of o.maxLens ?? study.seqlen.lengths) {
     let over = 0;
     for (let i = 0; i < lengths.length; i++) if (lengths[i] > m) over++;
     truncated[String(m)] = lengths.length ? over / lengths.length : 0;
   }
-  return { stats: lengthStats(lengths), histogram: h.edges.map((e, i) => [e, h.counts[i]]), truncated };
+  return { stats, histogram: h.edges.map((e, i) => [e, h.counts[i]]), width: h.width, ...(h.overflowFrom !== undefined ? { overflowFrom: h.overflowFrom } : {}), truncated };
 }
