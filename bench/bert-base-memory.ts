@@ -28,7 +28,7 @@ type Job = { what: 'write'; dir: string } | { what: 'train'; dir: string; maxLen
 async function job(j: Job): Promise<Record<string, unknown>> {
   const engine = await import('../src/engine');
   const backend = await engine.initBackend();
-  const { WasmHeapWatch } = await import('../testing/wasm-heap');
+  const { WasmHeapWatch, passPeakBytes } = await import('../testing/wasm-heap');
   const memory = await import('../src/engine/memory');
   const c = bertBaseConfig();
   if (j.what === 'write') {
@@ -63,23 +63,11 @@ async function job(j: Job): Promise<Record<string, unknown>> {
   }
   // Training passes (gradients of every parameter) of `rows` and, unless `single`, twice as many
   // rows: the difference is what each example adds, the rest what a pass holds whatever its rows.
-  const tf = await import('@tensorflow/tfjs');
   const { BertClassifier } = await import('../src/engine/model');
-  const { DropoutRng } = await import('../src/engine/ops');
   const model = BertClassifier.fromSeed(c, 2, 1);
-  const vars = [...model.vars.values()];
-  const gradBytes = vars.reduce((n, v) => n + v.size * 4, 0);
+  const gradBytes = [...model.vars.values()].reduce((n, v) => n + v.size * 4, 0);
   const S = j.seqLen;
-  const pass = (rows: number, train: boolean): number => {
-    const ids = tf.tensor2d(randomSplit(rows, S, 3).ids, [rows, S], 'int32');
-    const labels = Int32Array.from({ length: rows }, (_, i) => i % 2);
-    const lengths = new Int32Array(rows).fill(S);
-    watch.mark();
-    if (train) tf.tidy(() => void tf.variableGrads(() => model.loss({ ids, lengths }, labels, 0.1, rows, DropoutRng.forStep(1, 0, labels)), vars));
-    else tf.tidy(() => void model.logits({ ids, lengths }, 0).dataSync());
-    ids.dispose();
-    return watch.peakBytes();
-  };
+  const pass = (rows: number, train: boolean): number => passPeakBytes(watch, model, rows, S, train);
   const one = pass(j.rows, true) - gradBytes;
   const perExample = j.single ? one / j.rows : (pass(2 * j.rows, true) - gradBytes - one) / j.rows;
   const forward = pass(2 * j.rows, false) / (2 * j.rows);

@@ -6,6 +6,8 @@
  * (bench/bert-base-memory.ts) and its test.
  */
 import * as tf from '@tensorflow/tfjs';
+import type { BertClassifier } from '../src/engine/model';
+import { DropoutRng } from '../src/engine/ops';
 
 interface WasmModule {
   _malloc(n: number): number;
@@ -61,5 +63,23 @@ export class WasmHeapWatch {
   stop(): void {
     this.wasm._malloc = this.wasm.asm.malloc;
     this.wasm._free = this.wasm.asm.free;
+  }
+}
+
+/**
+ * The tensor high-water mark of one pass over `model` with `rows` rows of `seqLen` tokens: a
+ * training micro-batch (dropout on; the gradients of every parameter included) or a forward pass.
+ */
+export function passPeakBytes(watch: WasmHeapWatch, model: BertClassifier, rows: number, seqLen: number, train: boolean): number {
+  const ids = tf.tensor2d(Int32Array.from({ length: rows * seqLen }, (_, i) => 5 + ((i * 7919) % (model.config.vocab_size - 5))), [rows, seqLen], 'int32');
+  const labels = Int32Array.from({ length: rows }, (_, i) => i % 2);
+  const lengths = new Int32Array(rows).fill(seqLen);
+  try {
+    watch.mark();
+    if (train) tf.tidy(() => void tf.variableGrads(() => model.loss({ ids, lengths }, labels, 0.1, rows, DropoutRng.forStep(1, 0, labels)), [...model.vars.values()]));
+    else tf.tidy(() => void model.logits({ ids, lengths }, 0).dataSync());
+    return watch.peakBytes();
+  } finally {
+    ids.dispose();
   }
 }
