@@ -78,7 +78,7 @@ export function activationBudgetMiB(backend: string, c: BertConfig, asked?: numb
 }
 
 /** The micro-batch (≤ batch) that fits the budget, spread evenly over the accumulation steps. */
-function pickMicroBatch(c: BertConfig, seqLen: number, batch: number, budgetMiB = DEFAULT_BUDGET_MIB): { microBatch: number; accumulationSteps: number } {
+function pickMicroBatch(c: BertConfig, seqLen: number, batch: number, budgetMiB: number): { microBatch: number; accumulationSteps: number } {
   const fit = Math.max(1, Math.floor((budgetMiB * MiB) / activationBytesPerExample(c, seqLen)));
   const steps = Math.ceil(batch / Math.min(batch, fit));
   return { microBatch: Math.ceil(batch / steps), accumulationSteps: steps };
@@ -90,16 +90,16 @@ function pickMicroBatch(c: BertConfig, seqLen: number, batch: number, budgetMiB 
  * A failed allocation halves the budget for the rest of the run: the model overestimated what fits.
  */
 export class MicroBatcher {
-  private budgetMiB: number;
-  /** The step that took the most micro-batches so far (what accumulation really took). */
+  /**
+   * The step that took the most micro-batches so far (what accumulation really took); of steps
+   * with as many, the one with the largest micro-batch (a short last batch is not the run's size).
+   */
   private most = { microBatch: 0, accumulationSteps: 0 };
 
   constructor(
     private readonly config: BertConfig,
-    budgetMiB: number,
-  ) {
-    this.budgetMiB = budgetMiB;
-  }
+    private budgetMiB: number,
+  ) {}
 
   /** Rows per micro-batch for a step of `rows` rows padded to `seqLen`. */
   size(rows: number, seqLen: number): number {
@@ -109,7 +109,7 @@ export class MicroBatcher {
   /** Records a step of `rows` rows that ran in micro-batches of `micro`. */
   ran(rows: number, micro: number): void {
     const steps = Math.ceil(rows / micro);
-    if (steps > this.most.accumulationSteps || (steps === this.most.accumulationSteps && micro < this.most.microBatch)) this.most = { microBatch: micro, accumulationSteps: steps };
+    if (steps > this.most.accumulationSteps || (steps === this.most.accumulationSteps && micro > this.most.microBatch)) this.most = { microBatch: micro, accumulationSteps: steps };
   }
 
   /** After `micro` rows of `seqLen` failed to allocate: the budget becomes half their estimate (size() then gives at most half of `micro` at that length). */

@@ -26,6 +26,8 @@ test('micro-batches are sized per step: short rows run whole, long rows split; a
   batcher.ran(32, 32);
   batcher.ran(32, 8);
   batcher.ran(20, 8);
+  // A shorter last batch in as many micro-batches does not change the reported size.
+  batcher.ran(28, 7);
   assert.deepEqual(batcher.reported(32, 48), { microBatch: 8, accumulationSteps: 4 });
   batcher.failed(8, 48);
   assert.equal(batcher.size(32, 48), 4);
