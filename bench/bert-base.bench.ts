@@ -14,13 +14,12 @@
  * skips the bf16 rows. Child mode (`--child JSON`) runs one measurement in a fresh process.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { EncodedSplit } from '../src/core/encoded';
-import type { BertConfig } from '../src/engine/types';
 import { DEFAULTS } from '../src/core/params';
 import { torchPeer, type TorchResult } from './peers/torch';
-import { loadNsmc, peakRssMiB, r2, randomSplit, runChild, VOCAB } from './shared';
+import { bertBaseConfig, loadNsmc, peakRssMiB, r2, randomSplit, runChild, VOCAB } from './shared';
 
 const NSMC_EPOCH = 150_000;
 const NSMC_DEV = 20_000;
@@ -35,21 +34,11 @@ interface BaseMeasure {
   rows: number;
 }
 
-/** KR-BERT's config.json when ../shared has it, else BERT-base's with KR-BERT's vocab. */
-async function baseConfig(): Promise<BertConfig> {
-  const { readConfig } = await import('../src/engine/config');
-  try {
-    return readConfig(resolve(__dirname, '..', '..', 'shared', 'models', 'krbert-char16424'));
-  } catch {
-    return { vocab_size: VOCAB, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, max_position_embeddings: 512, type_vocab_size: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, layer_norm_eps: 1e-12, hidden_act: 'gelu' };
-  }
-}
-
 /** Writes a BERT-base model folder with seeded weights (what a user's pretrained folder looks like to the engine). */
 async function writeBaseFolder(dir: string): Promise<void> {
   const { seededValues } = await import('../src/engine/model');
   const { saveModelFolder } = await import('../src/engine/weights');
-  const config = await baseConfig();
+  const config = bertBaseConfig();
   saveModelFolder(dir, config, seededValues(config, 2, 1), 2, { labels: ['0', '1'], maxLen: 128 });
 }
 
@@ -85,7 +74,7 @@ async function measure(m: BaseMeasure): Promise<Record<string, number | string>>
   const { model } = loadClassifier(m.dir);
   try {
     await withPrecision(r.precision, async () => {
-      const o = { budgetMiB: activationBudgetMiB(backend.name) };
+      const o = { budgetMiB: activationBudgetMiB(backend.name, model.config) };
       scoreRows(model, randomSplit(BATCH, 16, 3), o); // warm-up
       let t0 = performance.now();
       scoreRows(model, data, o);
@@ -126,7 +115,7 @@ export async function run(): Promise<object> {
   const precisions = process.env.TRIALBOOK_BENCH_BASE_BF16 === '0' ? (['fp32'] as const) : (['fp32', 'bf16'] as const);
   const work = mkdtempSync(join(tmpdir(), 'tb-bench-base-'));
   const dir = join(work, 'bert-base');
-  const out: Record<string, unknown> = { steps, config: await baseConfig() };
+  const out: Record<string, unknown> = { steps, config: bertBaseConfig() };
   try {
     await writeBaseFolder(dir);
     const sample = nsmcSample(steps * 4 * BATCH);

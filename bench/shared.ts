@@ -4,9 +4,20 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { EncodedSplit } from '../src/core/encoded';
 import { Rng } from '../src/core/rng';
+import { readConfig } from '../src/engine/config';
+import type { BertConfig } from '../src/engine/types';
 
 /** KR-BERT char16424's vocab size: the user's model. */
 export const VOCAB = 16424;
+
+/** KR-BERT char16424's config.json when ../shared has it, else BERT-base's with KR-BERT's vocab (the same sizes). */
+export function bertBaseConfig(): BertConfig {
+  try {
+    return readConfig(resolve(__dirname, '..', '..', 'shared', 'models', 'krbert-char16424'));
+  } catch {
+    return { vocab_size: VOCAB, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, max_position_embeddings: 512, type_vocab_size: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, layer_norm_eps: 1e-12, hidden_act: 'gelu' };
+  }
+}
 
 /** `count` rows of `seqLen` random ids ([CLS] first, no padding) with random labels. */
 export function randomSplit(count: number, seqLen: number, seed: number): EncodedSplit {

@@ -69,7 +69,7 @@ async function probsFor(modelDir: string, split: EncodedSplit, labelled: boolean
     // Score at the length the model was trained with (never past its position table).
     const s = truncateSplit(split, Math.min(info.maxLen, model.config.max_position_embeddings));
     checkSplit('input', labelled ? s : { ...s, labels: s.labels.map(() => 0) }, model.config.vocab_size, info.numLabels, model.config.max_position_embeddings);
-    return { probs: scoreRows(model, s, { budgetMiB: activationBudgetMiB(backend.name, o.memoryBudgetMiB), log: o.onLog }), info, split: s };
+    return { probs: scoreRows(model, s, { budgetMiB: activationBudgetMiB(backend.name, model.config, o.memoryBudgetMiB), log: o.onLog }), info, split: s };
   } finally {
     model.dispose();
   }

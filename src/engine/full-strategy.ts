@@ -1,4 +1,7 @@
-/** Full fine-tuning: every parameter trains, micro-batched to fit memory, halving the micro-batch when an allocation fails. */
+/**
+ * Full fine-tuning: every parameter trains, each optimizer step micro-batched to fit memory at
+ * its own padded length, halving the micro-batch when an allocation fails.
+ */
 import * as tf from '@tensorflow/tfjs';
 import type { EncodedSplit } from '../core/encoded';
 import type { TrainParams } from './types';
@@ -7,32 +10,33 @@ import { DropoutRng } from './ops';
 import { gatherBatch, longest } from './data';
 import { looksLikeOom } from '../core/errors';
 import { EngineError } from './errors';
+import { MicroBatcher } from './memory';
 import { scoreRows, type PassOptions } from './score';
 import { lossAndAccuracy, varNameMap, type Strategy } from './strategy';
 
-export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: TrainParams, initialMicro: number, passes: PassOptions): Strategy {
+export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: TrainParams, passes: PassOptions): Strategy {
   const { log, beforePass } = passes;
   const trainable = model.vars;
   const varList = [...trainable.values()];
   const byVarName = varNameMap(trainable);
-  let micro = initialMicro;
-  // Micro-batches of the largest optimizer step so far: what accumulation really took.
-  let accumulation = 0;
+  const micro = new MicroBatcher(model.config, passes.budgetMiB);
   const cap = train.maxLen;
   return {
     trainable,
     encoderRan: true,
-    microBatch: () => micro,
-    accumulationSteps: () => accumulation,
+    microBatch: () => micro.reported(p.batch_size, cap).microBatch,
+    accumulationSteps: () => micro.reported(p.batch_size, cap).accumulationSteps,
     grads(rows, step, divisor) {
-      // One sequence length for the whole optimizer batch, so micro-batching changes nothing.
+      // One sequence length for the whole optimizer batch (its rows are of similar length:
+      // batch-order.ts), so how it is cut into micro-batches changes nothing but float rounding.
       const len = longest(train, rows, cap);
       for (;;) {
+        const size = micro.size(rows.length, len);
         const acc = new Map<string, tf.Tensor>();
         let loss: tf.Scalar | undefined;
         try {
-          for (let i = 0; i < rows.length; i += micro) {
-            const chunk = rows.slice(i, i + micro);
+          for (let i = 0; i < rows.length; i += size) {
+            const chunk = rows.slice(i, i + size);
             beforePass?.(chunk.length, len);
             const out = tf.tidy(() => {
               const { labels, ...batch } = gatherBatch(train, chunk, len);
@@ -55,16 +59,15 @@ export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: En
               loss = l2;
             } else loss = out.value;
           }
-          accumulation = Math.max(accumulation, Math.ceil(rows.length / micro));
+          micro.ran(rows.length, size);
           return { loss: loss!, grads: acc };
         } catch (e) {
           for (const g of acc.values()) g.dispose();
           loss?.dispose();
           if (!looksLikeOom(e)) throw e;
-          if (micro === 1) throw new EngineError(`out of memory even with micro-batch 1 at sequence length ${len} (${(e as Error).message}); lower max_seq_len or use a smaller model`, 'oom');
-          const next = Math.max(1, Math.floor(micro / 2));
-          log?.('warn', `allocation failed with micro-batch ${micro} (${(e as Error).message}); retrying with ${next}`);
-          micro = next;
+          if (size === 1) throw new EngineError(`out of memory even with micro-batch 1 at sequence length ${len} (${(e as Error).message}); lower max_seq_len or use a smaller model`, 'oom');
+          micro.failed(size, len);
+          log?.('warn', `allocation failed with micro-batch ${size} at sequence length ${len} (${(e as Error).message}); retrying with ${micro.size(rows.length, len)}`);
         }
       }
     },

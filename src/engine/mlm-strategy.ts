@@ -11,6 +11,7 @@ import { DropoutRng } from './ops';
 import { longest, rowIds } from './data';
 import { maskRows, type MaskedBatch, type MaskingSpec } from './masking';
 import { varNameMap, type Strategy } from './strategy';
+import type { MicroBatcher } from './memory';
 
 /** Parameters that masked-LM training never reaches: the pooler and a classifier read only [CLS] for classification. */
 const unused = (name: string) => name.startsWith('bert.pooler.') || name.startsWith('classifier.');
@@ -21,31 +22,32 @@ function masked(split: EncodedSplit, rows: number[], len: number, seed: number, 
   return { ...maskRows(ids, lengths, len, rows, seed, step, spec), lengths };
 }
 
-export function mlmStrategy(model: BertClassifier, head: MlmHead, train: EncodedSplit, val: EncodedSplit, seed: number, spec: MaskingSpec, micro: number): Strategy {
+/** `micro` sizes each step's micro-batches from its padded length; `batch` rows make a step. */
+export function mlmStrategy(model: BertClassifier, head: MlmHead, train: EncodedSplit, val: EncodedSplit, seed: number, spec: MaskingSpec, micro: MicroBatcher, batch: number): Strategy {
   const trainable = new Map([...[...model.vars].filter(([n]) => !unused(n)), ...head.vars]);
   const varList = [...trainable.values()];
   const byVarName = varNameMap(trainable);
   const words = model.vars.get('bert.embeddings.word_embeddings.weight')! as tf.Variable<tf.Rank.R2>;
   const dropout = model.config.hidden_dropout_prob > 0 || model.config.attention_probs_dropout_prob > 0;
-  let accumulation = 0;
   return {
     trainable,
     encoderRan: true,
-    microBatch: () => micro,
-    accumulationSteps: () => accumulation,
+    microBatch: () => micro.reported(batch, train.maxLen).microBatch,
+    accumulationSteps: () => micro.reported(batch, train.maxLen).accumulationSteps,
     grads(rows, step) {
       const len = longest(train, rows, train.maxLen);
       // The loss is the mean over every masked token of the optimizer batch, however it is cut
       // into micro-batches: mask the whole batch first to count them.
+      const size = micro.size(rows.length, len);
       const chunks: Array<{ rows: number[]; batch: ReturnType<typeof masked> }> = [];
       let targets = 0;
-      for (let i = 0; i < rows.length; i += micro) {
-        const part = rows.slice(i, i + micro);
+      for (let i = 0; i < rows.length; i += size) {
+        const part = rows.slice(i, i + size);
         const batch = masked(train, part, len, seed, step, spec);
         targets += batch.targets.length;
         chunks.push({ rows: part, batch });
       }
-      accumulation = Math.max(accumulation, chunks.length);
+      micro.ran(rows.length, size);
       const acc = new Map<string, tf.Tensor>();
       let loss = tf.scalar(0);
       for (const { rows: part, batch } of chunks) {

@@ -20,7 +20,7 @@ import { MLM_PREFIX, MlmHead, mlmHeadSpecs, seededMlmHead, storedMlmHead } from 
 import { mlmStrategy } from './mlm-strategy';
 import type { MaskingSpec } from './masking';
 import { AdamW, clipScale, globalNorm, scheduledLr } from './optimizer';
-import { pickMicroBatch } from './memory';
+import { activationBudgetMiB, MicroBatcher } from './memory';
 import { checkSplit } from './data';
 import { EngineError } from './errors';
 import { initialiseMissing, mapCheckpoint, readModelFolder, transpose2d, WEIGHTS_FILE } from './weights';
@@ -73,8 +73,6 @@ export interface PretrainResult {
   peakRssMiB: number;
   savedTo: string;
 }
-
-const WASM_BUDGET_MIB = 1536;
 
 function checkParams(p: PretrainParams): Required<PretrainParams> {
   const bad: string[] = [];
@@ -177,8 +175,8 @@ async function pretrain(input: PretrainInput, hooks: TrainHooks, backend: Backen
   try {
     checkSplit('texts', input.texts, config.vocab_size, 2, config.max_position_embeddings);
     const spec: MaskingSpec = { special: new Set(input.special), maskId: input.maskId, vocabSize: config.vocab_size, probability: p.mask_probability };
-    const budget = backend.name === 'wasm' ? Math.min(input.memoryBudgetMiB ?? WASM_BUDGET_MIB, WASM_BUDGET_MIB) : input.memoryBudgetMiB;
-    const strategy = mlmStrategy(model, head, train, val, p.seed, spec, pickMicroBatch(config, train.maxLen, p.batch_size, budget).microBatch);
+    const budget = activationBudgetMiB(backend.name, config, input.memoryBudgetMiB);
+    const strategy = mlmStrategy(model, head, train, val, p.seed, spec, new MicroBatcher(config, budget), p.batch_size);
     const opt = new AdamW(strategy.trainable, { weightDecay: p.weight_decay });
     try {
       const stepsPerEpoch = Math.ceil(train.count / p.batch_size);

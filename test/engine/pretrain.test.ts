@@ -12,6 +12,7 @@ import { initBackend, trainModel } from '../../src/engine';
 import { pretrainModel, type PretrainInput } from '../../src/engine/pretrain';
 import { MlmHead, seededMlmHead, storedMlmHead } from '../../src/engine/mlm-head';
 import { mlmStrategy } from '../../src/engine/mlm-strategy';
+import { MicroBatcher } from '../../src/engine/memory';
 import { BertClassifier } from '../../src/engine/model';
 import { presetConfig } from '../../src/engine/config';
 import { readModelFolder } from '../../src/engine/weights';
@@ -148,7 +149,7 @@ test('texts with nothing to predict are left out, a batch of such texts yields n
   const config = presetConfig('tiny', TOY_VOCAB);
   const model = BertClassifier.fromSeed(config, 2, 1);
   const head = new MlmHead(config, seededMlmHead(config, 1));
-  const strategy = mlmStrategy(model, head, texts, texts, 1, spec, 8);
+  const strategy = mlmStrategy(model, head, texts, texts, 1, spec, new MicroBatcher(config, 1536), 8);
   const { loss, grads } = strategy.grads(unk.slice(0, 8), 0, 8);
   assert.equal(grads.size, 0);
   assert.equal(loss.dataSync()[0], 0);

@@ -46,20 +46,27 @@ test('micro-batching (memory budget, then simulated OOM) matches the full batch'
   assert.equal(full.microBatch, 32);
   assert.equal(full.accumulationSteps, 1);
   // A budget this small fits a few rows of 12 tokens per micro-batch.
-  const budget = await trainModel({ ...input({ epochs: 1, batch_size: 32 }), memoryBudgetMiB: 0.5 });
+  const budget = await trainModel({ ...input({ epochs: 1, batch_size: 32 }), memoryBudgetMiB: 2 });
   assert.ok(budget.microBatch < 32 && budget.accumulationSteps > 1, `micro ${budget.microBatch}`);
   assert.ok(Math.abs(budget.bestValLoss - full.bestValLoss) < 1e-4, `${budget.bestValLoss} vs ${full.bestValLoss}`);
   // A batch_size above the row count: accumulation reports the micro-batches the rows took.
-  const wide = await trainModel({ ...input({ epochs: 1, batch_size: 4096 }), memoryBudgetMiB: 0.5 });
+  const wide = await trainModel({ ...input({ epochs: 1, batch_size: 4096 }), memoryBudgetMiB: 2 });
   assert.equal(wide.accumulationSteps, Math.ceil(train.count / wide.microBatch));
+  // Every row 12 tokens long, so every step has the same size: the first step halves twice
+  // (32 → 16 → 8 rows) and the rest of the run keeps the lowered budget without failing again.
+  const even = { ...train, lengths: new Uint16Array(train.count).fill(12) };
+  const fullEven = await trainModel({ ...input({ epochs: 1, batch_size: 32 }), train: even });
   const logs: string[] = [];
   const before = tf.memory().numTensors;
-  const oom = await trainModel(input({ epochs: 1, batch_size: 32 }), { onLog: (_l, t) => logs.push(t), beforePass: failPassesAbove(8) });
+  const oom = await trainModel({ ...input({ epochs: 1, batch_size: 32 }), train: even }, { onLog: (_l, t) => logs.push(t), beforePass: failPassesAbove(8) });
   assert.equal(tf.memory().numTensors, before);
   assert.equal(oom.microBatch, 8);
   assert.equal(oom.accumulationSteps, 4);
-  assert.ok(logs.some((l) => /retrying with 16/.test(l)) && logs.some((l) => /retrying with 8/.test(l)), logs.join('\n'));
-  assert.ok(Math.abs(oom.bestValLoss - full.bestValLoss) < 1e-4, `${oom.bestValLoss} vs ${full.bestValLoss}`);
+  const failures = logs.filter((l) => /allocation failed with micro-batch/.test(l));
+  assert.equal(failures.length, 2, logs.join('\n'));
+  assert.match(failures[0], /micro-batch 32 at sequence length 12 .*retrying with 16/);
+  assert.match(failures[1], /micro-batch 16 at sequence length 12 .*retrying with 8/);
+  assert.ok(Math.abs(oom.bestValLoss - fullEven.bestValLoss) < 1e-4, `${oom.bestValLoss} vs ${fullEven.bestValLoss}`);
   await assert.rejects(trainModel(input({ epochs: 1 }), { beforePass: failPassesAbove(0) }), (e: Error) => isEngineError(e) && e.reason === 'oom' && /out of memory even with micro-batch 1/.test(e.message));
 });
 
