@@ -70,11 +70,13 @@ async function phase(name: string, dir: string, atMax: number): Promise<void> {
       {
         model: join(dir, 'model'), vocabSize: BASE.vocab_size, numLabels: 2, labelNames: ['neg', 'pos'],
         train: rows(256, atMax, 1), val: rows(64, atMax, 2), saveBestTo: join(dir, 'trained'),
+        // What a study's trial asks for (training.memoryBudgetMiB's default); the wasm heap caps it.
+        memoryBudgetMiB: 4096,
         params: { learning_rate: 2e-5, warmup_steps: 1, freeze_body: false, dropout_rate: 0.1, batch_size: 32, epochs: 1, max_seq_len: MAX_LEN, seed: 1, weight_decay: 0.01, max_grad_norm: 1.0, patience: 10_000 },
       },
       { onLog: log, onMetric: (m) => log('metric', JSON.stringify(m)) },
     );
-    detail = { microBatch: r.microBatch, accumulationSteps: r.accumulationSteps, valLoss: r.bestValLoss, valAccuracy: r.bestValAccuracy };
+    detail = { budgetMiB: (await import('../src/engine/memory')).activationBudgetMiB(backend.name, BASE, 4096), microBatch: r.microBatch, accumulationSteps: r.accumulationSteps, valLoss: r.bestValLoss, valAccuracy: r.bestValAccuracy };
   } else {
     const split = rows(2000, atMax, 3);
     if (name === 'predict') detail = { rows: (await engine.predictModel(join(dir, 'trained'), split, { onLog: log })).length };
