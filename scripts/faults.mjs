@@ -89,7 +89,9 @@ function clearRefusal(r, what) {
 function oneLine(r, what) {
   const bad = clearRefusal(r, what);
   if (bad) return bad;
-  if (r.code === 2 && r.stderr.trim().split('\n').length !== 1) return `${what}: ${r.stderr.trim().split('\n').length} lines: ${firstLines(r.stderr)}`;
+  // Pre-flight warnings (advice printed before a run starts) are not part of the refusal.
+  const lines = r.stderr.trim().split('\n').filter((l) => !l.startsWith('warning: '));
+  if (r.code === 2 && lines.length !== 1) return `${what}: ${lines.length} lines: ${firstLines(r.stderr)}`;
   return undefined;
 }
 const firstLines = (s) => s.trim().split('\n').slice(0, 3).join(' | ').slice(0, 300);
@@ -140,6 +142,7 @@ function referenceValues(tuner) {
   const key = JSON.stringify(tuner);
   if (!reference.has(key)) {
     const dir = freshDir('reference');
+    writeData(dir); // the objective ignores it, but tune's pre-flight refuses a study without its data file
     const file = writeStudy(dir, { tuner, budget: { maxTrials: 6 } });
     const r = cli(['tune', file]);
     if (r.code !== 0) throw new Error(`reference run failed: ${r.stderr}`);
@@ -153,6 +156,7 @@ async function killAndResume(seed) {
   const tuner = r.pick(TUNERS);
   const want = referenceValues(tuner);
   const dir = freshDir('kill');
+  writeData(dir);
   const file = writeStudy(dir, { tuner, budget: { maxTrials: 6 } });
   const signal = r.next() < 0.75 ? 'SIGKILL' : 'SIGTERM';
   // Two trials at once make the tuner see another history than the serial reference: then only
