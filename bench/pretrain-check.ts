@@ -4,13 +4,16 @@
  * naive-Bayes line, on nsmc-dev's validation split? Three fine-tuning seeds of each.
  *
  *   node --import tsx bench/pretrain-check.ts [--presets mini,small] [--scale full|small]
+ *                                             [--pretrain-epochs N] [--finetune-epochs N]
  *
  * nsmc-dev (20,000 reviews, KR-BERT char ids) is split as the engine benchmark's learning check
  * splits it: a seeded tenth for validation. Pre-training reads only the training texts (their
  * labels unused), so the validation reviews stay unseen. Fine-tuning uses each arm's own
  * learning rate (a pre-trained body wants a gentler one); everything else is shared.
  * `--scale small` (2,000 training and 500 validation reviews, one epoch each, one seed) only
- * checks that the script runs. Prints one JSON object; runs at most one training per core.
+ * checks that the script runs; the epoch flags shorten a scale's pre-training or fine-tuning
+ * (full pre-trains for 10 epochs: hours on 2 cores). Prints one JSON object; runs at most one
+ * training per core.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -124,13 +127,18 @@ async function main(): Promise<void> {
     return i > 0 ? process.argv[i + 1] : d;
   };
   const scaleName = arg('--scale', 'full');
-  const scale = SCALES[scaleName];
-  if (!scale) throw new Error(`--scale: ${scaleName} is not one of ${Object.keys(SCALES).join(', ')}`);
+  if (!SCALES[scaleName]) throw new Error(`--scale: ${scaleName} is not one of ${Object.keys(SCALES).join(', ')}`);
+  const epochs = (flag: string, d: number) => {
+    const n = Number(arg(flag, String(d)));
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a whole number ≥ 1`);
+    return n;
+  };
+  const scale = { ...SCALES[scaleName], pretrainEpochs: epochs('--pretrain-epochs', SCALES[scaleName].pretrainEpochs), finetuneEpochs: epochs('--finetune-epochs', SCALES[scaleName].finetuneEpochs) };
   const presets = arg('--presets', 'mini,small').split(',');
   const work = mkdtempSync(join(tmpdir(), 'tb-pretrain-check-'));
   // One BLAS thread per training, one training per core.
   const one = { TRIALBOOK_BLAS_THREADS: '1' };
-  const out: Record<string, unknown> = { scale: scaleName, max_len: MAX_LEN, naive_bayes_val_accuracy: r4(naiveBayes(scale)) };
+  const out: Record<string, unknown> = { scale: scaleName, pretrain_epochs: scale.pretrainEpochs, finetune_epochs: scale.finetuneEpochs, max_len: MAX_LEN, naive_bayes_val_accuracy: r4(naiveBayes(scale)) };
   try {
     const pretrained = await bounded(presets, cpus().length, (preset) => runChild(__filename, { what: 'pretrain', preset, out: join(work, preset), epochs: scale.pretrainEpochs, scale: scaleName }, one));
     for (const [k, preset] of presets.entries()) {

@@ -7,7 +7,7 @@ import type { ChartConfiguration, ChartDataset, Plugin } from 'chart.js';
 import type { StudyView, TrialView } from '../protocol/messages';
 import { curvePoints, inheritedCurves, stepsPerEpoch, type CurveMetric } from './curves';
 import type { Grouping } from './groups';
-import { axisLabel, bestSoFar, objectiveColor, paramAxis, scoredTrials, varyingParams, type ParamAxis } from './series';
+import { axisLabel, bestSoFar, logTicks, objectiveColor, paramAxis, scoredTrials, varyingParams, type ParamAxis } from './series';
 import type { StringKey } from '../protocol/webview-strings';
 import { fmt, type Say } from './table';
 import { withAlpha, type Palette } from './theme';
@@ -215,8 +215,13 @@ export function sliceConfig(c: ChartContext, param: string): ChartConfiguration 
       })
     : axis(p, param, {
         type: ax.log ? 'logarithmic' : 'linear',
-        // Log ticks labelled compactly (3e-4); labels that would overlap are skipped.
-        ...(ax.log ? { ticks: { color: p.muted, maxRotation: 0, autoSkip: true, callback: (v: number) => Number(v.toPrecision(2)).toExponential() } } : {}),
+        // Log ticks that do not crowd (logTicks), labelled compactly (3e-4).
+        ...(ax.log
+          ? {
+              afterBuildTicks: (scale: { min: number; max: number; ticks: Array<{ value: number }> }) => (scale.ticks = logTicks(scale.min, scale.max).map((value) => ({ value }))),
+              ticks: { color: p.muted, maxRotation: 0, callback: (v: number) => Number(v.toPrecision(2)).toExponential() },
+            }
+          : {}),
       });
   const best = (q: (typeof points)[number]) => q.t.number === view.bestTrial;
   const radius = done.length > 300 ? 2 : 3.5;

@@ -74,6 +74,30 @@ export function axisLabel(axis: Pick<ParamAxis, 'log' | 'categories'>, position:
 }
 
 /**
+ * Ticks for a log axis over [lo, hi] that stay legible: every mantissa of a decade when at most
+ * `most` fall inside, else the 1-2-5 steps, else the powers of ten; on a range too narrow for two
+ * of those, its two ends. (Chart.js labels every mantissa of a narrow log range, and a slice
+ * over 3.4e-4–7e-4 printed "3.4e-43.6e-43.8e-4" on top of each other.)
+ */
+export function logTicks(lo: number, hi: number, most = 6): number[] {
+  const within = (mantissas: number[]) => {
+    const out: number[] = [];
+    for (let k = Math.floor(Math.log10(lo)); k <= Math.ceil(Math.log10(hi)); k++) {
+      for (const m of mantissas) {
+        const v = Number((m * 10 ** k).toPrecision(3));
+        if (v >= lo && v <= hi) out.push(v);
+      }
+    }
+    return out;
+  };
+  for (const mantissas of [[1, 2, 3, 4, 5, 6, 7, 8, 9], [1, 2, 5], [1]]) {
+    const ticks = within(mantissas);
+    if (ticks.length <= most) return ticks.length >= 2 ? ticks : [lo, hi];
+  }
+  return within([1]).filter((_, i, all) => i % Math.ceil(all.length / most) === 0);
+}
+
+/**
  * A colour per objective value on a sequential scale (viridis stops, the stretch [from, to] of
  * it): the best values are the brightest, whatever the direction.
  */

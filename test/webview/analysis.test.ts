@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { TrialView } from '../../src/protocol/messages';
 import { matchesFilter, parseFilter } from '../../src/webview/filter';
 import { groupOptions, groupTrials } from '../../src/webview/groups';
-import { axisLabel, objectiveColor, paramAxis, varyingParams } from '../../src/webview/series';
+import { axisLabel, logTicks, objectiveColor, paramAxis, varyingParams } from '../../src/webview/series';
 import { welchTTest } from '../../src/tuners/stats';
 
 const trial = (number: number, params: TrialView['params'], valLoss: number, extra: Partial<TrialView> = {}): TrialView => ({ number, state: 'complete', params, value: valLoss, valLoss, valAccuracy: 1 - valLoss, ...extra });
@@ -59,4 +59,15 @@ test('group by a hyperparameter: n, mean ± std, Welch p against the best group,
   const repeats = [0, 1, 2, 3].map((i) => trial(i, { learning_rate: i < 2 ? 1e-4 : 1e-3, dropout_rate: i < 2 ? 0.1 : 0.2, seed: i }, 0.3 + i / 100));
   assert.deepEqual(groupOptions(repeats), ['(configuration)', 'dropout_rate', 'learning_rate']);
   assert.deepEqual(groupTrials(repeats, '(configuration)', 'val_loss', 'minimize').groups.map((x) => x.n), [2, 2]);
+});
+
+test('log-axis ticks stay few and inside the range, whatever its width', () => {
+  // The demo's slice: Chart.js's own ticks were 3.4e-4, 3.6e-4, 3.8e-4, 4e-4, … and overlapped.
+  assert.deepEqual(logTicks(3.4e-4, 7e-4), [4e-4, 5e-4, 6e-4, 7e-4]);
+  assert.deepEqual(logTicks(1e-6, 1e-4), [1e-6, 1e-5, 1e-4]);
+  assert.deepEqual(logTicks(2e-5, 5e-4), [2e-5, 5e-5, 1e-4, 2e-4, 5e-4]);
+  assert.deepEqual(logTicks(3.4e-4, 3.8e-4), [3.4e-4, 3.8e-4]);
+  const wide = logTicks(1e-12, 1e3);
+  assert.ok(wide.length <= 6 && wide.length >= 2, `${wide}`);
+  assert.ok(wide.every((v) => v >= 1e-12 && v <= 1e3));
 });
