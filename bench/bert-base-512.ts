@@ -21,6 +21,8 @@ import type { BertConfig } from '../src/engine/types';
 
 const BASE: BertConfig = { vocab_size: 16424, hidden_size: 768, num_hidden_layers: 12, num_attention_heads: 12, intermediate_size: 3072, max_position_embeddings: 512, type_vocab_size: 2, hidden_dropout_prob: 0.1, attention_probs_dropout_prob: 0.1, layer_norm_eps: 1e-12, hidden_act: 'gelu' };
 const MAX_LEN = 512;
+/** What a study's trial asks for (training.memoryBudgetMiB's default); the wasm heap caps it. */
+const STUDY_BUDGET_MIB = 4096;
 
 /** `count` rows: a share `atMax` exactly MAX_LEN tokens, the rest 16–160 tokens; the label is carried by token 7 or 8. */
 function rows(count: number, atMax: number, seed: number): EncodedSplit {
@@ -70,13 +72,12 @@ async function phase(name: string, dir: string, atMax: number): Promise<void> {
       {
         model: join(dir, 'model'), vocabSize: BASE.vocab_size, numLabels: 2, labelNames: ['neg', 'pos'],
         train: rows(256, atMax, 1), val: rows(64, atMax, 2), saveBestTo: join(dir, 'trained'),
-        // What a study's trial asks for (training.memoryBudgetMiB's default); the wasm heap caps it.
-        memoryBudgetMiB: 4096,
+        memoryBudgetMiB: STUDY_BUDGET_MIB,
         params: { learning_rate: 2e-5, warmup_steps: 1, freeze_body: false, dropout_rate: 0.1, batch_size: 32, epochs: 1, max_seq_len: MAX_LEN, seed: 1, weight_decay: 0.01, max_grad_norm: 1.0, patience: 10_000 },
       },
       { onLog: log, onMetric: (m) => log('metric', JSON.stringify(m)) },
     );
-    detail = { budgetMiB: (await import('../src/engine/memory')).activationBudgetMiB(backend.name, BASE, 4096), microBatch: r.microBatch, accumulationSteps: r.accumulationSteps, valLoss: r.bestValLoss, valAccuracy: r.bestValAccuracy };
+    detail = { budgetMiB: (await import('../src/engine/memory')).activationBudgetMiB(backend.name, BASE, STUDY_BUDGET_MIB), microBatch: r.microBatch, accumulationSteps: r.accumulationSteps, valLoss: r.bestValLoss, valAccuracy: r.bestValAccuracy };
   } else {
     const split = rows(2000, atMax, 3);
     if (name === 'predict') detail = { rows: (await engine.predictModel(join(dir, 'trained'), split, { onLog: log })).length };

@@ -108,25 +108,13 @@ ${view('lengths', '', box('lengths'))}
     saveState();
     renderTable();
   });
-  const metric = $<HTMLSelectElement>('#metric');
-  metric.value = ui.metric!;
-  metric.addEventListener('change', () => {
-    ui.metric = metric.value as SavedState['metric'];
-    saveState();
-    redraw('curves');
-  });
+  bindChoice('#metric', 'metric', 'curves');
   $<HTMLSelectElement>('#group-by').addEventListener('change', (e) => {
     ui.groupBy = (e.target as HTMLSelectElement).value;
     saveState();
     redraw('groups');
   });
-  const gm = $<HTMLSelectElement>('#group-metric');
-  gm.value = ui.groupMetric!;
-  gm.addEventListener('change', () => {
-    ui.groupMetric = gm.value as SavedState['groupMetric'];
-    saveState();
-    redraw('groups');
-  });
+  bindChoice('#group-metric', 'groupMetric', 'groups');
   $<HTMLSelectElement>('#scope').addEventListener('change', (e) => {
     ui.scope = (e.target as HTMLSelectElement).value as Scope;
     ui.groupBy = undefined;
@@ -162,6 +150,17 @@ function showView(v: ViewName): void {
   }
   for (const s of document.querySelectorAll<HTMLElement>('.view')) s.hidden = s.dataset.view !== v;
   if (study) drawView();
+}
+
+/** A select that shows the saved choice `key`, and on change saves the new one and redraws `view`. */
+function bindChoice<K extends 'metric' | 'groupMetric'>(selector: string, key: K, view: ViewName): void {
+  const select = $<HTMLSelectElement>(selector);
+  select.value = ui[key]!;
+  select.addEventListener('change', () => {
+    ui[key] = select.value as SavedState[K];
+    saveState();
+    redraw(view);
+  });
 }
 
 function redraw(v: ViewName): void {
