@@ -364,8 +364,9 @@ test('Trialbook in a real VS Code, on real training', { skip, timeout: 720_000 }
     writeFileSync(join(ws, 'quarter.tsv'), readFileSync(join(ws, 'reviews.tsv'), 'utf8').split('\n').slice(0, 601).join('\n') + '\n');
     writeFileSync(join(ws, 'lens.trialbook.json'), JSON.stringify({ ...DEMO_STUDY, name: 'lens', notes: undefined, data: { ...DEMO_STUDY.data, file: './quarter.tsv' }, training: { ...DEMO_STUDY.training, epochs: 1 } }, null, 2));
     await ed.clearNotifications();
-    await ed.command('Trialbook: Run Sequence-Length Study');
-    await ed.pick('lens');
+    // The study file was just written: the pick may open before the editor has read it, so the
+    // command is run again until lens is offered.
+    await ed.commandThenPick('Trialbook: Run Sequence-Length Study', /^lens$/);
     await modal('Run the sequence-length study of lens?').locator('.monaco-button', { hasText: 'Run Sequence-Length Study' }).click({ timeout: 120_000 });
     await ed.notification(/lens finished/, 180_000);
     assert.equal((await journalTrials(ws, 'lens')).filter((x) => x.state === 'complete').length, 4, '2 lengths × 2 repeats');
