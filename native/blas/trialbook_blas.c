@@ -716,50 +716,157 @@ static napi_value dropout_mask(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- Parameter-sized passes (the optimizer step) ----
+ * They stream every parameter of the model (110M of them for BERT-base) through memory once a
+ * step, so they are memory-bound: one core does not fill the memory bus, two do better. Large
+ * arrays are split over our threads. */
+typedef void (*range_fn)(void *ctx, int64_t begin, int64_t end, int part);
+
+typedef struct {
+  range_fn f;
+  void *ctx;
+  int64_t begin, end;
+  int part;
+} range_t;
+
+static void *range_run(void *arg) {
+  const range_t *r = arg;
+  r->f(r->ctx, r->begin, r->end, r->part);
+  return NULL;
+}
+
+/* Elements per thread below which starting a thread costs more than it saves. */
+#define PARALLEL_GRAIN (1 << 18)
+
+/* Runs f over [0, n) in `parts()` contiguous ranges, on our threads when n is large. */
+static int range_parts(int64_t n) {
+  int64_t t = n / PARALLEL_GRAIN;
+  if (t > own_threads) t = own_threads;
+  if (t > MAX_OWN_THREADS) t = MAX_OWN_THREADS;
+  return t < 1 ? 1 : (int)t;
+}
+
+static void parallel_range(int64_t n, range_fn f, void *ctx) {
+  const int parts = range_parts(n);
+  range_t r[MAX_OWN_THREADS];
+  pthread_t tid[MAX_OWN_THREADS];
+  int started[MAX_OWN_THREADS] = {0};
+  for (int t = 0; t < parts; t++) {
+    /* Range edges on 16-element (64-byte) boundaries: no two threads share a cache line. */
+    const int64_t b = t == 0 ? 0 : (n * t / parts) & ~(int64_t)15, e = t == parts - 1 ? n : (n * (t + 1) / parts) & ~(int64_t)15;
+    r[t] = (range_t){f, ctx, b, e, t};
+    if (t > 0) started[t] = pthread_create(&tid[t], NULL, range_run, &r[t]) == 0;
+  }
+  range_run(&r[0]);
+  for (int t = 1; t < parts; t++) {
+    if (started[t]) pthread_join(tid[t], NULL);
+    else range_run(&r[t]);
+  }
+}
+
 /* k: lr, beta1, beta2, c1, c2, eps, weightDecay, gradScale, 1 - beta1, 1 - beta2 */
-VECTORISE static void adamw_update(const float *p, const float *m, const float *v, const float *g, float *po, float *mo, float *vo,
-                                   int64_t n, const float *k) {
+VECTORISE static void adamw_update(float *restrict p, float *restrict m, float *restrict v, const float *restrict g, int64_t n, const float *k) {
   const float lr = k[0], b1 = k[1], b2 = k[2], c1 = k[3], c2 = k[4], eps = k[5], wd = k[6], gs = k[7], ob1 = k[8], ob2 = k[9];
   for (int64_t i = 0; i < n; i++) {
     const float gi = g[i] * gs;
     const float m2 = m[i] * b1 + gi * ob1;
     const float v2 = v[i] * b2 + gi * gi * ob2;
     const float u = (m2 / c1) / (sqrtf(v2 / c2) + eps) + wd * p[i];
-    mo[i] = m2;
-    vo[i] = v2;
-    po[i] = p[i] - u * lr;
+    m[i] = m2;
+    v[i] = v2;
+    p[i] -= u * lr;
   }
 }
 
-/* adamw(heap, p, m, v, g, pOut, mOut, vOut, n, lr, beta1, beta2, c1, c2, eps, weightDecay, gradScale)
- * One AdamW update in a single pass (the op-by-op form reads and writes every parameter-sized
- * array about 16 times): g' = g·gradScale (the clipping factor), m' = β1·m + (1−β1)·g',
- * v' = β2·v + (1−β2)·g'², p' = p − lr·((m'/c1)/(√(v'/c2) + eps) + weightDecay·p). */
+typedef struct {
+  float *p, *m, *v;
+  const float *g;
+  float k[10];
+} adamw_t;
+
+static void adamw_range(void *ctx, int64_t b, int64_t e, int part) {
+  (void)part;
+  adamw_t *a = ctx;
+  adamw_update(a->p + b, a->m + b, a->v + b, a->g + b, e - b, a->k);
+}
+
+/* adamw(heap, p, m, v, g, n, lr, beta1, beta2, c1, c2, eps, weightDecay, gradScale)
+ * One AdamW update in a single pass, in place: p, m and v are overwritten (the op-by-op form
+ * reads and writes every parameter-sized array about 16 times, and new outputs would allocate
+ * three parameter-sized arrays a step): g' = g·gradScale (the clipping factor),
+ * m' = β1·m + (1−β1)·g', v' = β2·v + (1−β2)·g'², p' = p − lr·((m'/c1)/(√(v'/c2) + eps) + weightDecay·p). */
 static napi_value adamw(napi_env env, napi_callback_info info) {
   call_t c;
-  if (!begin(env, info, 17, &c)) return NULL;
-  const int64_t n = num(&c, 8);
+  if (!begin(env, info, 14, &c)) return NULL;
+  const int64_t n = num(&c, 5);
   float *p = operand(&c, 1, n), *m = p ? operand(&c, 2, n) : NULL, *v = m ? operand(&c, 3, n) : NULL;
-  float *g = v ? operand(&c, 4, n) : NULL, *po = g ? operand(&c, 5, n) : NULL, *mo = po ? operand(&c, 6, n) : NULL;
-  float *vo = mo ? operand(&c, 7, n) : NULL;
-  if (!vo) return NULL;
-  const float lr = (float)real(&c, 9), b1 = (float)real(&c, 10), b2 = (float)real(&c, 11);
-  const float c1 = (float)real(&c, 12), c2 = (float)real(&c, 13), eps = (float)real(&c, 14);
-  const float wd = (float)real(&c, 15), gs = (float)real(&c, 16);
-  const float ob1 = (float)(1.0 - real(&c, 10)), ob2 = (float)(1.0 - real(&c, 11));
-  adamw_update(p, m, v, g, po, mo, vo, n, (const float[]){lr, b1, b2, c1, c2, eps, wd, gs, ob1, ob2});
+  float *g = v ? operand(&c, 4, n) : NULL;
+  if (!g) return NULL;
+  adamw_t a = {p, m, v, g, {(float)real(&c, 6), (float)real(&c, 7), (float)real(&c, 8), (float)real(&c, 9), (float)real(&c, 10), (float)real(&c, 11), (float)real(&c, 12), (float)real(&c, 13), (float)(1.0 - real(&c, 7)), (float)(1.0 - real(&c, 8))}};
+  parallel_range(n, adamw_range, &a);
   return NULL;
 }
 
-/* sumSquares(heap, x, out, n): out[0] = Σ x², accumulated in double. */
+VECTORISE static void add_into(float *restrict dst, const float *restrict src, int64_t n) {
+  for (int64_t i = 0; i < n; i++) dst[i] += src[i];
+}
+
+typedef struct {
+  float *dst;
+  const float *src;
+} add_t;
+
+static void add_range(void *ctx, int64_t b, int64_t e, int part) {
+  (void)part;
+  add_t *a = ctx;
+  add_into(a->dst + b, a->src + b, e - b);
+}
+
+/* addInto(heap, dst, src, n): dst += src, in place (gradients summed over micro-batches). */
+static napi_value add_into_js(napi_env env, napi_callback_info info) {
+  call_t c;
+  if (!begin(env, info, 4, &c)) return NULL;
+  const int64_t n = num(&c, 3);
+  float *dst = operand(&c, 1, n), *src = dst ? operand(&c, 2, n) : NULL;
+  if (!src) return NULL;
+  add_t a = {dst, src};
+  parallel_range(n, add_range, &a);
+  return NULL;
+}
+
+/* Σ x² of a block: float partial sums in SIMD lanes (the reduction lets the compiler reorder
+ * them), short enough that float keeps their precision; blocks are summed in double. */
+#define SQUARES_BLOCK 1024
+VECTORISE static float block_squares(const float *x, int64_t n) {
+  float s = 0;
+#pragma omp simd reduction(+ : s)
+  for (int64_t i = 0; i < n; i++) s += x[i] * x[i];
+  return s;
+}
+
+typedef struct {
+  const float *x;
+  double part[MAX_OWN_THREADS];
+} squares_t;
+
+static void squares_range(void *ctx, int64_t b, int64_t e, int part) {
+  squares_t *q = ctx;
+  double s = 0;
+  for (int64_t i = b; i < e; i += SQUARES_BLOCK) s += block_squares(q->x + i, e - i < SQUARES_BLOCK ? e - i : SQUARES_BLOCK);
+  q->part[part] = s;
+}
+
+/* sumSquares(heap, x, out, n): out[0] = Σ x² (the gradient norm's square). */
 static napi_value sum_squares(napi_env env, napi_callback_info info) {
   call_t c;
   if (!begin(env, info, 4, &c)) return NULL;
   const int64_t n = num(&c, 3);
   float *x = operand(&c, 1, n), *out = x ? operand(&c, 2, 1) : NULL;
   if (!out) return NULL;
+  squares_t q = {x, {0}};
+  parallel_range(n, squares_range, &q);
   double s = 0;
-  for (int64_t i = 0; i < n; i++) s += (double)x[i] * x[i];
+  for (int t = 0; t < range_parts(n); t++) s += q.part[t];
   out[0] = (float)s;
   return NULL;
 }
@@ -786,6 +893,7 @@ static napi_value init(napi_env env, napi_value exports) {
     {"softmaxGrad", NULL, softmax_grad, NULL, NULL, NULL, napi_default, NULL},
     {"adamw", NULL, adamw, NULL, NULL, NULL, napi_default, NULL},
     {"sumSquares", NULL, sum_squares, NULL, NULL, NULL, napi_default, NULL},
+    {"addInto", NULL, add_into_js, NULL, NULL, NULL, napi_default, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

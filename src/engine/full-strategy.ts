@@ -12,7 +12,7 @@ import { looksLikeOom } from '../core/errors';
 import { EngineError } from './errors';
 import { MicroBatcher } from './memory';
 import { scoreRows, type PassOptions } from './score';
-import { lossAndAccuracy, varNameMap, type Strategy } from './strategy';
+import { accumulateGrads, lossAndAccuracy, varNameMap, type Strategy } from './strategy';
 
 export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: EncodedSplit, p: TrainParams, passes: PassOptions): Strategy {
   const { log, beforePass } = passes;
@@ -43,15 +43,7 @@ export function fullStrategy(model: BertClassifier, train: EncodedSplit, val: En
               const rng = p.dropout_rate > 0 || model.config.hidden_dropout_prob > 0 || model.config.attention_probs_dropout_prob > 0 ? DropoutRng.forStep(p.seed, step, chunk) : undefined;
               return tf.variableGrads(() => model.loss(batch, labels, p.dropout_rate, divisor, rng), varList);
             });
-            for (const [vn, g] of Object.entries(out.grads)) {
-              const n = byVarName.get(vn)!;
-              const prev = acc.get(n);
-              if (prev) {
-                acc.set(n, tf.add(prev, g));
-                prev.dispose();
-                g.dispose();
-              } else acc.set(n, g);
-            }
+            accumulateGrads(acc, out.grads, byVarName);
             if (loss) {
               const l2 = tf.add(loss, out.value) as tf.Scalar;
               loss.dispose();

@@ -10,7 +10,7 @@ import type { MlmHead } from './mlm-head';
 import { DropoutRng } from './ops';
 import { longest, rowIds } from './data';
 import { maskRows, type MaskedBatch, type MaskingSpec } from './masking';
-import { varNameMap, type Strategy } from './strategy';
+import { accumulateGrads, varNameMap, type Strategy } from './strategy';
 import type { MicroBatcher } from './memory';
 
 /** Parameters that masked-LM training never reaches: the pooler and a classifier read only [CLS] for classification. */
@@ -58,12 +58,7 @@ export function mlmStrategy(model: BertClassifier, head: MlmHead, train: Encoded
           const rng = dropout ? DropoutRng.forStep(seed, step, part) : undefined;
           return tf.variableGrads(() => head.loss(model.sequenceOutput({ ids, lengths: batch.lengths }, rng), positions, batch.targets, words, Math.max(1, targets)), varList);
         });
-        for (const [vn, g] of Object.entries(out.grads)) {
-          const n = byVarName.get(vn)!;
-          const prev = acc.get(n);
-          acc.set(n, prev ? tf.add(prev, g) : g);
-          if (prev) tf.dispose([prev, g]);
-        }
+        accumulateGrads(acc, out.grads, byVarName);
         const sum = tf.add(loss, out.value) as tf.Scalar;
         tf.dispose([loss, out.value]);
         loss = sum;

@@ -41,7 +41,8 @@ interface Addon {
   dropoutMask(heap: ArrayBuffer, out: number, states: Uint32Array, per: number, rate: number): void;
   maskedSoftmax(heap: ArrayBuffer, x: number, bias: number, y: number, rows: number, cols: number, group: number): void;
   softmaxGrad(heap: ArrayBuffer, dy: number, y: number, dx: number, rows: number, cols: number): void;
-  adamw(heap: ArrayBuffer, p: number, m: number, v: number, g: number, pOut: number, mOut: number, vOut: number, n: number, lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number, weightDecay: number, gradScale: number): void;
+  addInto(heap: ArrayBuffer, dst: number, src: number, n: number): void;
+  adamw(heap: ArrayBuffer, p: number, m: number, v: number, g: number, n: number, lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number, weightDecay: number, gradScale: number): void;
   sumSquares(heap: ArrayBuffer, x: number, out: number, n: number): void;
   gemmStrided(heap: ArrayBuffer, a: number, b: number, c: number, ...sizes: Array<number | boolean>): void;
 }
@@ -221,7 +222,6 @@ export const NATIVE_KERNELS = {
   dropoutMask: 'TrialbookDropoutMask',
   maskedSoftmax: 'TrialbookMaskedSoftmax',
   softmaxGrad: 'TrialbookSoftmaxGrad',
-  adamw: 'TrialbookAdamW',
   sumSquares: 'TrialbookSumSquares',
   gemmStrided: 'TrialbookGemmStrided',
 } as const;
@@ -310,15 +310,6 @@ function registerOwnKernels(): void {
     addon!.softmaxGrad(heap(backend), off(dy), off(y), off(dx), size(y.shape) / cols, cols);
     return dx;
   });
-  // Inputs p, m, v, g; attrs lr, beta1, beta2, c1, c2 (bias corrections), eps, weightDecay,
-  // gradScale. Outputs the new p, m and v (the caller assigns them to its variables).
-  reg(NATIVE_KERNELS.adamw, ({ inputs: { p, m, v, g }, backend, attrs: a }, off) => {
-    const out = [p, m, v].map((t) => backend.makeOutput(t.shape, 'float32'));
-    const n = size(p.shape);
-    const k = a as Record<'lr' | 'beta1' | 'beta2' | 'c1' | 'c2' | 'eps' | 'weightDecay' | 'gradScale', number>;
-    addon!.adamw(heap(backend), off(p), off(m), off(v), off(g), off(out[0]), off(out[1]), off(out[2]), n, k.lr, k.beta1, k.beta2, k.c1, k.c2, k.eps, k.weightDecay, k.gradScale);
-    return out;
-  });
   reg(NATIVE_KERNELS.sumSquares, ({ inputs: { x }, backend }, off) => {
     const out = backend.makeOutput([], 'float32');
     addon!.sumSquares(heap(backend), off(x), off(out), size(x.shape));
@@ -337,6 +328,43 @@ function registerOwnKernels(): void {
 export function nativeKernelsReady(): boolean {
   return installed !== undefined && enabled && tf.getBackend() === 'wasm';
 }
+
+/** One AdamW step's constants (optimizer.ts): bias corrections c1, c2 and the clipping factor gradScale. */
+export interface AdamWStep { lr: number; beta1: number; beta2: number; c1: number; c2: number; eps: number; weightDecay: number; gradScale: number }
+
+/**
+ * One fused AdamW update of the variables p, m and v from the gradient g, written over them in
+ * place (no parameter-sized allocations, the memory-bound pass split over the cores). A variable
+ * whose memory another tensor shares (a reshape of it still alive) gets its own copy first, so
+ * nothing else sees it change. Call only when nativeKernelsReady().
+ */
+export function adamwInPlace(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: tf.Tensor, k: AdamWStep): void {
+  const backend = wasmBackend();
+  for (const x of [p, m, v]) {
+    if (backend.refCount(x.dataId) > 1) tf.tidy(() => x.assign(tf.add(x, 0)));
+  }
+  const off = (t: tf.Tensor): number => backend.dataIdMap.get(t.dataId).memoryOffset;
+  addon!.adamw(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(p), off(m), off(v), off(g), size(p.shape), k.lr, k.beta1, k.beta2, k.c1, k.c2, k.eps, k.weightDecay, k.gradScale);
+}
+
+/**
+ * sum + x: written into `sum` in place (no allocation) when it is a float32 tensor of the same
+ * shape whose memory nothing else shares; else a new tensor. Either way `sum` is no longer to be
+ * used by the caller, and `x` is left as it was.
+ */
+export function addInto(sum: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  const backend = nativeKernelsReady() ? wasmBackend() : undefined;
+  if (!backend || sum.dtype !== 'float32' || x.dtype !== 'float32' || !tf.util.arraysEqual(sum.shape, x.shape) || backend.refCount(sum.dataId) > 1) {
+    const out = tf.add(sum, x);
+    sum.dispose();
+    return out;
+  }
+  const off = (t: tf.Tensor): number => backend.dataIdMap.get(t.dataId).memoryOffset;
+  addon!.addInto(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(sum), off(x), sum.size);
+  return sum;
+}
+
+const wasmBackend = () => tf.backend() as unknown as WasmBackendLike & { refCount(id: object): number };
 
 /**
  * Puts the addon behind the wasm backend's matmul kernels (call after the wasm backend is ready).

@@ -1,6 +1,6 @@
 /** AdamW with decoupled weight decay, a warm-up/linear-decay schedule and global-norm clipping. */
 import * as tf from '@tensorflow/tfjs';
-import { NATIVE_KERNELS, nativeKernelsReady } from './native-blas';
+import { adamwInPlace, NATIVE_KERNELS, nativeKernelsReady } from './native-blas';
 import { noDecay } from './model';
 import { runKernel } from './ops';
 
@@ -46,7 +46,7 @@ export class AdamW {
 
   /**
    * One update with `grads` (averaged over the batch), each scaled by `gradScale` first (the
-   * clipping factor from clipScale). With the native kernels each parameter takes one fused pass.
+   * clipping factor from clipScale). With the native kernels each parameter takes one fused pass, in place.
    */
   apply(grads: Map<string, tf.Tensor>, lr: number, gradScale = 1): void {
     this.t++;
@@ -59,15 +59,11 @@ export class AdamW {
       const m = this.m.get(n)!;
       const v = this.v.get(n)!;
       const weightDecay = noDecay(n) ? 0 : this.opts.weightDecay;
+      if (fused) {
+        adamwInPlace(p, m, v, grad, { lr, beta1: this.b1, beta2: this.b2, c1, c2, eps: this.eps, weightDecay, gradScale });
+        continue;
+      }
       tf.tidy(() => {
-        if (fused) {
-          const attrs = { lr, beta1: this.b1, beta2: this.b2, c1, c2, eps: this.eps, weightDecay, gradScale };
-          const [p2, m2, v2] = runKernel(NATIVE_KERNELS.adamw, { p, m, v, g: grad }, attrs);
-          p.assign(p2);
-          m.assign(m2);
-          v.assign(v2);
-          return;
-        }
         const g = gradScale === 1 ? grad : tf.mul(grad, gradScale);
         const m2 = tf.add(tf.mul(m, this.b1), tf.mul(g, 1 - this.b1));
         const v2 = tf.add(tf.mul(v, this.b2), tf.mul(tf.square(g), 1 - this.b2));

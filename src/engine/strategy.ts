@@ -1,5 +1,6 @@
 /** What differs between full fine-tuning and head-only training, and what both share. */
 import type * as tf from '@tensorflow/tfjs';
+import { addInto } from './native-blas';
 
 export interface Strategy {
   trainable: Map<string, tf.Variable>;
@@ -32,4 +33,22 @@ export function varNameMap(vars: Map<string, tf.Variable>): Map<string, string> 
   const m = new Map<string, string>();
   for (const [n, v] of vars) m.set(v.name, n);
   return m;
+}
+
+/**
+ * Adds one micro-batch's gradients (keyed by tfjs variable name) into `acc` (keyed by parameter
+ * name), in place where it can: the sum of micro-batches is one optimizer step's gradient.
+ * The micro-batch's tensors are consumed.
+ */
+export function accumulateGrads(acc: Map<string, tf.Tensor>, grads: tf.NamedTensorMap, byVarName: Map<string, string>): void {
+  for (const [vn, g] of Object.entries(grads)) {
+    const n = byVarName.get(vn)!;
+    const prev = acc.get(n);
+    if (!prev) {
+      acc.set(n, g);
+      continue;
+    }
+    acc.set(n, addInto(prev, g));
+    g.dispose();
+  }
 }
