@@ -29,24 +29,61 @@ function byLength(split: EncodedSplit): Int32Array {
   return order;
 }
 
+/**
+ * A pass's fixed cost (kernel launches, the per-pass walk through every layer) in padded tokens'
+ * worth of work: the plan below merges passes while merging costs less padding than this.
+ */
+export const PASS_COST_TOKENS = 32;
+
+/**
+ * How many rows each pass takes, for rows in length order (`padded[i]`: row i's padded length,
+ * non-decreasing): the cut that does the least work, counted as padded tokens (rows × the pass's
+ * longest) plus PASS_COST_TOKENS a pass, with at most `limit` rows a pass and at most
+ * `fits(len)` rows at length len. Fixed-size passes over a short or spread-out split pad its
+ * short rows to the long ones; this pads each to its neighbours (dynamic programming over the
+ * cut points, O(rows × limit)).
+ */
+export function planPasses(padded: ArrayLike<number>, limit: number, fits: (len: number) => number): number[] {
+  const n = padded.length;
+  const cost = new Float64Array(n + 1).fill(Infinity);
+  const take = new Int32Array(n + 1);
+  cost[0] = 0;
+  for (let end = 1; end <= n; end++) {
+    // The pass ending at row end-1 has that row's length, the longest in it.
+    const len = padded[end - 1];
+    const most = Math.min(limit, fits(len), end);
+    for (let rows = 1; rows <= most; rows++) {
+      const c = cost[end - rows] + rows * len + PASS_COST_TOKENS;
+      if (c < cost[end]) {
+        cost[end] = c;
+        take[end] = rows;
+      }
+    }
+  }
+  const sizes: number[] = [];
+  for (let end = n; end > 0; end -= take[end]) sizes.push(take[end]);
+  return sizes.reverse();
+}
+
 function run(model: BertClassifier, split: EncodedSplit, width: number, o: PassOptions, f: (batch: TokenBatch) => tf.Tensor2D): Float32Array {
   const out = new Float32Array(split.count * width);
   const order = byLength(split);
-  const lenOf = (i: number) => longest(split, [order[i]], split.maxLen);
+  const padded = Int32Array.from(order, (r) => longest(split, [r], split.maxLen));
+  const fits = (len: number) => forwardRows(model.config, len, o.budgetMiB);
   // Lowered for the rest of the split once a pass of that many rows failed.
   let limit = MAX_ROWS;
+  let plan = planPasses(padded, limit, fits);
   let firstFailure: string | undefined;
-  for (let i = 0; i < order.length; ) {
-    // Rows are in length order, so the last row of a pass sets its length.
-    let n = 1;
-    while (n < limit && i + n < order.length && (n + 1) <= forwardRows(model.config, lenOf(i + n), o.budgetMiB)) n++;
+  for (let i = 0, p = 0; i < order.length; ) {
+    const n = plan[p];
     const rows = Array.from(order.subarray(i, i + n));
-    const len = longest(split, rows, split.maxLen);
+    const len = padded[i + n - 1];
     try {
       o.beforePass?.(n, len);
       const data = tf.tidy(() => f(gatherBatch(split, rows, len)).dataSync() as Float32Array);
       rows.forEach((r, j) => out.set(data.subarray(j * width, (j + 1) * width), r * width));
       i += n;
+      p++;
     } catch (e) {
       if (!looksLikeOom(e)) throw e;
       const why = `${n} row${n === 1 ? '' : 's'} at sequence length ${len} (${(e as Error).message})`;
@@ -54,6 +91,9 @@ function run(model: BertClassifier, split: EncodedSplit, width: number, o: PassO
       if (n === 1) throw new EngineError(`out of memory in a forward pass: ${firstFailure}${firstFailure === why ? '' : `; then 1 row at sequence length ${len}`}; lower max_len or use a smaller model`, 'oom');
       limit = Math.max(1, Math.floor(n / 2));
       o.log?.('warn', `allocation failed for ${why}; retrying with ${limit}`);
+      // The rest of the split, planned again under the lower limit.
+      plan = planPasses(padded.subarray(i), limit, fits);
+      p = 0;
     }
   }
   return out;
