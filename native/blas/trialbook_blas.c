@@ -18,6 +18,7 @@
 
 #include "cpu.h"
 #include "onednn.h"
+#include "parallel.h"
 
 enum { RowMajor = 101, NoTrans = 111, Trans = 112 };
 typedef void (*sgemm_fn)(int order, int ta, int tb, int m, int n, int k, float alpha, const float *a, int lda,
@@ -266,7 +267,6 @@ static void *blas_share(void *arg) {
 /* Attention's products are small (128x128x64 for BERT at seq 128): BLAS splits each one over its
  * threads and waits for them every time, which ran them at half the speed of large products.
  * Instead each of our threads takes a share of the matrices and runs them one BLAS thread each. */
-#define MAX_OWN_THREADS 64
 static void blas_batch(const matmul_t *g) {
   const int64_t count = g->outer * g->inner;
   int threads = own_threads < MAX_OWN_THREADS ? own_threads : MAX_OWN_THREADS;
@@ -719,51 +719,7 @@ static napi_value dropout_mask(napi_env env, napi_callback_info info) {
 /* ---- Parameter-sized passes (the optimizer step) ----
  * They stream every parameter of the model (110M of them for BERT-base) through memory once a
  * step, so they are memory-bound: one core does not fill the memory bus, two do better. Large
- * arrays are split over our threads. */
-typedef void (*range_fn)(void *ctx, int64_t begin, int64_t end, int part);
-
-typedef struct {
-  range_fn f;
-  void *ctx;
-  int64_t begin, end;
-  int part;
-} range_t;
-
-static void *range_run(void *arg) {
-  const range_t *r = arg;
-  r->f(r->ctx, r->begin, r->end, r->part);
-  return NULL;
-}
-
-/* Elements per thread below which starting a thread costs more than it saves. */
-#define PARALLEL_GRAIN (1 << 18)
-
-/* Runs f over [0, n) in `parts()` contiguous ranges, on our threads when n is large. */
-static int range_parts(int64_t n) {
-  int64_t t = n / PARALLEL_GRAIN;
-  if (t > own_threads) t = own_threads;
-  if (t > MAX_OWN_THREADS) t = MAX_OWN_THREADS;
-  return t < 1 ? 1 : (int)t;
-}
-
-static void parallel_range(int64_t n, range_fn f, void *ctx) {
-  const int parts = range_parts(n);
-  range_t r[MAX_OWN_THREADS];
-  pthread_t tid[MAX_OWN_THREADS];
-  int started[MAX_OWN_THREADS] = {0};
-  for (int t = 0; t < parts; t++) {
-    /* Range edges on 16-element (64-byte) boundaries: no two threads share a cache line. */
-    const int64_t b = t == 0 ? 0 : (n * t / parts) & ~(int64_t)15, e = t == parts - 1 ? n : (n * (t + 1) / parts) & ~(int64_t)15;
-    r[t] = (range_t){f, ctx, b, e, t};
-    if (t > 0) started[t] = pthread_create(&tid[t], NULL, range_run, &r[t]) == 0;
-  }
-  range_run(&r[0]);
-  for (int t = 1; t < parts; t++) {
-    if (started[t]) pthread_join(tid[t], NULL);
-    else range_run(&r[t]);
-  }
-}
-
+ * arrays are split over our threads (parallel.c). */
 /* k: lr, beta1, beta2, c1, c2, eps, weightDecay, gradScale, 1 - beta1, 1 - beta2 */
 VECTORISE static void adamw_update(float *restrict p, float *restrict m, float *restrict v, const float *restrict g, int64_t n, const float *k) {
   const float lr = k[0], b1 = k[1], b2 = k[2], c1 = k[3], c2 = k[4], eps = k[5], wd = k[6], gs = k[7], ob1 = k[8], ob2 = k[9];
@@ -803,7 +759,7 @@ static napi_value adamw(napi_env env, napi_callback_info info) {
   float *g = v ? operand(&c, 4, n) : NULL;
   if (!g) return NULL;
   adamw_t a = {p, m, v, g, {(float)real(&c, 6), (float)real(&c, 7), (float)real(&c, 8), (float)real(&c, 9), (float)real(&c, 10), (float)real(&c, 11), (float)real(&c, 12), (float)real(&c, 13), (float)(1.0 - real(&c, 7)), (float)(1.0 - real(&c, 8))}};
-  parallel_range(n, adamw_range, &a);
+  parallel_range(n, own_threads, adamw_range, &a);
   return NULL;
 }
 
@@ -830,7 +786,7 @@ static napi_value add_into_js(napi_env env, napi_callback_info info) {
   float *dst = operand(&c, 1, n), *src = dst ? operand(&c, 2, n) : NULL;
   if (!src) return NULL;
   add_t a = {dst, src};
-  parallel_range(n, add_range, &a);
+  parallel_range(n, own_threads, add_range, &a);
   return NULL;
 }
 
@@ -864,9 +820,9 @@ static napi_value sum_squares(napi_env env, napi_callback_info info) {
   float *x = operand(&c, 1, n), *out = x ? operand(&c, 2, 1) : NULL;
   if (!out) return NULL;
   squares_t q = {x, {0}};
-  parallel_range(n, squares_range, &q);
+  parallel_range(n, own_threads, squares_range, &q);
   double s = 0;
-  for (int t = 0; t < range_parts(n); t++) s += q.part[t];
+  for (int t = 0; t < range_parts(n, own_threads); t++) s += q.part[t];
   out[0] = (float)s;
   return NULL;
 }
