@@ -19,7 +19,8 @@ import { tmpdir } from 'node:os';
 import type { EncodedSplit } from '../src/core/encoded';
 import { DEFAULTS } from '../src/core/params';
 import { torchPeer, type TorchResult } from './peers/torch';
-import { bertBaseConfig, loadNsmc, peakRssMiB, r2, randomSplit, runChild, VOCAB } from './shared';
+import { bertBaseConfig, forwardFlops, loadNsmc, machinePeak, peakRssMiB, r2, randomSplit, roofline, runChild, VOCAB } from './shared';
+import { openblasCoreForPeers } from '../src/engine/native-blas';
 
 const NSMC_EPOCH = 150_000;
 const NSMC_DEV = 20_000;
@@ -116,6 +117,10 @@ export async function run(): Promise<object> {
   const work = mkdtempSync(join(tmpdir(), 'tb-bench-base-'));
   const dir = join(work, 'bert-base');
   const out: Record<string, unknown> = { steps, config: bertBaseConfig() };
+  // The roofline: what the machine's matmuls can do at most, so the seq-128 rows also read as a
+  // share of it, and the peer's as the most any engine could gain on it.
+  const peak = machinePeak(openblasCoreForPeers());
+  out.machine_peak = peak;
   try {
     await writeBaseFolder(dir);
     const sample = nsmcSample(steps * 4 * BATCH);
@@ -125,7 +130,14 @@ export async function run(): Promise<object> {
     for (const precision of precisions) {
       const bf16 = precision === 'bf16';
       const fixed = await child({ what: 'fixed', dir, precision, rows: steps * BATCH });
-      out[`seq128_b16_${precision}`] = row(fixed, withPeer ? torchPeer({ preset: 'base', seq: 128, batch: BATCH, steps, bf16 }) : noPeer);
+      const fixedPeer = withPeer ? torchPeer({ preset: 'base', seq: 128, batch: BATCH, steps, bf16 }) : noPeer;
+      const top = bf16 ? peak.bf16_gflop_s : peak.fp32_gflop_s;
+      const flops = forwardFlops(bertBaseConfig(), 128);
+      out[`seq128_b16_${precision}`] = {
+        ...row(fixed, fixedPeer),
+        roofline_train: roofline({ ours: Number(fixed.train_ex_s) || undefined, peer: fixedPeer.train_ex_s }, 3 * flops, top),
+        roofline_infer: roofline({ ours: Number(fixed.infer_ex_s) || undefined, peer: fixedPeer.infer_ex_s }, flops, top),
+      };
       if (!sample) {
         out[`nsmc_lengths_${precision}`] = { skipped: '../shared/data is absent' };
         continue;

@@ -9,10 +9,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpus, tmpdir } from 'node:os';
-import { PRESETS } from '../src/engine/config';
+import { PRESETS, presetConfig } from '../src/engine/config';
 import { mean, std } from '../src/tuners/stats';
 import { torchPeer } from './peers/torch';
-import { loadNsmc, peakRssMiB, r2, r4, randomSplit, runChild, VOCAB } from './shared';
+import { forwardFlops, loadNsmc, machinePeak, peakRssMiB, r2, r4, randomSplit, roofline, runChild, VOCAB } from './shared';
+import { openblasCoreForPeers } from '../src/engine/native-blas';
 
 interface Measure { preset: string; seq: number; batch: number; steps: number; what: 'throughput' | 'epoch' | 'frozen' | 'frozen-fresh' | 'nsmc'; featuresDir?: string; lr?: number; warmup?: number; dropout?: number; weightDecay?: number; seed?: number; hiddenDropout?: number }
 
@@ -20,7 +21,6 @@ interface Measure { preset: string; seq: number; batch: number; steps: number; w
 async function measure(m: Measure): Promise<Record<string, number | string>> {
   const engine = await import('../src/engine');
   const { BertClassifier } = await import('../src/engine/model');
-  const { presetConfig } = await import('../src/engine/config');
   const { scoreRows } = await import('../src/engine/score');
   const { DEFAULT_BUDGET_MIB } = await import('../src/engine/memory');
   const backend = await engine.initBackend();
@@ -114,6 +114,9 @@ export async function run(): Promise<object> {
   const steps: Record<string, number> = { tiny: 10, mini: 5 };
   // TRIALBOOK_BENCH_PRESETS=tiny narrows the throughput pairs; TRIALBOOK_BENCH_THROUGHPUT_ONLY=1 skips the rest.
   const presets = (process.env.TRIALBOOK_BENCH_PRESETS ?? 'tiny,mini').split(',').filter((p) => p in steps);
+  // The machine's fp32 matmul peak: the goal's "share of the sgemm peak", and the peer's ceiling.
+  const peak = machinePeak(openblasCoreForPeers());
+  out.machine_peak = peak;
   for (const preset of presets) {
     const m: Measure = { preset, seq: 128, batch: 16, steps: steps[preset], what: 'throughput' };
     // The steps in one run: wasm kernels only, then matmuls on the native BLAS with one thread
@@ -138,6 +141,9 @@ export async function run(): Promise<object> {
       ratio_train: peer.train_ex_s ? r2(Number(ours.train_ex_s) / peer.train_ex_s) : null,
       ratio_infer: peer.infer_ex_s ? r2(Number(ours.infer_ex_s) / peer.infer_ex_s) : null,
       two_workers: { train_ex_s: pairTrain, infer_ex_s: pairInfer, ratio_train: peer.train_ex_s ? r2(pairTrain / peer.train_ex_s) : null, ratio_infer: peer.infer_ex_s ? r2(pairInfer / peer.infer_ex_s) : null },
+      roofline_train: roofline({ ours: Number(ours.train_ex_s), peer: peer.train_ex_s }, 3 * forwardFlops(presetConfig(preset, VOCAB), 128), peak.fp32_gflop_s),
+      roofline_infer: roofline({ ours: Number(ours.infer_ex_s), peer: peer.infer_ex_s }, forwardFlops(presetConfig(preset, VOCAB), 128), peak.fp32_gflop_s),
+      roofline_two_workers_train: roofline({ ours: pairTrain }, 3 * forwardFlops(presetConfig(preset, VOCAB), 128), peak.fp32_gflop_s),
     };
   }
   if (process.env.TRIALBOOK_BENCH_THROUGHPUT_ONLY === '1') return out;

@@ -1,7 +1,8 @@
 /** What the benchmarks share: generated splits, nsmc-dev as encoded splits, child processes, rounding. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { cpus } from 'node:os';
 import type { EncodedSplit } from '../src/core/encoded';
 import { Rng } from '../src/core/rng';
 import { readConfig } from '../src/engine/config';
@@ -98,3 +99,55 @@ export const r4 = (x: number): number => Math.round(x * 10000) / 10000;
 
 /** Peak RSS of this process so far, MiB. */
 export const peakRssMiB = (): number => Math.round(process.resourceUsage().maxRSS / 1024);
+
+/**
+ * Floating-point operations of one example's forward pass through the classifier at sequence
+ * length `seq`, counted for the whole model as PyTorch runs it (every layer on every token; ours
+ * skips most of the last layer, which reads only [CLS]): 2 per multiply-add of the projections,
+ * the feed-forward, attention's two products, the pooler and the head. Training is counted as 3×
+ * this (the backward pass does about twice the forward's products).
+ */
+export function forwardFlops(c: BertConfig, seq: number, labels = 2): number {
+  const H = c.hidden_size;
+  const perLayer = seq * (4 * H * H + 2 * H * c.intermediate_size) + 2 * seq * seq * H;
+  return 2 * (c.num_hidden_layers * perLayer + H * H + H * labels);
+}
+
+export interface Peak {
+  fp32_gflop_s?: number;
+  bf16_gflop_s?: number;
+  error?: string;
+}
+
+/**
+ * The machine's matmul peak (bench/peers/peak.py: a 2048³ product on every core, fp32 on the
+ * system BLAS with the OpenBLAS core type the engine picks, bf16 on oneDNN), measured once.
+ */
+export function machinePeak(coretype: string | undefined): Peak {
+  const cores = String(cpus().length);
+  const env = { ...process.env, OPENBLAS_NUM_THREADS: cores, OMP_NUM_THREADS: cores, ...(coretype ? { OPENBLAS_CORETYPE: coretype } : {}) };
+  const r = spawnSync('/usr/bin/python3', [resolve(__dirname, 'peers', 'peak.py')], { encoding: 'utf8', env });
+  try {
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Peak;
+  } catch {
+    return { error: `peak.py: ${(r.stderr || r.error?.message || '').slice(-200)}` };
+  }
+}
+
+/**
+ * Examples/s as arithmetic: GFLOP/s, the share of the machine's peak, and for the peer the
+ * ceiling — the most any engine doing the same arithmetic could reach against it (peak ÷ the
+ * peer's GFLOP/s).
+ */
+export function roofline(exS: { ours?: number; peer?: number }, flopsPerExample: number, peakGflopS: number | undefined): Record<string, number | null> {
+  const g = (x?: number) => (x ? r2((x * flopsPerExample) / 1e9) : null);
+  const share = (x?: number) => (x && peakGflopS ? r2((x * flopsPerExample) / 1e9 / peakGflopS) : null);
+  return {
+    gflop_per_example: r2(flopsPerExample / 1e9),
+    trialbook_gflop_s: g(exS.ours),
+    trialbook_share_of_peak: share(exS.ours),
+    pytorch_gflop_s: g(exS.peer),
+    pytorch_share_of_peak: share(exS.peer),
+    ceiling_ratio_vs_pytorch: exS.peer && peakGflopS ? r2(peakGflopS / ((exS.peer * flopsPerExample) / 1e9)) : null,
+  };
+}

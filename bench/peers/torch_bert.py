@@ -94,7 +94,10 @@ def main():
     model = Bert(args.vocab, h, l, a, i).to(device)
     decay = [p for n, p in model.named_parameters() if not (n.endswith("bias") or ".ln" in n or n.startswith("ln"))]
     rest = [p for n, p in model.named_parameters() if n.endswith("bias") or ".ln" in n or n.startswith("ln")]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=5e-5, eps=1e-6)
+    # AdamW's multi-tensor (foreach) form where it is the faster one on this CPU: small models
+    # (tiny: 10.5 -> 5.8 ms a step with clipping), not BERT-base (260 -> 400 ms).
+    foreach = sum(p.numel() for p in model.parameters()) < 20_000_000
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.01}, {"params": rest, "weight_decay": 0.0}], lr=5e-5, eps=1e-6, foreach=foreach)
     data = [ids.to(device) for ids in batches(args)]
     ys = torch.randint(0, 2, (args.batch,)).to(device)
     cast = (lambda: torch.autocast(device, dtype=torch.bfloat16)) if args.bf16 else contextlib.nullcontext
