@@ -35,6 +35,8 @@ export interface SplitOptions {
   dedupe?: boolean;
   /** Skip bad rows instead of failing (default false). */
   skipBad?: boolean;
+  /** How the refusal of bad rows says to skip them: the CLI's `--skip-bad` (default), or a study file's key. */
+  skipBadHint?: string;
   /** Allowed labels, in id order; rows with other labels are bad rows. Default: whatever occurs. */
   labels?: readonly string[];
   /** Force a delimiter instead of the extension / header sniffing. */
@@ -104,6 +106,7 @@ interface Resolved {
   seed: number;
   dedupe: boolean;
   skipBad: boolean;
+  skipBadHint: string;
   labels: string[] | null;
   delimiter?: string;
 }
@@ -132,6 +135,7 @@ function resolveOptions(o: SplitOptions): Resolved {
     seed,
     dedupe: o.dedupe ?? true,
     skipBad: o.skipBad ?? false,
+    skipBadHint: o.skipBadHint ?? '--skip-bad',
     labels,
     delimiter: o.delimiter === undefined ? undefined : normaliseDelimiter(o.delimiter),
   };
@@ -267,6 +271,7 @@ export function splitFromStudy(loaded: LoadedStudy, opts: { force?: boolean } = 
       seed: d.seed,
       dedupe: d.dedupe,
       skipBad: d.skipBadRows,
+      skipBadHint: `"skipBadRows": true in ${loaded.file}'s "data"`,
       out: studySplitDir(loaded),
       force: opts.force,
     });
@@ -397,7 +402,7 @@ function collectRows(table: Table, r: Resolved, report: string[]): Collected {
   }
   if (bad.length > 0 && !r.skipBad) {
     const more = bad.length > 1 ? ` (${bad.length} bad rows in all, at lines ${listLines(bad.map((b) => b.line))})` : '';
-    throw atLine(table.file, bad[0].line, `${bad[0].reason}${more}; fix the file or skip bad rows (--skip-bad)`);
+    throw atLine(table.file, bad[0].line, `${bad[0].reason}${more}; fix the file or skip bad rows (${r.skipBadHint})`);
   }
   report.push(`read ${table.file}: ${table.records.length} rows, ${delimiterName(table.delimiter)}-separated`);
   if (bad.length > 0) {

@@ -234,6 +234,19 @@ test('splitFromStudy uses the study data section and the default split folder', 
   assert.equal(splitFromStudy(loadStudy(studyFile)).reused, true);
 });
 
+test('a study whose data has bad rows is told to set data.skipBadRows (tune has no --skip-bad), and then splits', (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'reviews.tsv'), 'text\tlabel\n' + Array.from({ length: 40 }, (_, i) => `review ${i}\t${i % 2}`).join('\n') + '\n\t1\n');
+  const study = { name: 'bad', data: { file: 'reviews.tsv', textColumn: 'text', labelColumn: 'label' }, tokenizer: { vocab: 'vocab.txt' }, searchSpace: {}, tuner: { type: 'random' } };
+  const studyFile = join(dir, 'bad.trialbook.json');
+  writeFileSync(studyFile, JSON.stringify(study));
+  const msg = userError(() => splitFromStudy(loadStudy(studyFile)));
+  assert.match(msg, /reviews\.tsv:42: empty text in column "text"; fix the file or skip bad rows \("skipBadRows": true in .*bad\.trialbook\.json's "data"\)$/);
+  assert.doesNotMatch(msg, /--skip-bad/);
+  writeFileSync(studyFile, JSON.stringify({ ...study, data: { ...study.data, skipBadRows: true } }));
+  assert.deepEqual(splitFromStudy(loadStudy(studyFile)).manifest.skippedRows, [42]);
+});
+
 test('nsmc-dev: 20,000 reviews split with the empty one skipped and duplicates removed', (t) => {
   const file = sharedPath('data/nsmc-dev.tsv');
   if (!file) return t.skip(skipMessage('data/nsmc-dev.tsv'));
