@@ -113,7 +113,9 @@ export function checkSettings(study: Study, trainRows: number | undefined, estim
   const [lo, hi] = [Math.min(...lrs), Math.max(...lrs)];
   const lrKey = space.learning_rate ? 'searchSpace.learning_rate' : 'searchSpace';
   if (fromScratch && hi <= FROM_SCRATCH_LR_MIN) out.push({ level: 'warning', key: lrKey, message: `learning rates ${lo}–${hi} suit fine-tuning a pretrained BERT; "${study.model}" is trained from scratch and barely moves at or below ${FROM_SCRATCH_LR_MIN} in a few epochs (try 2e-4–2e-3)` });
-  if (!fromScratch && hi > PRETRAINED_LR_MAX) out.push({ level: 'warning', key: lrKey, message: `learning rates up to ${hi} are high for fine-tuning a pretrained BERT (above ${PRETRAINED_LR_MAX} it tends to diverge or forget its pretraining; try 5e-6–1e-4)` });
+  // A frozen body trains only the classification head, which wants the larger rates.
+  const frozen = space.freeze_body?.type === 'fixed' ? space.freeze_body.value === true : space.freeze_body?.type === 'choice' && space.freeze_body.values.every((v) => v === true);
+  if (!fromScratch && !frozen && hi > PRETRAINED_LR_MAX) out.push({ level: 'warning', key: lrKey, message: `learning rates up to ${hi} are high for fine-tuning a pretrained BERT (above ${PRETRAINED_LR_MAX} it tends to diverge or forget its pretraining; try 5e-6–1e-4)` });
   return out;
 }
 

@@ -40,6 +40,12 @@ test('a batch larger than the train split, and a pretrained model at a from-scra
   assert.deepEqual(issues.map((i) => i.key), ['searchSpace.batch_size', 'searchSpace.learning_rate']);
   assert.match(issues[0]!.message, /batch_size 256 is larger than the train split \(200 train rows\)/);
   assert.match(issues[1]!.message, /high for fine-tuning a pretrained BERT/);
+  // With the body frozen only the head trains, at the larger rates: no warning. When the search
+  // may also unfreeze it, the warning stays.
+  const head = (freeze_body: object) => checkSettings(loadStudy(writeStudyFile(dir, { model: './bert', searchSpace: { learning_rate: { type: 'float', low: 1e-4, high: 1e-2, log: true }, freeze_body } })).study, 200).map((i) => i.key);
+  assert.deepEqual(head({ type: 'fixed', value: true }), []);
+  assert.deepEqual(head({ type: 'choice', values: [true] }), []);
+  assert.deepEqual(head({ type: 'bool' }), ['searchSpace.learning_rate']);
 });
 
 test('missing data, vocabulary or model files are errors; the budget is what the tuner spends', (t) => {
