@@ -41,11 +41,17 @@ export interface CheckpointState {
   body?: string;
   /** The files of this checkpoint (absent in checkpoints written before they were named). */
   files?: { weights: CheckpointFile; best?: CheckpointFile };
+  /**
+   * Written inside an epoch (pre-training saves every few minutes): epoch `epoch` (0-based) is
+   * under way, its first `stepInEpoch` steps done, with these summed losses. Absent: `epoch`
+   * epochs are complete.
+   */
+  within?: { stepInEpoch: number; lossSum: number };
 }
 
 const MANIFEST = 'checkpoint.json';
 /** Tensor files of checkpoints, this format's and the older fixed names alike. */
-const TENSOR_FILE = /^(checkpoint|best)(-\d+)?\.safetensors$/;
+const TENSOR_FILE = /^(checkpoint|best)(-\d+)?(-s\d+)?\.safetensors$/;
 
 /**
  * Saves the trained parameters (`params`: all of them, or only the head of a frozen trial, whose
@@ -57,7 +63,8 @@ export function writeCheckpoint(dir: string, params: Map<string, tf.Variable>, o
   for (const [n, v] of params) tensors.set(`param/${n}`, { shape: v.shape, data: v.dataSync() as Float32Array });
   for (const [n, v] of opt.m) tensors.set(`adam_m/${n}`, { shape: v.shape, data: v.dataSync() as Float32Array });
   for (const [n, v] of opt.v) tensors.set(`adam_v/${n}`, { shape: v.shape, data: v.dataSync() as Float32Array });
-  const weights = writeTensorFile(dir, `checkpoint-${state.epoch}.safetensors`, tensors);
+  // A file name is never rewritten: the manifest still names the last one until it is replaced.
+  const weights = writeTensorFile(dir, `checkpoint-${state.epoch}${state.within ? `-s${state.globalStep}` : ''}.safetensors`, tensors);
   const best = newBest ? writeTensorFile(dir, `best-${state.epoch}.safetensors`, newBest) : state.files?.best;
   state.files = { weights, ...(best ? { best } : {}) };
   writeFileAtomic(join(dir, MANIFEST), JSON.stringify(state) + '\n');
@@ -93,16 +100,22 @@ export interface ResumedCheckpoint {
   best?: Map<string, Float32Array>;
 }
 
-/** Loads a checkpoint into `params` and `opt`, after checking it was made the way this trial trains (`expect`). */
-export function readCheckpoint(dir: string, params: Map<string, tf.Variable>, opt: AdamW, expect: Pick<CheckpointState, 'frozen' | 'body'>): ResumedCheckpoint | undefined {
+/** The manifest of the checkpoint in `dir`, or undefined when there is none. */
+export function checkpointState(dir: string): CheckpointState | undefined {
   const sp = join(dir, MANIFEST);
   if (!existsSync(sp)) return undefined;
-  let state: CheckpointState;
   try {
-    state = JSON.parse(readFileSync(sp, 'utf8')) as CheckpointState;
+    return JSON.parse(readFileSync(sp, 'utf8')) as CheckpointState;
   } catch (e) {
     throw new UserError(`${sp}: not valid JSON (${(e as Error).message}); delete it to start over`, 'E_CHECKPOINT');
   }
+}
+
+/** Loads a checkpoint into `params` and `opt`, after checking it was made the way this trial trains (`expect`). */
+export function readCheckpoint(dir: string, params: Map<string, tf.Variable>, opt: AdamW, expect: Pick<CheckpointState, 'frozen' | 'body'>): ResumedCheckpoint | undefined {
+  const sp = join(dir, MANIFEST);
+  const state = checkpointState(dir);
+  if (!state) return undefined;
   // (A frozen checkpoint from before `body` was recorded holds every parameter: still fine.)
   if (Boolean(state.frozen) !== expect.frozen || (state.body !== undefined && state.body !== expect.body)) {
     const what = (frozen: boolean, b: string | undefined) => (frozen ? `head-only training on ${b ?? 'a frozen body'}` : 'full fine-tuning');

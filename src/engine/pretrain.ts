@@ -5,11 +5,12 @@
  * (BertForMaskedLM's `cls.predictions.*`), which a study then fine-tunes as its `model`.
  */
 import * as tf from '@tensorflow/tfjs';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Rng } from '../core/rng';
 import { UserError } from '../core/errors';
 import { writeFileAtomic } from '../core/fsutil';
+import { sha256 } from '../core/hash';
 import type { EncodedSplit } from '../core/encoded';
 import type { Metric } from '../protocol/messages';
 import type { BertConfig, TrainHooks } from './types';
@@ -27,6 +28,18 @@ import { initialiseMissing, mapCheckpoint, readModelFolder, transpose2d, WEIGHTS
 import { writeSafetensors, type NamedTensor } from './safetensors';
 import { shuffledOrder, stepRows } from './batch-order';
 import { atPrecision, type Precision, type PrecisionSetting } from './precision';
+import { checkpointState, readCheckpoint, writeCheckpoint, type CheckpointState } from './checkpoint';
+
+/** The checkpoint folder inside the output folder while a run is under way. */
+export const PRETRAIN_CHECKPOINT = 'pretrain-checkpoint';
+
+/** What a checkpoint must have been made from to be continued: the texts, the model, the settings. */
+function runFingerprint(input: PretrainInput, p: Required<PretrainParams>): string {
+  const t = input.texts;
+  const texts = sha256(new Uint8Array(t.ids.buffer, t.ids.byteOffset, t.ids.byteLength)) + sha256(new Uint8Array(t.lengths.buffer, t.lengths.byteOffset, t.lengths.byteLength));
+  const model = isPreset(input.model) ? input.model : resolve(input.model);
+  return sha256(JSON.stringify({ v: 1, texts, maxLen: t.maxLen, model, vocabSize: input.vocabSize, special: input.special, maskId: input.maskId, params: p }));
+}
 
 export interface PretrainParams {
   learning_rate: number;
@@ -58,6 +71,13 @@ export interface PretrainInput {
   precision?: PrecisionSetting;
   memoryBudgetMiB?: number;
   logEverySteps?: number;
+  /**
+   * Seconds between checkpoints inside an epoch (default 600; every epoch's end saves one too).
+   * A run stopped or killed continues from its last checkpoint when started again with the same
+   * texts, model and settings; the checkpoint (`saveTo`/pretrain-checkpoint) is removed when the
+   * run completes.
+   */
+  checkpointEverySeconds?: number;
 }
 
 export interface PretrainResult {
@@ -181,18 +201,43 @@ async function pretrain(input: PretrainInput, hooks: TrainHooks, backend: Backen
     try {
       const stepsPerEpoch = Math.ceil(train.count / p.batch_size);
       const totalSteps = stepsPerEpoch * p.epochs;
-      const curve: Metric[] = [];
-      let best = { loss: Infinity, epoch: 0 };
-      let step = 0;
+      const ckDir = join(input.saveTo, PRETRAIN_CHECKPOINT);
+      const fingerprint = runFingerprint(input, p);
+      const found = checkpointState(ckDir);
+      if (found && found.body !== fingerprint) {
+        throw new UserError(`${ckDir}: a checkpoint of another pretraining run (other texts, model or settings); delete it to start over, or write to another --out`, 'E_CHECKPOINT');
+      }
+      // Masking, dropout and order are functions of (seed, epoch, step): a resumed run repeats
+      // exactly what the uninterrupted one would have done.
+      const resumed = found ? readCheckpoint(ckDir, strategy.trainable, opt, { frozen: false, body: fingerprint })!.state : undefined;
+      const curve: Metric[] = resumed?.curve ?? [];
+      let best = { loss: resumed?.bestValLoss ?? Infinity, epoch: resumed?.bestEpoch ?? 0 };
+      let step = resumed?.globalStep ?? 0;
+      const firstEpoch = resumed?.epoch ?? 0;
+      if (resumed) log?.('info', `continuing from ${ckDir}: epoch ${firstEpoch + 1}, step ${step}`);
+      const saveEveryMs = (input.checkpointEverySeconds ?? 600) * 1000;
+      let savedAt = performance.now();
+      const checkpoint = (epochsDone: number, within?: CheckpointState['within']) => {
+        const state: CheckpointState = { version: 1, epoch: epochsDone, globalStep: step, adamT: opt.t, bestValLoss: Number.isFinite(best.loss) ? best.loss : null, bestValAccuracy: null, bestEpoch: best.epoch, badEpochs: 0, curve, seed: p.seed, frozen: false, body: fingerprint, ...(within ? { within } : {}) };
+        mkdirSync(ckDir, { recursive: true });
+        writeCheckpoint(ckDir, strategy.trainable, opt, state);
+        savedAt = performance.now();
+      };
       let peakRss = process.memoryUsage.rss();
-      for (let epoch = 0; epoch < p.epochs; epoch++) {
+      for (let epoch = firstEpoch; epoch < p.epochs; epoch++) {
         const epochStart = performance.now();
         const order = shuffledOrder(train, p.batch_size, p.seed, epoch);
-        let lossSum = 0;
+        const within = epoch === firstEpoch ? resumed?.within : undefined;
+        let lossSum = within?.lossSum ?? 0;
         let lr = 0;
-        for (let s = 0; s < stepsPerEpoch; s++) {
+        const firstStep = within?.stepInEpoch ?? 0;
+        for (let s = firstStep; s < stepsPerEpoch; s++) {
           await new Promise<void>((r) => setImmediate(r));
-          if (hooks.shouldStop?.()) throw new EngineError(`pretraining cancelled at epoch ${epoch + 1}, step ${step}`, 'cancelled');
+          if (hooks.shouldStop?.()) {
+            // Stopped on purpose: keep what this epoch has done so far for the next start.
+            if (s > firstStep) checkpoint(epoch, { stepInEpoch: s, lossSum });
+            throw new EngineError(`pretraining cancelled at epoch ${epoch + 1}, step ${step}; starting it again with the same texts and settings continues from here`, 'cancelled');
+          }
           const rows = stepRows(order, s, p.batch_size);
           lr = scheduledLr(p.learning_rate, step, p.warmup_steps, totalSteps);
           const { loss, grads } = strategy.grads(rows, step, rows.length);
@@ -215,21 +260,24 @@ async function pretrain(input: PretrainInput, hooks: TrainHooks, backend: Backen
           lossSum += lossV;
           if ((s & 15) === 0) peakRss = Math.max(peakRss, process.memoryUsage.rss());
           if (input.logEverySteps && step % input.logEverySteps === 0 && s < stepsPerEpoch - 1) {
-            hooks.onMetric?.({ epoch: epoch + 1, step, train_loss: lossSum / (s + 1), val_loss: null, val_accuracy: null, learning_rate: lr, examples_per_sec: ((s + 1) * p.batch_size) / ((performance.now() - epochStart) / 1000), elapsed_s: (performance.now() - started) / 1000 });
+            hooks.onMetric?.({ epoch: epoch + 1, step, train_loss: lossSum / (s + 1), val_loss: null, val_accuracy: null, learning_rate: lr, examples_per_sec: ((s + 1 - firstStep) * p.batch_size) / ((performance.now() - epochStart) / 1000), elapsed_s: (performance.now() - started) / 1000 });
           }
+          if (s < stepsPerEpoch - 1 && performance.now() - savedAt >= saveEveryMs) checkpoint(epoch, { stepInEpoch: s + 1, lossSum });
         }
         const secs = (performance.now() - epochStart) / 1000;
         const v = strategy.validate();
-        const metric: Metric = { epoch: epoch + 1, step, train_loss: lossSum / stepsPerEpoch, val_loss: v.loss, val_accuracy: v.accuracy, learning_rate: lr, examples_per_sec: train.count / secs, elapsed_s: (performance.now() - started) / 1000 };
+        const metric: Metric = { epoch: epoch + 1, step, train_loss: lossSum / stepsPerEpoch, val_loss: v.loss, val_accuracy: v.accuracy, learning_rate: lr, examples_per_sec: (train.count * (stepsPerEpoch - firstStep)) / stepsPerEpoch / secs, elapsed_s: (performance.now() - started) / 1000 };
         curve.push(metric);
         hooks.onMetric?.(metric);
         if (v.loss < best.loss) {
           best = { loss: v.loss, epoch: epoch + 1 };
           saveMlmFolder(input.saveTo, config, model.snapshot(), head.snapshot(), built.vocabPath);
         }
+        if (epoch < p.epochs - 1) checkpoint(epoch + 1);
         peakRss = Math.max(peakRss, process.memoryUsage.rss());
       }
       if (!existsSync(join(input.saveTo, WEIGHTS_FILE))) saveMlmFolder(input.saveTo, config, model.snapshot(), head.snapshot(), built.vocabPath);
+      rmSync(ckDir, { recursive: true, force: true });
       return { curve, bestValLoss: best.loss, bestEpoch: best.epoch, train: train.count, val: val.count, backend: backend.name, ...(backend.matmul ? { matmul: backend.matmul } : {}), microBatch: strategy.microBatch(), peakRssMiB: Math.round(peakRss / 1048576), savedTo: resolve(input.saveTo) };
     } finally {
       opt.dispose();

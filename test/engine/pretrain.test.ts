@@ -6,10 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { maskRows, type MaskingSpec } from '../../src/engine/masking';
-import { initBackend, trainModel } from '../../src/engine';
-import { pretrainModel, type PretrainInput } from '../../src/engine/pretrain';
+import { initBackend, isEngineError, trainModel } from '../../src/engine';
+import { pretrainModel, PRETRAIN_CHECKPOINT, type PretrainInput } from '../../src/engine/pretrain';
 import { MlmHead, seededMlmHead, storedMlmHead } from '../../src/engine/mlm-head';
 import { mlmStrategy } from '../../src/engine/mlm-strategy';
 import { MicroBatcher } from '../../src/engine/memory';
@@ -161,4 +162,46 @@ test('texts with nothing to predict are left out, a batch of such texts yields n
   assert.ok(Number.isFinite(r.bestValLoss));
   const none = { ...texts, lengths: new Uint16Array(texts.count).fill(2) };
   await assert.rejects(pretrainModel(input(join(dir, 'pt2'), { texts: none })), /pretraining needs at least 2 texts with a token to predict \(got 0\)/);
+});
+
+test('a stopped or crashed pre-training run continues from its checkpoint to the same model as an uninterrupted one; another run\'s checkpoint is refused', async (t) => {
+  await initBackend();
+  const dir = tempDir(t);
+  const small = (saveTo: string, over: Partial<PretrainInput> = {}) => input(saveTo, { texts: repeatedTexts(320, 24, 2), params: { ...input(saveTo).params, epochs: 2 }, ...over });
+  const whole = await pretrainModel(small(join(dir, 'whole')));
+  const weights = (d: string) => readSafetensors(join(d, 'model.safetensors'));
+  const sameModel = (d: string) => {
+    const [a, b] = [weights(join(dir, 'whole')), weights(d)];
+    let err = 0;
+    for (const [n, x] of a) for (let i = 0; i < x.data.length; i++) err = Math.max(err, Math.abs(x.data[i] - b.get(n)!.data[i]));
+    return err;
+  };
+  const stepsPerEpoch = Math.ceil(whole.train / 32);
+
+  // Stopped (the Stop button, a cancel) in the middle of epoch 1: it saves where it is.
+  const stopped = join(dir, 'stopped');
+  let polls = 0;
+  await assert.rejects(pretrainModel(small(stopped), { shouldStop: () => ++polls > 3 }), (e: Error) => isEngineError(e) && e.reason === 'cancelled' && /continues from here/.test(e.message));
+  assert.ok(existsSync(join(stopped, PRETRAIN_CHECKPOINT, 'checkpoint.json')));
+  const logs: string[] = [];
+  const resumed = await pretrainModel(small(stopped), { onLog: (_l, text) => logs.push(text) });
+  assert.ok(logs.some((l) => /continuing from .*pretrain-checkpoint: epoch 1, step 3/.test(l)), logs.join('\n'));
+  assert.deepEqual(resumed.curve.map((c) => c.val_loss!.toFixed(5)), whole.curve.map((c) => c.val_loss!.toFixed(5)));
+  assert.ok(sameModel(stopped) < 1e-5, `resumed vs uninterrupted weights: ${sameModel(stopped)}`);
+  assert.ok(!existsSync(join(stopped, PRETRAIN_CHECKPOINT)), 'the checkpoint is removed once the run completes');
+
+  // Crashed in epoch 2 (no chance to save): the last periodic checkpoint is where it goes on.
+  const crashed = join(dir, 'crashed');
+  polls = 0;
+  await assert.rejects(pretrainModel(small(crashed, { checkpointEverySeconds: 0 }), { shouldStop: () => { if (++polls > stepsPerEpoch + 2) throw new Error('killed'); return false; } }), /killed/);
+  const state = JSON.parse(readFileSync(join(crashed, PRETRAIN_CHECKPOINT, 'checkpoint.json'), 'utf8'));
+  assert.deepEqual([state.epoch, state.within?.stepInEpoch], [1, 2]);
+  const again = await pretrainModel(small(crashed));
+  assert.deepEqual(again.curve.map((c) => c.val_loss!.toFixed(5)), whole.curve.map((c) => c.val_loss!.toFixed(5)));
+  assert.ok(sameModel(crashed) < 1e-5, `resumed after a crash vs uninterrupted: ${sameModel(crashed)}`);
+
+  // A checkpoint left by a run with other settings is not silently continued.
+  polls = 0;
+  await assert.rejects(pretrainModel(small(join(dir, 'other')), { shouldStop: () => ++polls > 3 }));
+  await assert.rejects(pretrainModel(small(join(dir, 'other'), { params: { ...small('').params, learning_rate: 1e-3 } })), (e: Error) => /pretrain-checkpoint: a checkpoint of another pretraining run .*delete it to start over/.test(e.message));
 });
