@@ -121,6 +121,7 @@ export async function run(): Promise<object> {
   // share of it, and the peer's as the most any engine could gain on it.
   const peak = machinePeak(openblasCoreForPeers());
   out.machine_peak = peak;
+  const flops = forwardFlops(bertBaseConfig(), 128);
   try {
     await writeBaseFolder(dir);
     const sample = nsmcSample(steps * 4 * BATCH);
@@ -132,7 +133,6 @@ export async function run(): Promise<object> {
       const fixed = await child({ what: 'fixed', dir, precision, rows: steps * BATCH });
       const fixedPeer = withPeer ? torchPeer({ preset: 'base', seq: 128, batch: BATCH, steps, bf16 }) : noPeer;
       const top = bf16 ? peak.bf16_gflop_s : peak.fp32_gflop_s;
-      const flops = forwardFlops(bertBaseConfig(), 128);
       out[`seq128_b16_${precision}`] = {
         ...row(fixed, fixedPeer),
         roofline_train: roofline({ ours: Number(fixed.train_ex_s) || undefined, peer: fixedPeer.train_ex_s }, 3 * flops, top),

@@ -129,6 +129,7 @@ export async function run(): Promise<object> {
     const pair = await Promise.all([0, 1].map(() => child(m, { TRIALBOOK_BLAS_THREADS: '1' })));
     const pairTrain = pair.reduce((a, b) => a + Number(b.train_ex_s), 0);
     const pairInfer = pair.reduce((a, b) => a + Number(b.infer_ex_s), 0);
+    const flops = forwardFlops(presetConfig(preset, VOCAB), m.seq);
     out[preset] = {
       trialbook: ours,
       pytorch: peer,
@@ -141,9 +142,9 @@ export async function run(): Promise<object> {
       ratio_train: peer.train_ex_s ? r2(Number(ours.train_ex_s) / peer.train_ex_s) : null,
       ratio_infer: peer.infer_ex_s ? r2(Number(ours.infer_ex_s) / peer.infer_ex_s) : null,
       two_workers: { train_ex_s: pairTrain, infer_ex_s: pairInfer, ratio_train: peer.train_ex_s ? r2(pairTrain / peer.train_ex_s) : null, ratio_infer: peer.infer_ex_s ? r2(pairInfer / peer.infer_ex_s) : null },
-      roofline_train: roofline({ ours: Number(ours.train_ex_s), peer: peer.train_ex_s }, 3 * forwardFlops(presetConfig(preset, VOCAB), 128), peak.fp32_gflop_s),
-      roofline_infer: roofline({ ours: Number(ours.infer_ex_s), peer: peer.infer_ex_s }, forwardFlops(presetConfig(preset, VOCAB), 128), peak.fp32_gflop_s),
-      roofline_two_workers_train: roofline({ ours: pairTrain }, 3 * forwardFlops(presetConfig(preset, VOCAB), 128), peak.fp32_gflop_s),
+      roofline_train: roofline({ ours: Number(ours.train_ex_s), peer: peer.train_ex_s }, 3 * flops, peak.fp32_gflop_s),
+      roofline_infer: roofline({ ours: Number(ours.infer_ex_s), peer: peer.infer_ex_s }, flops, peak.fp32_gflop_s),
+      roofline_two_workers_train: roofline({ ours: pairTrain }, 3 * flops, peak.fp32_gflop_s),
     };
   }
   if (process.env.TRIALBOOK_BENCH_THROUGHPUT_ONLY === '1') return out;

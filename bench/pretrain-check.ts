@@ -127,13 +127,14 @@ async function main(): Promise<void> {
     return i > 0 ? process.argv[i + 1] : d;
   };
   const scaleName = arg('--scale', 'full');
-  if (!SCALES[scaleName]) throw new Error(`--scale: ${scaleName} is not one of ${Object.keys(SCALES).join(', ')}`);
+  const base = SCALES[scaleName];
+  if (!base) throw new Error(`--scale: ${scaleName} is not one of ${Object.keys(SCALES).join(', ')}`);
   const epochs = (flag: string, d: number) => {
     const n = Number(arg(flag, String(d)));
     if (!Number.isInteger(n) || n < 1) throw new Error(`${flag}: expected a whole number ≥ 1`);
     return n;
   };
-  const scale = { ...SCALES[scaleName], pretrainEpochs: epochs('--pretrain-epochs', SCALES[scaleName].pretrainEpochs), finetuneEpochs: epochs('--finetune-epochs', SCALES[scaleName].finetuneEpochs) };
+  const scale = { ...base, pretrainEpochs: epochs('--pretrain-epochs', base.pretrainEpochs), finetuneEpochs: epochs('--finetune-epochs', base.finetuneEpochs) };
   const presets = arg('--presets', 'mini,small').split(',');
   const work = mkdtempSync(join(tmpdir(), 'tb-pretrain-check-'));
   // One BLAS thread per training, one training per core.

@@ -10,7 +10,6 @@
  * no copy in or out of WebAssembly memory.
  */
 #include <dlfcn.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -252,16 +251,10 @@ static void blas_one(const matmul_t *g, int64_t j) {
         (int)g->lda, g->B + o * g->sBo + i * g->sBi, (int)g->ldb, g->bias ? 1.0f : 0.0f, C, (int)g->ldc);
 }
 
-/* The part [begin, end) of a batch's outer*inner products. */
-typedef struct {
-  const matmul_t *g;
-  int64_t begin, end;
-} share_t;
-
-static void *blas_share(void *arg) {
-  const share_t *s = arg;
-  for (int64_t j = s->begin; j < s->end; j++) blas_one(s->g, j);
-  return NULL;
+/* Products [begin, end) of a batch (f's signature for run_parts). */
+static void blas_range(void *g, int64_t begin, int64_t end, int part) {
+  (void)part;
+  for (int64_t j = begin; j < end; j++) blas_one(g, j);
 }
 
 /* Attention's products are small (128x128x64 for BERT at seq 128): BLAS splits each one over its
@@ -272,25 +265,12 @@ static void blas_batch(const matmul_t *g) {
   int threads = own_threads < MAX_OWN_THREADS ? own_threads : MAX_OWN_THREADS;
   if (threads > count) threads = (int)count;
   if (threads < 2 || !set_threads || !get_threads || g->m * g->n * g->k > (1 << 22)) {
-    const share_t all = {g, 0, count};
-    blas_share((void *)&all);
+    blas_range((void *)g, 0, count, 0);
     return;
   }
   const int blas_threads = get_threads();
   set_threads(1);
-  share_t part[MAX_OWN_THREADS];
-  pthread_t tid[MAX_OWN_THREADS];
-  int started[MAX_OWN_THREADS] = {0};
-  for (int t = 0; t < threads; t++) {
-    part[t] = (share_t){g, count * t / threads, count * (t + 1) / threads};
-    if (t > 0) started[t] = pthread_create(&tid[t], NULL, blas_share, &part[t]) == 0;
-  }
-  blas_share(&part[0]);
-  /* A thread that could not start has its share run here. */
-  for (int t = 1; t < threads; t++) {
-    if (started[t]) pthread_join(tid[t], NULL);
-    else blas_share(&part[t]);
-  }
+  run_parts(count, threads, 1, blas_range, (void *)g);
   set_threads(blas_threads);
 }
 
@@ -820,9 +800,9 @@ static napi_value sum_squares(napi_env env, napi_callback_info info) {
   float *x = operand(&c, 1, n), *out = x ? operand(&c, 2, 1) : NULL;
   if (!out) return NULL;
   squares_t q = {x, {0}};
-  parallel_range(n, own_threads, squares_range, &q);
+  const int parts = parallel_range(n, own_threads, squares_range, &q);
   double s = 0;
-  for (int t = 0; t < range_parts(n, own_threads); t++) s += q.part[t];
+  for (int t = 0; t < parts; t++) s += q.part[t];
   out[0] = (float)s;
   return NULL;
 }

@@ -37,7 +37,11 @@ export interface CheckpointState {
   curve: Metric[];
   seed: number;
   frozen: boolean;
-  /** Frozen trials: where the (untrained) body comes from, so a resume rebuilds the same one. */
+  /**
+   * What the checkpoint must be resumed with. Frozen trials: where the (untrained) body comes
+   * from, so a resume rebuilds the same one. Pre-training: a fingerprint of its texts, model and
+   * settings.
+   */
   body?: string;
   /** The files of this checkpoint (absent in checkpoints written before they were named). */
   files?: { weights: CheckpointFile; best?: CheckpointFile };

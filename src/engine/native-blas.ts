@@ -177,8 +177,16 @@ export function blasThreadsNow(): number {
 interface WasmBackendLike {
   dataIdMap: { get(id: object): { memoryOffset: number } };
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  /** Tensors sharing this data (a reshape shares its input's). */
+  refCount(id: object): number;
   wasm: { HEAPU8: Uint8Array };
 }
+
+/** Byte offset of a tensor's data in the wasm heap. */
+const offsetOf = (b: WasmBackendLike, t: tf.TensorInfo): number => b.dataIdMap.get(t.dataId).memoryOffset;
+/** The wasm heap; read it after any allocation, which may have grown (and replaced) it. */
+const heapOf = (b: WasmBackendLike): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
+const wasmBackend = () => tf.backend() as unknown as WasmBackendLike;
 
 interface MatmulArgs {
   inputs: { a: tf.TensorInfo; b: tf.TensorInfo; bias?: tf.TensorInfo; preluActivationWeights?: tf.TensorInfo };
@@ -210,9 +218,8 @@ function nativeMatmul(args: MatmulArgs): tf.TensorInfo | undefined {
   const outer = batchA >= batchB ? outerA : outerB;
   followCpuShare();
   const out = backend.makeOutput([...outer, m, n], 'float32');
-  const off = (t: tf.TensorInfo): number => backend.dataIdMap.get(t.dataId).memoryOffset;
-  // Read the heap after makeOutput: allocating may have grown (and replaced) the wasm memory.
-  addon.gemm(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(a), off(b), off(out), bias ? off(bias) : -1, batchA, batchB, m, n, k, attrs.transposeA, attrs.transposeB);
+  const off = (t: tf.TensorInfo): number => offsetOf(backend, t);
+  addon.gemm(heapOf(backend), off(a), off(b), off(out), bias ? off(bias) : -1, batchA, batchB, m, n, k, attrs.transposeA, attrs.transposeB);
   return out;
 }
 
@@ -251,19 +258,18 @@ interface KernelArgs {
 }
 
 function registerOwnKernels(): void {
-  const heap = (b: WasmBackendLike): ArrayBuffer => b.wasm.HEAPU8.buffer as ArrayBuffer;
   const reg = (name: string, f: (a: KernelArgs, off: (t: tf.TensorInfo) => number) => tf.TensorInfo | tf.TensorInfo[]) =>
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: ((a: KernelArgs) => f(a, (t) => a.backend.dataIdMap.get(t.dataId).memoryOffset)) as never });
+    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: ((a: KernelArgs) => f(a, (t) => offsetOf(a.backend, t))) as never });
   // GELU, exact and tanh-approximated: y = f(x), and dx from (dy, x).
   for (const [fwd, grad, f, g] of [[NATIVE_KERNELS.gelu, NATIVE_KERNELS.geluGrad, 'gelu', 'geluGrad'], [NATIVE_KERNELS.geluTanh, NATIVE_KERNELS.geluTanhGrad, 'geluTanh', 'geluTanhGrad']] as const) {
     reg(fwd, ({ inputs: { x }, backend }, off) => {
       const y = backend.makeOutput(x.shape, 'float32');
-      addon![f](heap(backend), off(x), off(y), size(x.shape));
+      addon![f](heapOf(backend), off(x), off(y), size(x.shape));
       return y;
     });
     reg(grad, ({ inputs: { dy, x }, backend }, off) => {
       const dx = backend.makeOutput(x.shape, 'float32');
-      addon![g](heap(backend), off(dy), off(x), off(dx), size(x.shape));
+      addon![g](heapOf(backend), off(dy), off(x), off(dx), size(x.shape));
       return dx;
     });
   }
@@ -274,7 +280,7 @@ function registerOwnKernels(): void {
     const rows = size(x.shape) / cols;
     const y = backend.makeOutput(x.shape, 'float32');
     const kept = attrs.inference ? [] : [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([rows], 'float32')];
-    addon!.layerNorm(heap(backend), off(x), off(gamma), off(beta), off(y), kept[0] ? off(kept[0]) : -1, kept[1] ? off(kept[1]) : -1, rows, cols, attrs.eps as number, res ? off(res) : -1);
+    addon!.layerNorm(heapOf(backend), off(x), off(gamma), off(beta), off(y), kept[0] ? off(kept[0]) : -1, kept[1] ? off(kept[1]) : -1, rows, cols, attrs.eps as number, res ? off(res) : -1);
     return [y, ...kept];
   });
   reg(NATIVE_KERNELS.layerNormGrad, ({ inputs: { dy, xhat, rstd, gamma }, backend }, off) => {
@@ -283,7 +289,7 @@ function registerOwnKernels(): void {
     const dx = backend.makeOutput(dy.shape, 'float32');
     const dgamma = backend.makeOutput([cols], 'float32');
     const dbeta = backend.makeOutput([cols], 'float32');
-    addon!.layerNormGrad(heap(backend), off(dy), off(xhat), off(rstd), off(gamma), off(dx), off(dgamma), off(dbeta), rows, cols);
+    addon!.layerNormGrad(heapOf(backend), off(dy), off(xhat), off(rstd), off(gamma), off(dx), off(dgamma), off(dbeta), rows, cols);
     return [dx, dgamma, dbeta];
   });
   // Optional input `add` [R, cols]: row i of the output also gets add[i mod R].
@@ -291,7 +297,7 @@ function registerOwnKernels(): void {
     const cols = table.shape[1];
     const n = size(ids.shape);
     const out = backend.makeOutput([n, cols], 'float32');
-    addon!.gatherRows(heap(backend), off(table), table.shape[0], off(ids), n, off(out), cols, add ? off(add) : -1, add ? add.shape[0] : 0);
+    addon!.gatherRows(heapOf(backend), off(table), table.shape[0], off(ids), n, off(out), cols, add ? off(add) : -1, add ? add.shape[0] : 0);
     return out;
   });
   // Inputs: none. Attrs: shape, rate, and the per-example generator states (advanced in place).
@@ -299,7 +305,7 @@ function registerOwnKernels(): void {
     const shape = attrs.shape as number[];
     const states = attrs.states as Uint32Array;
     const out = backend.makeOutput(shape, 'float32');
-    addon!.dropoutMask(heap(backend), off(out), states, size(shape) / states.length, attrs.rate as number);
+    addon!.dropoutMask(heapOf(backend), off(out), states, size(shape) / states.length, attrs.rate as number);
     return out;
   });
   // x [..., cols]; bias [rows/group, cols]: one bias row for each `group` consecutive rows of x.
@@ -307,25 +313,25 @@ function registerOwnKernels(): void {
     const cols = x.shape[x.shape.length - 1];
     const rows = size(x.shape) / cols;
     const y = backend.makeOutput(x.shape, 'float32');
-    addon!.maskedSoftmax(heap(backend), off(x), off(bias), off(y), rows, cols, rows / (size(bias.shape) / cols));
+    addon!.maskedSoftmax(heapOf(backend), off(x), off(bias), off(y), rows, cols, rows / (size(bias.shape) / cols));
     return y;
   });
   reg(NATIVE_KERNELS.softmaxGrad, ({ inputs: { dy, y }, backend }, off) => {
     const cols = y.shape[y.shape.length - 1];
     const dx = backend.makeOutput(y.shape, 'float32');
-    addon!.softmaxGrad(heap(backend), off(dy), off(y), off(dx), size(y.shape) / cols, cols);
+    addon!.softmaxGrad(heapOf(backend), off(dy), off(y), off(dx), size(y.shape) / cols, cols);
     return dx;
   });
   reg(NATIVE_KERNELS.sumSquares, ({ inputs: { x }, backend }, off) => {
     const out = backend.makeOutput([], 'float32');
-    addon!.sumSquares(heap(backend), off(x), off(out), size(x.shape));
+    addon!.sumSquares(heapOf(backend), off(x), off(out), size(x.shape));
     return out;
   });
   reg(NATIVE_KERNELS.gemmStrided, ({ inputs: { a, b }, backend, attrs }, off) => {
     const g = attrs as unknown as StridedGemm;
     followCpuShare();
     const out = backend.makeOutput(g.outShape, 'float32');
-    addon!.gemmStrided(heap(backend), off(a), off(b), off(out), g.outer, g.inner, g.m, g.n, g.k, g.transA, g.transB, g.lda, g.ldb, g.ldc, g.sAo, g.sAi, g.sBo, g.sBi, g.sCo, g.sCi, g.alpha);
+    addon!.gemmStrided(heapOf(backend), off(a), off(b), off(out), g.outer, g.inner, g.m, g.n, g.k, g.transA, g.transB, g.lda, g.ldb, g.ldc, g.sAo, g.sAi, g.sBo, g.sBi, g.sCo, g.sCi, g.alpha);
     return out;
   });
 }
@@ -349,8 +355,8 @@ export function adamwInPlace(p: tf.Variable, m: tf.Variable, v: tf.Variable, g: 
   for (const x of [p, m, v]) {
     if (backend.refCount(x.dataId) > 1) tf.tidy(() => x.assign(tf.add(x, 0)));
   }
-  const off = (t: tf.Tensor): number => backend.dataIdMap.get(t.dataId).memoryOffset;
-  addon!.adamw(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(p), off(m), off(v), off(g), size(p.shape), k.lr, k.beta1, k.beta2, k.c1, k.c2, k.eps, k.weightDecay, k.gradScale);
+  const off = (t: tf.Tensor): number => offsetOf(backend, t);
+  addon!.adamw(heapOf(backend), off(p), off(m), off(v), off(g), size(p.shape), k.lr, k.beta1, k.beta2, k.c1, k.c2, k.eps, k.weightDecay, k.gradScale);
 }
 
 /**
@@ -365,12 +371,9 @@ export function addInto(sum: tf.Tensor, x: tf.Tensor): tf.Tensor {
     sum.dispose();
     return out;
   }
-  const off = (t: tf.Tensor): number => backend.dataIdMap.get(t.dataId).memoryOffset;
-  addon!.addInto(backend.wasm.HEAPU8.buffer as ArrayBuffer, off(sum), off(x), sum.size);
+  addon!.addInto(heapOf(backend), offsetOf(backend, sum), offsetOf(backend, x), sum.size);
   return sum;
 }
-
-const wasmBackend = () => tf.backend() as unknown as WasmBackendLike & { refCount(id: object): number };
 
 /**
  * Puts the addon behind the wasm backend's matmul kernels (call after the wasm backend is ready).
